@@ -1,0 +1,3 @@
+from coptui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""The command line: every subcommand of DESIGN.md section 8.
+
+Handlers return an exit code and never let a traceback reach the user for bad input:
+user-facing errors are one line on stderr and exit code 1 (2 for a wrong command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from coptui import __version__
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _common(parser: argparse.ArgumentParser, *, member: bool = True) -> None:
+    parser.add_argument("--data", type=Path, metavar="DIR", help="data folder (default: $COPTUI_DATA, else the user data folder)")
+    parser.add_argument("--surveys", type=Path, metavar="DIR", help="definitions folder with community.toml (default: the shipped demo)")
+    if member:
+        parser.add_argument("--as", dest="member", metavar="HANDLE", help="act as this member (default: your login name)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coptui",
+        description="Surveys, live retrospectives and trend charts for Communities of Practice.",
+    )
+    parser.add_argument("--version", action="version", version=f"coptui {__version__}")
+    _common(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="open coptui on a demo community with a year of history")
+    demo.add_argument("--data", type=Path, metavar="DIR", help="where to keep the demo data (default: a fresh temporary folder)")
+    demo.add_argument("--as", dest="member", metavar="HANDLE", help="demo member to act as (default: the facilitator)")
+
+    seed = commands.add_parser("seed-demo", help="write a year of demo history into a data folder and exit")
+    seed.add_argument("--data", type=Path, metavar="DIR", required=True, help="data folder to fill (must hold no runs)")
+    seed.add_argument("--surveys", type=Path, metavar="DIR", help="definitions folder (default: the shipped demo)")
+    seed.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the day the history ends (default: today)")
+
+    validate = commands.add_parser("validate", help="check definitions and community.toml; exit 1 on problems")
+    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the shipped surveys)")
+
+    runs = commands.add_parser("runs", help="list runs, or open and close one")
+    _common(runs)
+    action = runs.add_mutually_exclusive_group()
+    action.add_argument("--open", metavar="DEF_ID", help="open a run of this definition; prints the run id on the last line")
+    action.add_argument("--close", metavar="RUN_ID", help="close this run")
+    runs.add_argument("--closes-on", type=_date, metavar="YYYY-MM-DD", help="with --open: last day for answers")
+
+    answer = commands.add_parser("answer", help="submit a response from a script")
+    _common(answer)
+    answer.add_argument("run_id", metavar="RUN_ID")
+    answer.add_argument("answers", nargs="*", metavar="QUESTION=VALUE")
+
+    serve = commands.add_parser("serve", help="the SSH server for live sessions")
+    _common(serve, member=False)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=2222, help="port to listen on (default: 2222)")
+
+    report = commands.add_parser("report", help="objectives and trend charts on stdout")
+    _common(report)
+    report.add_argument("--objective", metavar="ID", help="one objective only")
+    report.add_argument("--width", type=int, metavar="N", help="chart width in columns (default: the terminal's)")
+    report.add_argument("--format", choices=["text", "md"], default="text")
+
+    export = commands.add_parser("export", help="a run's results as Markdown, CSV or JSON")
+    _common(export)
+    export.add_argument("run_id", metavar="RUN_ID")
+    export.add_argument("--format", choices=["md", "csv", "json"], default="md")
+    export.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
+    return parser
+
+
+def _handler(command: str | None) -> Callable[[argparse.Namespace], int]:
+    from coptui import commands
+
+    return {
+        None: commands.run_tui,
+        "demo": commands.run_demo,
+        "seed-demo": commands.run_seed_demo,
+        "validate": commands.run_validate,
+        "runs": commands.run_runs,
+        "answer": commands.run_answer,
+        "serve": commands.run_serve,
+        "report": commands.run_report,
+        "export": commands.run_export,
+    }[command]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from coptui.commands import CommandError
+    from coptui.runs import RunError
+    from coptui.store import StoreError
+    from coptui.workspace import WorkspaceError
+
+    try:
+        return _handler(args.command)(args)
+    except WorkspaceError as error:
+        print(f"coptui: {error}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except (CommandError, RunError, StoreError) as error:
+        print(f"coptui: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

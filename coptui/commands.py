@@ -1,0 +1,183 @@
+"""What each subcommand does. The parser lives in cli.py; the logic lives in the core modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from coptui.community import check_objectives, community_path, load_community, login_name
+from coptui.definitions import COMMUNITY_FILE, default_surveys_dir, definition_files, load_definitions
+from coptui.problems import Problem
+from coptui.workspace import Workspace
+
+
+class CommandError(Exception):
+    """A user-facing error of a command: printed as one line, exit code 1."""
+
+
+def open_workspace(args: argparse.Namespace) -> Workspace:
+    return Workspace.open(getattr(args, "data", None), getattr(args, "surveys", None))
+
+
+def acting_member(args: argparse.Namespace, workspace: Workspace) -> str:
+    handle = getattr(args, "member", None) or login_name()
+    return workspace.member(handle).handle
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from coptui.app import make_app
+
+    workspace = open_workspace(args)
+    app = make_app(workspace=workspace, member=acting_member(args, workspace), watch_files=True)
+    app.run()
+    return app.return_code or 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from coptui.app import make_app
+    from coptui.demo import seed_demo
+
+    data_dir = args.data or Path(tempfile.mkdtemp(prefix="coptui-demo-"))
+    surveys_dir = default_surveys_dir()
+    if not any((data_dir / "runs").glob("*.json")):
+        seed_demo(data_dir, surveys_dir)
+    workspace = Workspace.open(data_dir, surveys_dir)
+    handle = args.member or workspace.community.facilitators[0].handle
+    app = make_app(workspace=workspace, member=workspace.member(handle).handle, watch_files=True)
+    app.run()
+    print(f"The demo data is in {data_dir}; open it again with: coptui --data {data_dir} --as {handle}")
+    return app.return_code or 0
+
+
+def run_seed_demo(args: argparse.Namespace) -> int:
+    from coptui.demo import seed_demo
+
+    summary = seed_demo(args.data, args.surveys or default_surveys_dir(), today=args.today)
+    print(summary)
+    return 0
+
+
+def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
+    """Every problem in the given files or folders, and how many files were checked."""
+    problems: list[Problem] = []
+    checked = 0
+    folders: dict[Path, list[Path]] = {}
+    for path in paths:
+        if path.is_dir():
+            files = definition_files(path)
+            if (path / COMMUNITY_FILE).exists():
+                files.append(path / COMMUNITY_FILE)
+            if not files:
+                problems.append(Problem(str(path), "", "holds no .toml files"))
+            folders.setdefault(path, []).extend(files)
+        elif path.exists():
+            folders.setdefault(path.parent, []).append(path)
+        else:
+            problems.append(Problem(str(path), "", "does not exist"))
+    for folder, files in folders.items():
+        definition_paths = [f for f in files if f.name != COMMUNITY_FILE]
+        definitions = load_definitions(folder, definition_paths)
+        problems.extend(definitions.problems)
+        checked += len(files)
+        if any(f.name == COMMUNITY_FILE for f in files):
+            community, community_problems = load_community(community_path(folder))
+            problems.extend(community_problems)
+            if community is not None:
+                # Objectives may name any definition of the folder, not only those given.
+                everything = load_definitions(folder) if definition_paths != definition_files(folder) else definitions
+                problems.extend(check_objectives(community_path(folder), community, everything))
+    return problems, checked
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    paths = args.paths or [default_surveys_dir()]
+    problems, checked = validate_paths(paths)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {checked} files checked", file=sys.stderr)
+        return 1
+    print(f"{checked} files checked: all valid")
+    return 0
+
+
+def run_runs(args: argparse.Namespace) -> int:
+    workspace = open_workspace(args)
+    runs = workspace.runs
+    if args.open:
+        handle = acting_member(args, workspace)
+        run = runs.open_run(args.open, by=handle, closes_on=args.closes_on)
+        closing = f", closes on {run.closes_on}" if run.closes_on else ""
+        print(f"Opened {run.title}{closing}.")
+        print(run.id)
+        return 0
+    if args.close:
+        handle = acting_member(args, workspace)
+        run = runs.close_run(args.close, by=handle)
+        print(f"Closed {run.id} with {runs.response_count(run.id)} responses.")
+        return 0
+    listing = runs.list_runs()
+    if not listing:
+        print("No runs yet. Open one with: coptui runs --open DEF_ID")
+        return 0
+    rows = [("ID", "DEFINITION", "KIND", "STATE", "OPENED", "RESPONSES")]
+    for run in listing:
+        rows.append((run.id, run.definition_id, run.kind, run.state, run.opened_on.isoformat(), str(runs.response_count(run.id))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    for problem in workspace.store.problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return 0
+
+
+def run_answer(args: argparse.Namespace) -> int:
+    from coptui.runs import AnswerError, parse_cli_value
+
+    workspace = open_workspace(args)
+    if not args.member:
+        raise CommandError("answer needs --as HANDLE: whose answer is it?")
+    handle = workspace.member(args.member).handle
+    runs = workspace.runs
+    run = runs.get(args.run_id)
+    survey = run.survey()
+    answers = {}
+    problems = []
+    for item in args.answers:
+        key, sep, value = item.partition("=")
+        if not sep:
+            problems.append(f"{item!r} is not QUESTION=VALUE")
+            continue
+        question = survey.question(key.strip())
+        if question is None:
+            problems.append(f"{key!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}")
+            continue
+        try:
+            answers[question.id] = parse_cli_value(question, value)
+        except AnswerError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise AnswerError(problems)
+    runs.submit_response(run.id, handle, answers)
+    print(f"Thank you, {workspace.member(handle).name}: your answer to {run.title} is stored.")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from coptui.server import serve_main
+
+    return serve_main(args)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from coptui.report import report_main
+
+    return report_main(args)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from coptui.export import export_main
+
+    return export_main(args)

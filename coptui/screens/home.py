@@ -1,0 +1,123 @@
+"""The home screen: the community, what is open for me, and how we are doing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from coptui.app import DataChanged
+from coptui.runs import Run
+from coptui.text import literal
+
+KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
+STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "live": "bold", "open": ""}
+
+
+@dataclass(frozen=True)
+class HomeData:
+    open_runs: list[tuple[Run, str]]
+    recent_results: list[Run]
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open_selected", "Open", show=True),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        community = self.app.workspace.community  # type: ignore[attr-defined]
+        member = self.app.member  # type: ignore[attr-defined]
+        yield Header()
+        with VerticalScroll(id="home"):
+            with Vertical(id="community", classes="panel"):
+                yield Static(literal(community.name, "bold"), id="community-name")
+                yield Static(literal(community.domain), id="community-domain")
+                yield Static(
+                    Text.assemble(
+                        ("Stage: ", "dim"),
+                        community.stage,
+                        ("  ·  Members: ", "dim"),
+                        str(len(community.members)),
+                        ("  ·  You: ", "dim"),
+                        literal(f"{member.name} ({member.role})"),
+                    ),
+                    id="community-meta",
+                )
+            yield Static("Open for you", classes="section-title")
+            yield DataTable(id="open-runs", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="open-runs-empty", classes="empty")
+            yield Static("Recent results", classes="section-title")
+            yield DataTable(id="recent-results", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "coptui"
+        open_table = self.query_one("#open-runs", DataTable)
+        open_table.add_columns("Run", "Kind", "Opened", "Closes", "You")
+        results_table = self.query_one("#recent-results", DataTable)
+        results_table.add_columns("Run", "Kind", "Closed", "Responses")
+        self.load()
+
+    @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
+    def load(self) -> None:
+        workspace = self.app.workspace  # type: ignore[attr-defined]
+        handle = self.app.member.handle  # type: ignore[attr-defined]
+        runs = workspace.runs
+        open_runs: list[tuple[Run, str]] = []
+        for run in runs.list_runs(state="open"):
+            status = runs.status_for(run, handle).status if run.kind == "survey" else "open"
+            open_runs.append((run, status))
+        closed = [r for r in runs.list_runs(state="closed")]
+        closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
+        self.app.call_from_thread(self.show, HomeData(open_runs, closed[:8]))
+
+    def show(self, data: HomeData) -> None:
+        open_table = self.query_one("#open-runs", DataTable)
+        open_table.clear()
+        for run, status in data.open_runs:
+            open_table.add_row(
+                literal(run.title),
+                KIND_LABELS[run.kind],
+                run.opened_on.isoformat(),
+                run.closes_on.isoformat() if run.closes_on else "-",
+                Text(status, style=STATUS_STYLES.get(status, "")),
+                key=run.id,
+            )
+        empty = self.query_one("#open-runs-empty", Static)
+        empty.update("" if data.open_runs else "Nothing open right now. Facilitators open runs with f.")
+        empty.display = not data.open_runs
+        results_table = self.query_one("#recent-results", DataTable)
+        results_table.clear()
+        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        for run in data.recent_results:
+            results_table.add_row(
+                literal(run.title),
+                KIND_LABELS[run.kind],
+                (run.closed_on or run.opened_on).isoformat(),
+                str(runs.response_count(run.id)),
+                key=run.id,
+            )
+
+    @on(DataTable.RowSelected)
+    def _open_row(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+
+    def action_open_selected(self) -> None:
+        table = self.focused if isinstance(self.focused, DataTable) else self.query_one("#open-runs", DataTable)
+        if table.row_count:
+            table.action_select_cursor()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.load()

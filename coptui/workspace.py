@@ -1,0 +1,82 @@
+"""The workspace: definitions, community and store of one data folder, loaded once.
+
+This is the one door to data for screens, the CLI and the SSH server. It knows nothing of
+Textual. Who is acting (the member) is not part of it: one workspace serves many sessions.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from coptui.community import Community, Member, check_objectives, community_path, load_community
+from coptui.definitions import DefinitionSet, default_surveys_dir, load_definitions
+from coptui.hub import Hub
+from coptui.problems import Problem
+from coptui.runs import Runs
+from coptui.store import Store
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot open; the message says why and what to do."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("COPTUI_DATA")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("coptui", appauthor=False))
+
+
+@dataclass
+class Workspace:
+    data_dir: Path
+    surveys_dir: Path
+    definitions: DefinitionSet
+    community: Community
+    store: Store
+    hub: Hub = field(default_factory=Hub)
+
+    @classmethod
+    def open(cls, data_dir: Path | None = None, surveys_dir: Path | None = None, *, hub: Hub | None = None) -> Workspace:
+        surveys_dir = Path(surveys_dir) if surveys_dir else default_surveys_dir()
+        data_dir = Path(data_dir) if data_dir else default_data_dir()
+        if not surveys_dir.is_dir():
+            raise WorkspaceError(f"the surveys folder {surveys_dir} does not exist")
+        community, problems = load_community(community_path(surveys_dir))
+        if community is None:
+            raise WorkspaceError(
+                f"{community_path(surveys_dir)} cannot be loaded; `coptui validate {surveys_dir}` shows why", problems
+            )
+        definitions = load_definitions(surveys_dir)
+        definitions.problems.extend(check_objectives(community_path(surveys_dir), community, definitions))
+        store = Store(data_dir)
+        workspace = cls(data_dir, surveys_dir, definitions, community, store, hub or Hub())
+        store.subscribe(workspace.hub.publish)
+        return workspace
+
+    @property
+    def runs(self) -> Runs:
+        return Runs(self.store, self.definitions, self.community)
+
+    def member(self, handle: str) -> Member:
+        member = self.community.member(handle)
+        if member is None:
+            handles = ", ".join(m.handle for m in self.community.members)
+            raise WorkspaceError(
+                f"{handle!r} is not a member of {self.community.name}. Members: {handles}. "
+                f"Use --as HANDLE, or add yourself to {community_path(self.surveys_dir)}."
+            )
+        return member
+
+    @property
+    def problems(self) -> list[str]:
+        """Everything the user should know about: broken definitions and refused data files."""
+        return [str(p) for p in self.definitions.problems] + [str(p) for p in self.store.problems]
