@@ -96,7 +96,7 @@ def seed_surveys(workspace: Workspace, rng: random.Random, today: date) -> int:
         progress = index / (len(months) - 1)
         is_current = index == len(months) - 1
         run = runs.open_run("cop-pulse", by=facilitator, today=opened)
-        share = 0.45 + 0.45 * progress + rng.uniform(-0.1, 0.1)
+        share = 0.6 + 0.35 * progress + rng.uniform(-0.05, 0.05)
         if index == 6:
             share = 0.5  # the summer pulse: four answers, one short of the threshold
         answering = rng.sample(handles, _clamp(share * len(handles), 1, len(handles)))

@@ -31,6 +31,7 @@ RunState = Literal["open", "closed"]
 RESPONSES = "responses"
 PARTICIPANTS = "participants"
 DRAFTS = "drafts"
+SUMMARIES = "summaries"
 _DEFINITION = TypeAdapter(Definition)
 
 
@@ -215,7 +216,27 @@ class Runs:
             for handle in list(tx.all(DRAFTS)):
                 tx.delete(DRAFTS, handle)
             self.store.write_run_record(run_id, run.model_dump(mode="json"), tx=tx)
+        if run.kind == "survey":
+            self._write_summary(run)
         return run
+
+    # -- summaries of closed runs (what trends read, so they never open every run file) ------
+
+    def summary(self, run: Run) -> dict[str, Any] | None:
+        """The gated counts of a closed survey run, from the index (rebuilt if a crash lost it)."""
+        if run.is_open or run.kind != "survey":
+            return None
+        summary = self.store.read_index().get(SUMMARIES, run.id)
+        return summary if summary is not None else self._write_summary(run)
+
+    def _write_summary(self, run: Run) -> dict[str, Any]:
+        from coptui.results import run_results, summarize
+
+        summary = summarize(run_results(self.store, run))
+        if not self.store.is_refused(self.store.index_path):
+            with self.store.index_tx() as tx:
+                tx.put(SUMMARIES, run.id, summary)
+        return summary
 
     def _open_run_for_answers(self, run_id: str) -> Run:
         run = self.get(run_id)
