@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -57,9 +58,12 @@ class CoptuiApp(App[None]):
         from coptui.screens.home import HomeScreen
 
         loop = asyncio.get_running_loop()
+        # Many apps share one loop in `coptui serve`: run the callback in this app's context,
+        # not in the context of whichever thread or session made the change.
+        context = contextvars.copy_context()
 
         def on_change(change: Change) -> None:
-            loop.call_soon_threadsafe(self._queue_change, change)
+            loop.call_soon_threadsafe(self._queue_change, change, context=context)
 
         self._unsubscribe = self.workspace.hub.subscribe(on_change)
         self.push_screen(HomeScreen())
@@ -81,11 +85,9 @@ class CoptuiApp(App[None]):
         changes, self._pending = frozenset(self._pending), set()
         if not changes:
             return
-        message = DataChanged(changes)
         # Every screen on the stack hears it, so a screen underneath is fresh when it comes back.
         for screen in self.screen_stack:
             screen.post_message(DataChanged(changes))
-        self.post_message(message)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def _watch_data_folder(self) -> None:

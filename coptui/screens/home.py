@@ -27,6 +27,12 @@ class HomeData:
 
 
 class HomeScreen(Screen[None]):
+    HELP_TITLE = "Home"
+    HELP = (
+        "Your community at a glance: the surveys, retros and feedback rounds open for you (select one "
+        "and press Enter to take part), recent results of closed runs, and how the community is doing "
+        "on its objectives. t shows the trends, i your feedback inbox; facilitators open and close runs with f."
+    )
     BINDINGS = [
         Binding("enter", "open_selected", "Open", show=True),
         Binding("r", "refresh", "Refresh", show=False),
