@@ -154,6 +154,9 @@ def run_answer(args: argparse.Namespace) -> int:
         if question is None:
             problems.append(f"{key!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}")
             continue
+        if question.id in answers:
+            problems.append(f"{question.id} is given twice; give each question once")
+            continue
         try:
             answers[question.id] = parse_cli_value(question, value)
         except AnswerError as error:

@@ -9,8 +9,10 @@
     list       := "[" [literal ("," literal)*] "]"
     OP         := == != < <= > >=
 
-An ID names an earlier question. Yes/no questions compare with "yes" / "no"; a multi
-question ``== "x"`` is true when "x" is among its choices, ``in [...]`` when any is. A
+An ID names an earlier question (ids may start with a digit: ``2fa``). Strings take the
+escapes ``\\"``, ``\\'`` and ``\\\\``; any other backslash stays as it is. Ordering
+comparisons (``< <= > >=``) are for scale questions. Yes/no questions compare with
+"yes" / "no"; a multi question ``== "x"`` is true when "x" is among its choices, ``in [...]`` when any is. A
 question that was not answered (or answered "not applicable") makes every comparison false.
 """
 
@@ -24,14 +26,18 @@ from typing import Any, Protocol
 NUMERIC_TYPES = frozenset({"likert", "rating", "nps"})
 COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 KEYWORDS = frozenset({"and", "or", "not", "in", "answered"})
+ORDERING = frozenset({"<", "<=", ">", ">="})
+# Deeper nesting than this is no condition a person writes; refusing it keeps the parser's
+# recursion far from Python's limit, so random text can only ever raise ConditionError.
+MAX_DEPTH = 50
 
 _TOKEN = re.compile(
     r"""\s*(?:
-        (?P<number>-?\d+(?:\.\d+)?)
+        (?P<number>-?\d+(?:\.\d+)?(?![A-Za-z_\d-]))
       | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
       | (?P<op>==|!=|<=|>=|<|>)
       | (?P<punct>[()\[\],])
-      | (?P<name>[A-Za-z_][A-Za-z0-9_-]*)
+      | (?P<name>[A-Za-z0-9_][A-Za-z0-9_-]*)
     )""",
     re.VERBOSE,
 )
@@ -108,6 +114,12 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0
+
+    def deeper(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ConditionError(f"is nested more than {MAX_DEPTH} levels deep")
 
     def peek(self) -> tuple[str, str, int] | None:
         return self.tokens[self.index] if self.index < len(self.tokens) else None
@@ -149,14 +161,19 @@ class _Parser:
     def parse_not(self) -> Node:
         if self.at("not"):
             self.take()
-            return Not(self.parse_not())
+            self.deeper()
+            node = Not(self.parse_not())
+            self.depth -= 1
+            return node
         return self.parse_atom()
 
     def parse_atom(self) -> Node:
         if self.at("("):
             self.take("(")
+            self.deeper()
             node = self.parse_or()
             self.take(")")
+            self.depth -= 1
             return node
         if self.at("answered"):
             self.take()
@@ -181,7 +198,7 @@ class _Parser:
         if kind == "number":
             return Literal(float(text))
         if kind == "string":
-            return Literal(bytes(text[1:-1], "utf-8").decode("unicode_escape"))
+            return Literal(_unescape(text[1:-1]))
         if kind == "name" and text not in KEYWORDS:
             return Ref(text)
         raise ConditionError(f"expected a question id, a number or a string at column {column}, found {text!r}")
@@ -198,6 +215,10 @@ class _Parser:
                 self.take(",")
         self.take("]")
         return tuple(items)
+
+
+def _unescape(body: str) -> str:
+    return re.sub(r"\\([\\\"'])", r"\1", body)
 
 
 def parse(text: str) -> Node:
@@ -221,8 +242,8 @@ def _walk(node: Node):
             yield from _walk(operand)
 
 
-def check_show_if(text: str, earlier: Sequence[QuestionLike]) -> list[str]:
-    """Everything wrong with a show_if, given the questions that come before it."""
+def check_show_if(text: str, earlier: Sequence[QuestionLike], later: Sequence[str] = ()) -> list[str]:
+    """Everything wrong with a show_if, given the questions before it (and the ids of itself and after)."""
     try:
         tree = parse(text)
     except ConditionError as error:
@@ -231,7 +252,15 @@ def check_show_if(text: str, earlier: Sequence[QuestionLike]) -> list[str]:
     problems: list[str] = []
     for node in _walk(tree):
         name = node.name if isinstance(node, (Ref, Answered)) else None
-        if name is not None and name not in known:
+        if name is None or name in known:
+            continue
+        if name in later:
+            where = "is this question itself" if later and name == later[0] else "comes after this question"
+            problems.append(
+                f"{text!r}: {name!r} {where}; a condition can only use earlier answers "
+                f"({', '.join(known) or 'none here'})"
+            )
+        else:
             problems.append(f"{text!r}: {name!r} is not an earlier question; allowed: {', '.join(known) or 'none'}")
     if problems:
         return problems
@@ -239,10 +268,24 @@ def check_show_if(text: str, earlier: Sequence[QuestionLike]) -> list[str]:
         return [f"{text!r}: is a value, not a condition; compare it, e.g. {text} >= 4, or use answered({text})"]
     for node in _walk(tree):
         if isinstance(node, Compare):
-            problems.extend(_check_pair(text, node.left, [node.right], known))
+            problems.extend(_check_pair(text, node.left, [node.right], known) or _check_ordering(text, node, known))
         elif isinstance(node, In):
             problems.extend(_check_pair(text, node.left, list(node.items), known))
     return problems
+
+
+def _check_ordering(text: str, node: Compare, known: Mapping[str, QuestionLike]) -> list[str]:
+    """``<`` and friends order numbers; on a choice, yes/no or text they would compare spelling."""
+    if node.op not in ORDERING:
+        return []
+    for side in (node.left, node.right):
+        if isinstance(side, Ref) and known[side.name].type not in NUMERIC_TYPES:
+            question = known[side.name]
+            return [
+                f"{text!r}: {node.op} orders numbers, but {side.name} is a {question.type} question; "
+                "use == , != or in [...]"
+            ]
+    return []
 
 
 def _check_pair(text: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]) -> list[str]:
@@ -332,3 +375,26 @@ def evaluate(node: Node, answers: Mapping[str, Any]) -> bool:
 
 def is_shown(show_if: str | None, answers: Mapping[str, Any]) -> bool:
     return True if show_if is None else evaluate(parse(show_if), answers)
+
+
+def render(node: Node) -> str:
+    """Write a parsed condition back as text that parses to the same tree (used in messages and tests)."""
+    if isinstance(node, BoolOp):
+        return f" {node.op} ".join(_grouped(operand) for operand in node.operands)
+    if isinstance(node, Not):
+        return f"not {_grouped(node.operand)}"
+    if isinstance(node, Answered):
+        return f"answered({node.name})"
+    if isinstance(node, Compare):
+        return f"{render(node.left)} {node.op} {render(node.right)}"
+    if isinstance(node, In):
+        return f"{render(node.left)} in [{', '.join(render(item) for item in node.items)}]"
+    if isinstance(node, Ref):
+        return node.name
+    if isinstance(node.value, str):
+        return '"' + node.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _num(node.value)
+
+
+def _grouped(node: Node) -> str:
+    return f"({render(node)})" if isinstance(node, BoolOp) else render(node)

@@ -296,7 +296,8 @@ def _check_conditions(path: Path | str, definition: _Model) -> list[Problem]:
     for index, question in enumerate(definition.questions):
         if question.show_if is None:
             continue
-        for message in check_show_if(question.show_if, definition.questions[:index]):
+        later = [q.id for q in definition.questions[index:]]
+        for message in check_show_if(question.show_if, definition.questions[:index], later):
             problems.append(Problem(str(path), f"questions[{index}].show_if", message))
     return problems
 

@@ -380,6 +380,26 @@ def shown_questions(survey: SurveyDefinition, answers: Mapping[str, Any]) -> lis
     return shown
 
 
+def drop_hidden(survey: SurveyDefinition, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers a member still sees: an answer to a question that a later change hid is dropped.
+
+    A screen keeps answers while the member goes back and forth; before submitting, what
+    the conditions now hide must go, or validation would (rightly) refuse it.
+    """
+    shown = {q.id for q in shown_questions(survey, answers)}
+    return {k: v for k, v in answers.items() if k in shown}
+
+
+def required_message(question: Question) -> str:
+    """Why a required question cannot be skipped, and the honest way out when there is one."""
+    way_out = f' If it does not apply to you, choose "{question.na}".' if question.na else ""
+    return f"This question needs an answer: the survey marks it required, so its results count everyone who took part.{way_out}"
+
+
+def soft_required_message(question: Question) -> str:
+    return "You skipped a question the survey asks everyone to answer. Answer it if you can, or go on: you may leave it empty."
+
+
 def validate_answers(survey: SurveyDefinition, answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Check a whole response; returns (values, not-applicable ids) or raises AnswerError.
 
@@ -408,7 +428,8 @@ def validate_answers(survey: SurveyDefinition, answers: Mapping[str, Any]) -> tu
             continue
         if is_empty(value):
             if question.required is True:
-                problems.append(f"{question.id} is required: {question.text}")
+                way_out = f", or {question.id}=na if it does not apply" if question.na else ""
+                problems.append(f"{question.id} is required ({question.text}): give {question.id}=VALUE{way_out}")
             na.append(question.id)
             continue
         problem = check_value(question, value)
@@ -439,5 +460,9 @@ def parse_cli_value(question: Question, text: str) -> Any:
             return False
         raise AnswerError([f"{question.id} takes yes or no, not {text!r}"])
     if question.type == "multi":
+        if stripped in (question.options or []):  # one option that itself holds a comma
+            return [stripped]
         return [part.strip() for part in stripped.split(",") if part.strip()]
+    if question.type == "single":
+        return stripped
     return text
