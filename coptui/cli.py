@@ -98,7 +98,13 @@ def _handler(command: str | None) -> Callable[[argparse.Namespace], int]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    # `answer RUN_ID --as X q=v ...`: answers may follow options, which plain argparse refuses.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command == "answer" and not any(item.startswith("-") for item in extra):
+        args.answers = [*args.answers, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from coptui.commands import CommandError
     from coptui.runs import RunError
     from coptui.store import StoreError

@@ -41,6 +41,18 @@ def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
     return [p for p in loc if isinstance(p, int) or ("[" not in p and "-" not in p)]
 
 
+# Model-level checks name the field they are about first ("scale 12 is out of range ...");
+# those fields join the path so that every line points at the exact field.
+_LEADING_FIELDS = frozenset(
+    {"scale", "labels", "options", "na", "min_responses", "min_text_responses", "allow_edit", "phases", "target", "question", "survey"}
+)
+
+
+def _refine(loc: list[str | int], message: str) -> list[str | int]:
+    first = message.split(" ", 1)[0]
+    return [*loc, first] if first in _LEADING_FIELDS else loc
+
+
 def problems_from_validation(file: Path | str, error: ValidationError, *, prefix: Sequence[str | int] = ()) -> list[Problem]:
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
@@ -48,6 +60,7 @@ def problems_from_validation(file: Path | str, error: ValidationError, *, prefix
         message = item["msg"]
         if message.startswith("Value error, "):
             message = message[len("Value error, ") :]
+            loc = _refine(loc, message)
         problems.append(Problem(str(file), field_path(loc), _friendly(item, message)))
     return problems
 
