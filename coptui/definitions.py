@@ -255,7 +255,7 @@ def parse_definition(path: Path | str, data: dict[str, Any]) -> tuple[SurveyDefi
     kind = data.get("kind")
     if kind is None:
         return None, [Problem(str(path), "kind", f"is required but missing; allowed: {', '.join(KINDS)}")]
-    if kind not in _MODELS:
+    if not isinstance(kind, str) or kind not in _MODELS:
         return None, [Problem(str(path), "kind", f"{kind!r} is not allowed; allowed: {', '.join(KINDS)}")]
     problems = _unknown_question_types(path, data)
     if problems:
