@@ -17,13 +17,14 @@ from coptui.runs import Run
 from coptui.text import literal
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
+RECENT_RESULTS = 8
 STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "live": "bold", "open": ""}
 
 
 @dataclass(frozen=True)
 class HomeData:
     open_runs: list[tuple[Run, str]]
-    recent_results: list[Run]
+    recent_results: list[tuple[Run, str]]
 
 
 class HomeScreen(Screen[None]):
@@ -81,9 +82,18 @@ class HomeScreen(Screen[None]):
         for run in runs.list_runs(state="open"):
             status = runs.status_for(run, handle).status if run.kind == "survey" else "open"
             open_runs.append((run, status))
-        closed = [r for r in runs.list_runs(state="closed")]
+        closed = runs.list_runs(state="closed")
         closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
-        self.app.call_from_thread(self.show, HomeData(open_runs, closed[:8]))
+        recent = [(run, self._responses(run)) for run in closed[:RECENT_RESULTS]]
+        self.app.call_from_thread(self.show, HomeData(open_runs, recent))
+
+    def _responses(self, run: Run) -> str:
+        """Closed surveys answer from their summary in the index, so home never parses big run files."""
+        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        summary = runs.summary(run)
+        if summary is not None:
+            return str(summary["responses"])
+        return str(runs.response_count(run.id)) if run.kind == "survey" else "-"
 
     def show(self, data: HomeData) -> None:
         open_table = self.query_one("#open-runs", DataTable)
@@ -102,13 +112,12 @@ class HomeScreen(Screen[None]):
         empty.display = not data.open_runs
         results_table = self.query_one("#recent-results", DataTable)
         results_table.clear()
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
-        for run in data.recent_results:
+        for run, responses in data.recent_results:
             results_table.add_row(
                 literal(run.title),
                 KIND_LABELS[run.kind],
                 (run.closed_on or run.opened_on).isoformat(),
-                str(runs.response_count(run.id)),
+                responses,
                 key=run.id,
             )
 
