@@ -12,6 +12,8 @@ import random
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
+from coptui.feedback import seed_demo_feedback
+from coptui.retro import seed_demo_retros
 from coptui.runs import NA, Runs
 from coptui.workspace import Workspace
 
@@ -127,5 +129,7 @@ def seed_demo(data_dir: Path, surveys_dir: Path, *, today: date | None = None) -
     workspace = Workspace.open(data_dir, surveys_dir)
     rng = random.Random(SEED)
     responses = seed_surveys(workspace, rng, today)
+    seed_demo_retros(workspace, rng, today)  # after the surveys, so their random draws stay the same
+    seed_demo_feedback(workspace, rng, today)
     run_count = len(workspace.store.run_records())
     return f"Seeded {data_dir}: {run_count} runs, {responses} survey responses, over {MONTHS} months up to {today}."
