@@ -1,0 +1,211 @@
+"""One input per question type, each with the same small interface: ``value`` and ``Changed``.
+
+A value is what :mod:`coptui.runs` stores: an int for scales, a str for single choice and
+text, a list for multiple choice, a bool for yes/no, ``NA`` for "not applicable" and None
+for no answer yet. Nothing is preselected: an input starts empty unless it is given an
+earlier answer (a draft, or the member's own response when editing).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Checkbox, RadioButton, RadioSet, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
+
+from coptui.definitions import Question
+from coptui.runs import NA
+from coptui.text import literal, strip_controls
+
+
+class QuestionInput(Vertical):
+    """The base of every input: holds the current answer and tells its screen when it changes."""
+
+    DEFAULT_CSS = """
+    QuestionInput {
+        height: auto;
+    }
+    QuestionInput .scale-hint {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    class Changed(Message):
+        def __init__(self, question_input: QuestionInput, value: Any) -> None:
+            super().__init__()
+            self.question_input = question_input
+            self.value = value
+
+        @property
+        def control(self) -> QuestionInput:
+            return self.question_input
+
+    def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes=f"question-input {question.type}-input")
+        self.question = question
+        self._value = value
+
+    @property
+    def value(self) -> Any:
+        return self._value
+
+    def _set(self, value: Any) -> None:
+        if value != self._value or type(value) is not type(self._value):
+            self._value = value
+            self.post_message(self.Changed(self, value))
+
+    def focus_input(self) -> None:
+        """Put the keyboard in the part of the input that takes the answer."""
+        self.query(".answer-control").first().focus()
+
+
+class ChoiceInput(QuestionInput):
+    """A labelled scale, NPS, single choice or yes/no: radio buttons, none pressed at first."""
+
+    def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
+        super().__init__(question, value, id=id)
+        self.choices: list[tuple[Any, Text]] = _choices(question)
+
+    def compose(self) -> ComposeResult:
+        hint = _scale_hint(self.question)
+        if hint:
+            yield Static(hint, classes="scale-hint")
+        buttons = [
+            RadioButton(label, value=_same(choice, self._value), id=f"choice-{index}")
+            for index, (choice, label) in enumerate(self.choices)
+        ]
+        classes = "answer-control horizontal" if self.question.type == "nps" else "answer-control"
+        yield RadioSet(*buttons, classes=classes)
+
+    @on(RadioSet.Changed)
+    def _pressed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        index = int((event.pressed.id or "choice-0").removeprefix("choice-"))
+        self._set(self.choices[index][0])
+
+    def choose(self, value: Any) -> None:
+        """Press the button of a value (used by tests and by shortcuts)."""
+        for index, (choice, _) in enumerate(self.choices):
+            if _same(choice, value):
+                self.query_one(f"#choice-{index}", RadioButton).value = True
+                return
+        raise ValueError(f"{value!r} is not a choice of {self.question.id}")
+
+
+class MultiInput(QuestionInput):
+    """Multiple choice: a list of check boxes, plus "not applicable" when the question has it."""
+
+    def compose(self) -> ComposeResult:
+        chosen = self._value if isinstance(self._value, list) else []
+        selections = [Selection(literal(option), option, option in chosen) for option in self.question.options or []]
+        yield SelectionList[str](*selections, classes="answer-control")
+        if self.question.na:
+            yield Checkbox(literal(self.question.na), self._value is NA, id="not-applicable")
+
+    @on(SelectionList.SelectedChanged)
+    def _toggled(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        selected = list(event.selection_list.selected)
+        # Keep the definition's order, whatever order they were ticked in.
+        ordered = [option for option in self.question.options or [] if option in selected]
+        if ordered and self.question.na:
+            self.query_one("#not-applicable", Checkbox).value = False
+        if ordered or self._value is not NA:
+            self._set(ordered or None)
+
+    @on(Checkbox.Changed, "#not-applicable")
+    def _not_applicable(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if event.value:
+            self.query_one(SelectionList).deselect_all()
+            self._set(NA)
+        elif self._value is NA:
+            self._set(None)
+
+    def choose(self, value: Any) -> None:
+        if value is NA:
+            self.query_one("#not-applicable", Checkbox).value = True
+            return
+        selection_list = self.query_one(SelectionList)
+        selection_list.deselect_all()
+        for option in value:
+            selection_list.select(option)
+
+
+class TextInput(QuestionInput):
+    """Free text over several lines. What is typed is kept exactly; it is shown as plain text."""
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True)
+        yield Static("Enter starts a new line; PgDn goes on.", classes="scale-hint")
+
+    @on(TextArea.Changed)
+    def _typed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        text = event.text_area.text
+        self._set(text if text.strip() else None)
+
+    def choose(self, value: Any) -> None:
+        self.query_one(TextArea).load_text(value or "")
+
+
+def make_input(question: Question, value: Any = None, *, id: str | None = None) -> QuestionInput:
+    """The input fitted to a question's type."""
+    if question.type == "multi":
+        return MultiInput(question, value, id=id)
+    if question.type == "text":
+        return TextInput(question, value, id=id)
+    return ChoiceInput(question, value, id=id)
+
+
+def _same(choice: Any, value: Any) -> bool:
+    # True == 1 in Python: a yes/no answer must not press the "1" of a scale, nor the reverse.
+    return choice is value if choice is NA or value is NA else (type(choice) is type(value) and choice == value)
+
+
+def _choices(question: Question) -> list[tuple[Any, Text]]:
+    span = question.value_range
+    choices: list[tuple[Any, Text]]
+    if span is not None and question.type == "nps":
+        choices = [(point, Text(str(point))) for point in range(span[0], span[1] + 1)]
+    elif span is not None:
+        points = range(span[0], span[1] + 1)
+        choices = [(point, literal(label)) for point, label in zip(points, question.point_labels)]
+    elif question.type == "yesno":
+        choices = [(True, Text("Yes")), (False, Text("No"))]
+    else:
+        choices = [(option, literal(option)) for option in question.options or []]
+    if question.na:
+        choices.append((NA, literal(question.na, "italic")))
+    return choices
+
+
+def _scale_hint(question: Question) -> Text | None:
+    if question.type == "nps":
+        return Text("0 = not at all likely · 10 = extremely likely")
+    return None
+
+
+def describe_answer(question: Question, value: Any) -> Text:
+    """An answer as the member sees it on the review page (user text stays literal)."""
+    if value is None or value == []:
+        return Text("(no answer)", style="dim italic")
+    if value is NA:
+        return literal(question.na or "Not applicable", "italic")
+    if question.type == "yesno":
+        return Text("Yes" if value else "No")
+    if question.type == "multi":
+        return literal(", ".join(value))
+    span = question.value_range
+    if span is not None:
+        if question.type == "nps":
+            return Text(f"{value} of 10")
+        label = question.point_labels[value - span[0]]
+        return literal(label if label.startswith(str(value)) else f"{value} · {label}")
+    return literal(strip_controls(str(value)))
