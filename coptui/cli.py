@@ -66,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve, member=False)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2222, help="port to listen on (default: 2222)")
+    serve.add_argument("--log", type=Path, metavar="FILE", help="JSON-lines log of connects, refusals, disconnects (default: serve.log in the data folder; - for stderr)")
+    serve.add_argument("--max-sessions", type=int, metavar="N", help="sessions in total (default: 100)")
+    serve.add_argument("--max-per-key", type=int, metavar="N", help="sessions per member key (default: 3)")
+    serve.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a session after this long without input (default: 1800)")
+    serve.add_argument("--login-timeout", type=float, metavar="SECONDS", help="time to log in, and to open a session after logging in (default: 30)")
+    serve.add_argument("--keepalive-interval", type=float, metavar="SECONDS", help="keepalive probe interval; 3 unanswered drop the client (default: 30)")
+    serve.add_argument("--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)")
 
     report = commands.add_parser("report", help="objectives and trend charts on stdout")
     _common(report)
