@@ -14,8 +14,13 @@ a temp file in the same folder, fsynced, swapped in with ``os.replace``, then th
 fsynced. A crash at any moment leaves either the old or the new file, never a torn one.
 
 Each file carries ``{"_meta": {"schema": N}}``. A damaged file or one written by a newer
-coptui is refused: left byte for byte as it is, copied to ``quarantine/`` once, and
-reported in :attr:`Store.problems`; the rest of the folder still opens.
+coptui is refused: left byte for byte as it is (a damaged one is also copied to
+``quarantine/`` once) and reported in :attr:`Store.problems`; the rest of the folder still
+opens. A refused file is looked at again once its bytes change (restored from a backup).
+
+The index holds only what can be derived from the run files (their records, summaries of
+closed runs). So a damaged index is left alone on disk and the runs are listed from their
+own files until someone replaces it.
 
 This is the only module that imports tinydb.
 """
@@ -50,6 +55,11 @@ QUARANTINE_DIR = "quarantine"
 TEMP_PREFIX = ".tmp-"
 RUN_META_TABLE = "meta"
 RUN_META_KEY = "run"
+# Index tables: a copy of each run's record, and runs whose record is being written.
+RUNS_TABLE = "runs"
+PENDING_TABLE = "pending"
+# How often a writer that finds the folder locked tries again: short, since writes take ms.
+LOCK_POLL_INTERVAL = 0.002
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
 
 
@@ -60,14 +70,27 @@ class StoreError(Exception):
 class UnreadableFileError(StoreError):
     """A file that is damaged or written by a newer coptui: refused, never overwritten."""
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(f"{path}: {reason}; it was left untouched (a copy is in {QUARANTINE_DIR}/)")
+    def __init__(self, path: Path, reason: str, *, damaged: bool = True) -> None:
+        kept = f" (a copy is in {QUARANTINE_DIR}/)" if damaged else ""
+        super().__init__(f"{path}: {reason}; it was left untouched{kept}")
         self.path = path
         self.reason = reason
+        self.damaged = damaged
 
 
 class LockTimeoutError(StoreError):
     pass
+
+
+class StoreWriteError(StoreError, OSError):
+    """The operating system refused a write (disk full, I/O error): the message says what survived."""
+
+    def __init__(self, error: OSError, path: Path, outcome: str) -> None:
+        super().__init__(error.errno, f"could not save {path}: {error.strerror or error}; {outcome}")
+        self.path = path
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +112,10 @@ def fsync_dir(directory: Path) -> None:
 def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None:
     """Write ``payload`` to ``path`` so that a crash leaves the old or the new bytes.
 
-    The temp file lives beside the target (``os.replace`` is only atomic within one
-    filesystem); an error at any step removes it and leaves the target as it was.
+    Order: write the temp file, fsync it, ``os.replace`` it over the target, fsync the
+    folder (so the rename itself survives a power cut). The temp file lives beside the
+    target (``os.replace`` is only atomic within one filesystem); an error at any step
+    before the rename removes it and leaves the target as it was.
     """
     directory = path.parent
     fd = -1
@@ -111,20 +136,38 @@ def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None
         os.close(fd)
         fd = -1
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         if fd >= 0:
             os.close(fd)
         try:
             os.unlink(temp)
         except FileNotFoundError:
             pass
+        if isinstance(error, OSError) and not isinstance(error, StoreWriteError):
+            raise StoreWriteError(error, path, "nothing was changed") from error
         raise
-    fsync_dir(directory)
+    try:
+        fsync_dir(directory)
+    except OSError as error:
+        raise StoreWriteError(
+            error, path, "the new file is in place but the folder could not be synced, so it may not survive a power cut"
+        ) from error
 
 
 def encode(data: Mapping[str, Any]) -> bytes:
     """Serialise a whole file. Keys are sorted so that record order reveals nothing."""
     return orjson.dumps({META_KEY: {"schema": SCHEMA_VERSION}, **data}, option=orjson.OPT_SORT_KEYS)
+
+
+def plain_record(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep JSON copy of a record: fails at once (TypeError) on a value a file cannot hold.
+
+    Copying also means a caller who changes its dict afterwards cannot change what is stored.
+    """
+    try:
+        return orjson.loads(orjson.dumps(record))
+    except TypeError as error:
+        raise TypeError(f"a record must hold JSON values only: {error}") from None
 
 
 def decode(path: Path, raw: bytes) -> tuple[dict[str, Any], bool]:
@@ -141,13 +184,15 @@ def decode(path: Path, raw: bytes) -> tuple[dict[str, Any], bool]:
     if meta is None:
         # A plain TinyDB file (schema 0): tables only. Migrated on its next write.
         version = 0
-    elif isinstance(meta, dict) and isinstance(meta.get("schema"), int):
+    elif isinstance(meta, dict) and type(meta.get("schema")) is int:
         version = meta["schema"]
     else:
         raise UnreadableFileError(path, "has a damaged _meta header")
     if version > SCHEMA_VERSION:
         raise UnreadableFileError(
-            path, f"was written by a newer coptui (schema {version}; this one reads up to {SCHEMA_VERSION}): upgrade coptui"
+            path,
+            f"was written by a newer coptui (schema {version}; this one reads up to {SCHEMA_VERSION}): upgrade coptui",
+            damaged=False,
         )
     for name, table in data.items():
         if not isinstance(table, dict):
@@ -192,11 +237,16 @@ class _TransactionStorage(AtomicJSONStorage):
         self._loaded = False
         self.dirty = False
 
-    def read(self) -> dict[str, Any] | None:
+    def load(self) -> None:
+        """Read the file now, so that a damaged one is refused before the caller's code runs."""
         if not self._loaded:
             self._data = super().read()
             self._loaded = True
-        return None if self._data is None else {k: dict(v) for k, v in self._data.items()}
+
+    def read(self) -> dict[str, Any] | None:
+        self.load()
+        # TinyDB replaces a whole table on each change: copying the table map is enough.
+        return None if self._data is None else dict(self._data)
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self._data = data
@@ -227,6 +277,14 @@ class RecordTable(Table):
     def _get_next_id(self) -> str:  # pragma: no cover - a programming error, never user input
         raise StoreError("records need an explicit key; use Tx.insert(table, key, record)")
 
+    def replace(self, key: str, record: dict[str, Any]) -> None:
+        """Store ``record`` under ``key`` whole (TinyDB's upsert would merge it into the old one)."""
+
+        def updater(table: dict[str, Any]) -> None:
+            table[key] = record
+
+        self._update_table(updater)
+
 
 class _DB(TinyDB):
     table_class = RecordTable
@@ -237,33 +295,42 @@ class Tx:
 
     def __init__(self, db: TinyDB) -> None:
         self._db = db
+        self._after_commit: list[Callable[[], None]] = []
+
+    def _table(self, table: str) -> RecordTable:
+        return self._db.table(table)  # type: ignore[return-value]
 
     def all(self, table: str) -> dict[str, dict[str, Any]]:
-        return {doc.doc_id: dict(doc) for doc in self._db.table(table).all()}
+        return {doc.doc_id: dict(doc) for doc in self._table(table).all()}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
-        doc = self._db.table(table).get(doc_id=key)
+        doc = self._table(table).get(doc_id=key)
         return None if doc is None else dict(doc)
 
     def insert(self, table: str, key: str, record: Mapping[str, Any]) -> None:
         """Insert a new record; raises KeyError if the key is taken."""
         try:
-            self._db.table(table).insert(Document(dict(record), doc_id=key))
+            self._table(table).insert(Document(plain_record(record), doc_id=key))
         except ValueError:
             raise KeyError(key) from None
 
     def put(self, table: str, key: str, record: Mapping[str, Any]) -> None:
-        self._db.table(table).upsert(Document(dict(record), doc_id=key))
+        """Insert or replace the record under ``key`` (the new record replaces the old one whole)."""
+        self._table(table).replace(key, plain_record(record))
 
     def delete(self, table: str, key: str) -> bool:
-        target = self._db.table(table)
+        target = self._table(table)
         if target.contains(doc_id=key):
             target.remove(doc_ids=[key])
             return True
         return False
 
     def count(self, table: str) -> int:
-        return len(self._db.table(table))
+        return len(self._table(table))
+
+    def after_commit(self, step: Callable[[], None]) -> None:
+        """Run ``step`` once this transaction's file is on disk, still holding the lock."""
+        self._after_commit.append(step)
 
 
 @dataclass
@@ -292,6 +359,23 @@ class Snapshot:
 
 
 Listener = Callable[[Change], None]
+# What identifies one version of a file on disk: a write always makes a new inode.
+FileSignature = tuple[int, int, int]
+
+
+def file_signature(path: Path) -> FileSignature | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@dataclass
+class _Refusal:
+    reason: str
+    damaged: bool
+    signature: FileSignature | None
 
 
 class Store:
@@ -305,13 +389,14 @@ class Store:
         self.data_dir = Path(data_dir)
         self.lock_timeout = lock_timeout
         self.problems: list[StoreProblem] = []
-        self._refused: dict[Path, str] = {}
-        self._index_from_runs: dict[str, dict[str, Any]] = {}
+        self._refused: dict[Path, _Refusal] = {}
+        self._missing_runs: set[str] = set()
+        self._run_meta_cache: dict[str, tuple[FileSignature | None, dict[str, Any] | None]] = {}
         self._listeners: list[Listener] = []
         self._thread_lock = threading.RLock()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / RUNS_DIR).mkdir(exist_ok=True)
-        self._file_lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=lock_timeout)
+        self._file_lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=lock_timeout, poll_interval=LOCK_POLL_INTERVAL)
         self._clean_temp_files()
         self._reconcile()
 
@@ -350,6 +435,7 @@ class Store:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
+        """Hold the folder's lock (re-entrant within a thread) for a whole read-modify-write."""
         with self._thread_lock:
             try:
                 self._file_lock.acquire()
@@ -368,21 +454,19 @@ class Store:
         path = self._area_path(area, run_id)
         with self.locked():
             self._refuse_if_unreadable(path)
-            storage_holder: list[_TransactionStorage] = []
-
-            def make_storage(path_arg: str) -> _TransactionStorage:
-                storage = _TransactionStorage(path_arg)
-                storage_holder.append(storage)
-                return storage
-
+            storage = _TransactionStorage(path)
             try:
-                db = _DB(str(path), storage=make_storage)
+                storage.load()
             except UnreadableFileError as error:
                 self._note_unreadable(error)
                 raise
-            yield Tx(db)
-            dirty = storage_holder[0].dirty
-            storage_holder[0].commit()
+            tx = Tx(_DB(storage=lambda: storage))
+            yield tx
+            # Only reached when the caller's block ended without an exception: then commit.
+            dirty = storage.dirty
+            storage.commit()
+            for step in tx._after_commit:
+                step()
         if dirty:
             self._publish(Change(area, run_id))
 
@@ -415,6 +499,9 @@ class Store:
         return self._read(self.run_path(run_id))
 
     def read_index(self) -> Snapshot:
+        """The index; while the file on disk is refused, the part derived from the run files."""
+        if self.is_refused(self.index_path):
+            return Snapshot({RUNS_TABLE: self._records_from_run_files()})
         return self._read(self.index_path)
 
     def read_actions(self) -> Snapshot:
@@ -429,40 +516,86 @@ class Store:
     # -- writing a run record: run file first, then the index ----------------------------
 
     def write_run_record(self, run_id: str, record: Mapping[str, Any], tx: Tx | None = None) -> None:
-        """Store a run's record in its own file (the truth) and then in the index (a copy)."""
+        """Store a run's record in its own file (the truth) and then in the index (a copy).
+
+        Three steps under one hold of the lock: mark the run pending in the index, write
+        the run file, copy the record into the index and clear the mark. A crash leaves the
+        mark behind, and :meth:`_reconcile` then reads that one run file at the next start
+        (instead of every run file of the history on every start). Pass ``tx`` when the
+        caller is inside a transaction of that run: the index is written after it commits.
+        """
+        record = plain_record(record)
         if tx is not None:
+            self._mark_pending(run_id)
             tx.put(RUN_META_TABLE, RUN_META_KEY, record)
-        else:
+            tx.after_commit(lambda: self._index_run_record(run_id, record))
+            return
+        with self.locked():
+            self._mark_pending(run_id)
             with self.run_tx(run_id) as run:
                 run.put(RUN_META_TABLE, RUN_META_KEY, record)
+            self._index_run_record(run_id, record)
+
+    def _mark_pending(self, run_id: str) -> None:
         if self.is_refused(self.index_path):
-            # The damaged index stays untouched; the run file alone holds the truth.
-            self._index_from_runs[run_id] = dict(record)
             return
         with self.index_tx() as index:
-            index.put("runs", run_id, record)
+            index.put(PENDING_TABLE, run_id, {})
+
+    def _index_run_record(self, run_id: str, record: dict[str, Any]) -> None:
+        if self.is_refused(self.index_path):
+            # The damaged index stays untouched; runs are listed from their own files meanwhile.
+            return
+        with self.index_tx() as index:
+            index.put(RUNS_TABLE, run_id, record)
+            index.delete(PENDING_TABLE, run_id)
+
+    def run_records(self) -> dict[str, dict[str, Any]]:
+        """Every run's record, from the index (or from the run files while the index is refused)."""
+        records = self.read_index().all(RUNS_TABLE)
+        if self._missing_runs:
+            records = {run_id: r for run_id, r in records.items() if run_id not in self._missing_runs}
+        return records
 
     # -- refusing damaged files ------------------------------------------------------------
 
     def _refuse_if_unreadable(self, path: Path) -> None:
-        reason = self._refused.get(path)
-        if reason is not None:
-            raise UnreadableFileError(path, reason)
+        refusal = self._refused.get(path)
+        if refusal is None:
+            return
+        if file_signature(path) == refusal.signature:
+            raise UnreadableFileError(path, refusal.reason, damaged=refusal.damaged)
+        # Someone replaced the file (a backup, a newer coptui's migration): look at it afresh.
+        del self._refused[path]
+        self.problems = [p for p in self.problems if p.path != path]
+        if path == self.index_path:
+            self._reconcile()
 
     def _note_unreadable(self, error: UnreadableFileError) -> None:
         if error.path in self._refused:
             return
-        self._refused[error.path] = error.reason
-        quarantine = self.data_dir / QUARANTINE_DIR
-        quarantine.mkdir(exist_ok=True)
-        stamp = time.strftime("%Y%m%dT%H%M%S")
-        copy = quarantine / f"{error.path.name}.{stamp}"
-        if error.path.exists() and not copy.exists():
-            shutil.copy2(error.path, copy)
+        self._refused[error.path] = _Refusal(error.reason, error.damaged, file_signature(error.path))
+        if error.damaged:
+            self._quarantine(error.path)
         self.problems.append(StoreProblem(error.path, str(error)))
 
+    def _quarantine(self, path: Path) -> None:
+        """Keep a copy of a damaged file aside, so that nothing can lose what is left of it."""
+        quarantine = self.data_dir / QUARANTINE_DIR
+        copy = quarantine / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}"
+        try:
+            quarantine.mkdir(exist_ok=True)
+            if path.exists() and not copy.exists():
+                shutil.copy2(path, copy)
+        except OSError as error:
+            self.problems.append(StoreProblem(path, f"{path}: could not copy it to {QUARANTINE_DIR}/ ({error})"))
+
     def is_refused(self, path: Path) -> bool:
-        return path in self._refused
+        try:
+            self._refuse_if_unreadable(path)
+        except UnreadableFileError:
+            return True
+        return False
 
     # -- start-up --------------------------------------------------------------------------
 
@@ -476,58 +609,70 @@ class Store:
                 except OSError:
                     pass
 
+    def _records_from_run_files(self) -> dict[str, dict[str, Any]]:
+        """Each run's record read from its own file (re-parsed only when the file changed)."""
+        records: dict[str, dict[str, Any]] = {}
+        for run_id in self.run_ids_on_disk():
+            path = self.run_path(run_id)
+            signature = file_signature(path)
+            cached = self._run_meta_cache.get(run_id)
+            if cached is not None and cached[0] == signature:
+                record = cached[1]
+            else:
+                try:
+                    record = self.read_run(run_id).get(RUN_META_TABLE, RUN_META_KEY)
+                except UnreadableFileError:
+                    record = None
+                self._run_meta_cache[run_id] = (signature, record)
+            if record is not None:
+                records[run_id] = record
+        return records
+
     def _reconcile(self) -> None:
-        """Make the index agree with the run files (a crash may fall between the two writes)."""
+        """Make the index agree with the run files (a crash may fall between the two writes).
+
+        Reads only the run files that need it: those the index does not list, and those
+        marked pending (a write of their record began and may not have reached the index).
+        A missing index.json is rebuilt from all run files.
+        """
+        try:
+            self._read(self.actions_path)
+        except UnreadableFileError:
+            pass
         try:
             index = self.read_index()
         except UnreadableFileError:
-            index = None
-        for path in (self.actions_path,):
-            try:
-                self._read(path)
-            except UnreadableFileError:
-                pass
-        if index is None:
-            self._rebuild_index_aside()
+            return  # refused: read_index() now derives the runs from their files
+        on_disk = set(self.run_ids_on_disk())
+        indexed = index.all(RUNS_TABLE)
+        self._missing_runs = set()
+        for run_id in sorted(set(indexed) - on_disk):
+            path = self.run_path(run_id)
+            self._missing_runs.add(run_id)
+            self.problems.append(StoreProblem(path, f"{path}: the run {run_id} is in the index but its file is missing; it is not listed"))
+        if not (on_disk - set(indexed)) and not index.all(PENDING_TABLE):
             return
-        indexed = index.all("runs")
-        fixes: dict[str, dict[str, Any] | None] = {}
-        for run_id in self.run_ids_on_disk():
-            try:
-                record = self.read_run(run_id).get(RUN_META_TABLE, RUN_META_KEY)
-            except UnreadableFileError:
-                continue
-            if record is None:
-                continue
-            if indexed.get(run_id) != record:
-                fixes[run_id] = record
-        for run_id in indexed:
-            if not self.run_path(run_id).exists():
-                self.problems.append(
-                    StoreProblem(self.run_path(run_id), f"{self.run_path(run_id)}: the run {run_id} is in the index but its file is missing")
-                )
-        if fixes:
-            with self.index_tx() as tx:
-                for run_id, record in fixes.items():
-                    if record is not None:
-                        tx.put("runs", run_id, record)
+        try:
+            with self.locked():
+                # Looked at again under the lock: another process may be between its two writes.
+                self._repair_index(on_disk)
+        except (LockTimeoutError, StoreWriteError, UnreadableFileError) as error:
+            self.problems.append(StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})"))
 
-    def _rebuild_index_aside(self) -> None:
-        """The index is damaged: it stays untouched on disk; the runs are listed from their own files."""
-        self._index_from_runs = {}
-        for run_id in self.run_ids_on_disk():
-            try:
-                record = self.read_run(run_id).get(RUN_META_TABLE, RUN_META_KEY)
-            except UnreadableFileError:
-                continue
-            if record is not None:
-                self._index_from_runs[run_id] = record
-
-    def run_records(self) -> dict[str, dict[str, Any]]:
-        """Every run's record, from the index (or from the run files when the index is refused)."""
-        if self.is_refused(self.index_path):
-            return dict(self._index_from_runs)
-        return self.read_index().all("runs")
+    def _repair_index(self, on_disk: set[str]) -> None:
+        with self.index_tx() as tx:
+            indexed = tx.all(RUNS_TABLE)
+            pending = tx.all(PENDING_TABLE)
+            for run_id in sorted((on_disk - set(indexed)) | (set(pending) & on_disk)):
+                try:
+                    record = self.read_run(run_id).get(RUN_META_TABLE, RUN_META_KEY)
+                except UnreadableFileError:
+                    continue  # reported; the mark stays until the file can be read
+                if record is not None and indexed.get(run_id) != record:
+                    tx.put(RUNS_TABLE, run_id, record)
+                tx.delete(PENDING_TABLE, run_id)
+            for run_id in set(pending) - on_disk:
+                tx.delete(PENDING_TABLE, run_id)  # a run whose first write never happened
 
 
 def _temp_owner_is_dead(path: Path) -> bool:
