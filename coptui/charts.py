@@ -26,6 +26,7 @@ BASELINE_COLOR = "gray"
 # One colour per option of a single or multi choice question.
 CATEGORY_COLORS = ["blue", "orange", "cyan", "magenta", "green", "red", "yellow", "gray", "blue+", "red+", "green+"]
 
+ROOMY_HEIGHT = 20
 Figure = Any  # a plotext figure: plotext's own or textual-plotext's ``Plot`` subclass
 
 
@@ -61,7 +62,7 @@ def _ticks(labels: Sequence[str], width: int) -> tuple[list[int], list[str]]:
 
 def _prepare(figure: Figure, title: str, width: int) -> None:
     figure.clear_data()
-    figure.title(title)
+    figure.title(title if width >= len(title) + 4 else title[: max(0, width - 5)] + "…")
     figure.frame(True)
 
 
@@ -88,6 +89,12 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
         return
     xs = [x for x, _ in measured]
     ys = [scale * float(p.value) for _, p in measured]  # type: ignore[arg-type]
+    span = [0.5, len(points) + 0.5]
+    roomy = height >= ROOMY_HEIGHT  # small charts keep their legend to target, met and missed
+    # Target and baseline as labelled lines (plotext's hline has no legend entry), under the data.
+    figure.plot(span, [scale * objective.target] * 2, color=TARGET_COLOR, marker="─", label="target")
+    if objective.baseline is not None:
+        figure.plot(span, [scale * objective.baseline] * 2, color=BASELINE_COLOR, marker="┄", label="baseline" if roomy else None)
     figure.plot(xs, ys, color=LINE_COLOR, marker="braille")
     met = [(x, y) for (x, p), y in zip(measured, ys) if meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
     missed = [(x, y) for (x, p), y in zip(measured, ys) if not meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
@@ -99,15 +106,10 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     left_out = [index + 1 for index, p in enumerate(points) if p.value is None]
     if left_out:
         # Withheld runs keep their place in time, marked on the floor of the chart.
-        figure.scatter(left_out, [low] * len(left_out), color=BASELINE_COLOR, marker="?", label="left out")
-    figure.hline(scale * objective.target, TARGET_COLOR)
-    figure.text("target", len(points) + 0.5, scale * objective.target, color=TARGET_COLOR, alignment="right")
-    if objective.baseline is not None:
-        figure.hline(scale * objective.baseline, BASELINE_COLOR)
-        figure.text("baseline", len(points) + 0.5, scale * objective.baseline, color=BASELINE_COLOR, alignment="right")
-    legend_rows = bool(met) + bool(missed) + bool(left_out)
+        figure.scatter(left_out, [low] * len(left_out), color=BASELINE_COLOR, marker="?", label="left out" if roomy else None)
+    legend_rows = 1 + bool(met) + bool(missed) + (roomy and objective.baseline is not None) + (roomy and bool(left_out))
     figure.ylim(low, _headroom(low, high, legend_rows, height))
-    ticks = _nice_ticks(objective.metric, low, high)
+    ticks = _nice_ticks(low, high, max(2, height - 5 - legend_rows))
     figure.yticks(ticks, [f"{tick:g}" for tick in ticks])
     figure.xlim(0.5, len(points) + 0.5)
     figure.xticks(*_ticks(labels, width))
@@ -121,20 +123,20 @@ def _value_range(metric: str, values: Sequence[float]) -> tuple[float, float]:
     if metric == "roti":
         return 1.0, 5.0
     assert metric in QUESTION_METRICS
-    return max(0.0, math.floor(min(values)) - 0.5), math.ceil(max(values)) + 0.5
+    # A mean moves in tenths: a tight range around the data and the target shows it.
+    pad = max(0.25, 0.1 * (max(values) - min(values)))
+    return max(0.0, min(values) - pad), max(values) + pad
 
 
-def _nice_ticks(metric: str, low: float, high: float) -> list[float]:
-    """Round y ticks inside the data range (none in the legend's headroom)."""
-    if metric == "nps":
-        return [-100.0, -50.0, 0.0, 50.0, 100.0]
-    if metric == "roti":
-        return [1.0, 2.0, 3.0, 4.0, 5.0]
-    if high - low > 10:
-        return [float(t) for t in range(0, 101, 20) if low <= t <= high]
-    step = 0.5 if high - low <= 4 else 1.0
-    first = math.ceil(low / step) * step
-    return [first + i * step for i in range(int((high - first) / step) + 1)]
+def _nice_ticks(low: float, high: float, rows: int) -> list[float]:
+    """Round y ticks inside the data range, no more than one every other row."""
+    most = max(2, rows // 2)
+    for step in (0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 25.0, 50.0, 100.0):
+        first = math.ceil(low / step - 1e-9) * step
+        ticks = [round(first + i * step, 6) for i in range(int((high - first) / step + 1e-9) + 1)]
+        if len(ticks) <= most:
+            return ticks
+    return [low, high]
 
 
 def draw_participation(figure: Figure, title: str, points: Sequence[MetricPoint], *, width: int, height: int) -> None:
@@ -148,6 +150,8 @@ def draw_participation(figure: Figure, title: str, points: Sequence[MetricPoint]
     values = [100.0 * (p.value or 0.0) for p in points]
     figure.bar(list(range(1, len(points) + 1)), values, color=LINE_COLOR, width=0.6)
     figure.ylim(0, 100)
+    ticks = _nice_ticks(0, 100, height - 5)
+    figure.yticks(ticks, [f"{tick:g}%" for tick in ticks])
     figure.xticks(*_ticks(labels, width))
 
 
@@ -168,6 +172,8 @@ def draw_distribution(figure: Figure, series: DistributionSeries, *, width: int,
     colours = _category_colours(series)
     figure.stacked_bar(xs, shares, labels=category_labels, color=colours, width=0.6)
     figure.ylim(0, 100)
+    ticks = _nice_ticks(0, 100, height - 5)
+    figure.yticks(ticks, [f"{tick:g}%" for tick in ticks])
     # The legend sits top left, inside the plot: start the bars to its right.
     legend = max(len(label) for label in category_labels) + 4
     share = min(0.5, legend / max(1, width - 8))

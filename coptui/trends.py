@@ -348,3 +348,33 @@ class Trends:
                 counts = [distribution.get(c, 0) for c in categories]
             series.runs.append(DistributionRun(run.id, run.opened_on, counts))
         return series
+
+
+@dataclass(frozen=True)
+class TrendsOverview:
+    """Everything the trends screen shows, gathered in one go (in a worker thread)."""
+
+    reports: list[ObjectiveReport]
+    survey_titles: dict[str, str]  # surveys with closed runs, in the order of their first run
+    participation: dict[str, list[MetricPoint]]
+    questions: dict[str, list[Question]]
+    distributions: dict[tuple[str, str], DistributionSeries]
+
+
+def overview(workspace: Workspace, *, history: int = HISTORY) -> TrendsOverview:
+    trends = Trends(workspace, history=history)
+    titles: dict[str, str] = {}
+    participation: dict[str, list[MetricPoint]] = {}
+    questions: dict[str, list[Question]] = {}
+    distributions: dict[tuple[str, str], DistributionSeries] = {}
+    for survey_id in trends.survey_ids():
+        definition = workspace.definitions.get(survey_id)
+        runs = trends.runs_of(kind="survey", definition_id=survey_id)
+        titles[survey_id] = definition.title if definition is not None else runs[-1].title
+        participation[survey_id] = trends.participation(survey_id)
+        questions[survey_id] = trends.chartable_questions(survey_id)
+        for question in questions[survey_id]:
+            series = trends.distribution(survey_id, question.id)
+            if series is not None:
+                distributions[(survey_id, question.id)] = series
+    return TrendsOverview(trends.reports(), titles, participation, questions, distributions)

@@ -1,0 +1,49 @@
+"""A plotext chart that follows the app's theme and its own size, redrawn with ``replot()``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.events import Resize
+from textual_plotext import PlotextPlot
+
+# Draws into a plotext figure at a given width and height (the functions of coptui.charts).
+ChartDrawer = Callable[[Any, int, int], None]
+
+
+class ChartPlot(PlotextPlot):
+    """Keeps what to draw (a drawer from :mod:`coptui.charts`) and redraws it at its current size.
+
+    The axes, ticks and legend room depend on the size, so a resize redraws the whole
+    figure rather than only rescaling it; a theme change is handled by ``PlotextPlot``.
+    """
+
+    DEFAULT_CSS = """
+    ChartPlot {
+        width: 1fr;
+        height: 1fr;
+        min-height: 8;
+    }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+        super().__init__(name=name, id=id, classes=classes)
+        self._drawer: ChartDrawer | None = None
+
+    @property
+    def has_chart(self) -> bool:
+        return self._drawer is not None
+
+    def show_chart(self, drawer: ChartDrawer | None) -> None:
+        self._drawer = drawer
+        self.replot()
+
+    def replot(self) -> None:
+        self.plt.clear_figure()
+        if self._drawer is not None and self.size.width and self.size.height:
+            self._drawer(self.plt, self.size.width, self.size.height)
+        self.refresh()
+
+    def on_resize(self, event: Resize) -> None:
+        self.replot()

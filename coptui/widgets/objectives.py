@@ -1,0 +1,127 @@
+"""The objectives at a glance, for the home screen: one line each, and a banner when one turns met."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from coptui.store import Change
+from coptui.text import literal
+from coptui.trends import ObjectiveReport, Trends
+
+STATUS_MARKS = {
+    "met": ("● met", "bold green"),
+    "at risk": ("▲ at risk", "bold yellow"),
+    "missed": ("✗ missed", "bold red"),
+    "not enough data": ("… no data", "dim"),
+}
+
+
+def summary_line(report: ObjectiveReport) -> Text:
+    """``● met      Members recommend the community  +52 (target ≥ +30)``"""
+    label, style = STATUS_MARKS[report.status.status]
+    line = Text(f"{label:<10} ", style=style)
+    line.append_text(literal(report.objective.title))
+    if report.status.value is not None:
+        line.append(f"  {report.value_text}", "bold")
+        line.append(f" (target {report.target_text})", "dim")
+    else:
+        line.append(f"  target {report.target_text}", "dim")
+    return line
+
+
+def celebration(reports: list[ObjectiveReport]) -> Text | None:
+    """A short banner for objectives that turned met with the latest run, or None."""
+    turned = [r for r in reports if r.turned_met]
+    if not turned:
+        return None
+    banner = Text("★ Objective met! ", style="bold")
+    for index, report in enumerate(turned):
+        if index:
+            banner.append(" · ")
+        banner.append_text(literal(report.objective.title, "bold"))
+        banner.append(f": {report.metric_name} {report.value_text}, target {report.target_text}")
+    banner.append(". Well done, everyone.")
+    return banner
+
+
+class ObjectivesPanel(Vertical):
+    """Loads objective reports in a worker and reloads when the data folder changes (via the hub)."""
+
+    DEFAULT_CSS = """
+    ObjectivesPanel {
+        height: auto;
+    }
+    ObjectivesPanel #objectives-banner {
+        background: $success;
+        color: $text;
+        padding: 0 1;
+        margin-bottom: 1;
+        display: none;
+    }
+    ObjectivesPanel #objectives-banner.shown {
+        display: block;
+    }
+    ObjectivesPanel #objectives-lines {
+        padding: 0 1;
+    }
+    """
+    # Several changes within this many seconds (a whole run closing) cause one reload.
+    RELOAD_DELAY = 0.1
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._unsubscribe = lambda: None
+        self._reload_pending = False
+        self.reports: list[ObjectiveReport] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="objectives-banner")
+        yield Static("Loading objectives…", id="objectives-lines")
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        # As in CoptuiApp: in `coptui serve` the callback must run in this session's context.
+        context = contextvars.copy_context()
+
+        def on_change(change: Change) -> None:
+            loop.call_soon_threadsafe(self._schedule_reload, context=context)
+
+        self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
+        self.load()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    def _schedule_reload(self) -> None:
+        if self._reload_pending or not self.is_attached:
+            return
+        self._reload_pending = True
+        self.set_timer(self.RELOAD_DELAY, self._reload)
+
+    def _reload(self) -> None:
+        self._reload_pending = False
+        self.load()
+
+    @work(thread=True, exclusive=True, group="objectives-panel", exit_on_error=False)
+    def load(self) -> None:
+        reports = Trends(self.app.workspace).reports()  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show, reports)
+
+    def show(self, reports: list[ObjectiveReport]) -> None:
+        self.reports = reports
+        lines = self.query_one("#objectives-lines", Static)
+        if not reports:
+            lines.update(Text("No objectives yet: add [[objectives]] to community.toml.", style="dim"))
+        else:
+            lines.update(Text("\n").join(summary_line(report) for report in reports))
+        banner = self.query_one("#objectives-banner", Static)
+        message = celebration(reports)
+        banner.update(message or "")
+        banner.set_class(message is not None, "shown")
