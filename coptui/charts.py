@@ -42,7 +42,9 @@ def render(figure: Figure, *, colour: bool) -> str:
     if not colour:
         figure.theme("clear")
     text = figure.build()
-    return text if colour else uncolorize(text)
+    if colour:
+        return text
+    return "\n".join(line.rstrip() for line in uncolorize(text).splitlines())
 
 
 def run_label(point_on: Any, count: int) -> str:
@@ -54,7 +56,7 @@ def _ticks(labels: Sequence[str], width: int) -> tuple[list[int], list[str]]:
     """Every k-th label so that they do not overlap on an axis ``width`` columns wide."""
     if not labels:
         return [], []
-    room = max(1, (width - 10) // (max(len(label) for label in labels) + 2))
+    room = max(1, (width - 10) // (max(len(label) for label in labels) + 4))
     step = max(1, math.ceil(len(labels) / room))
     xs = list(range(1, len(labels) + 1))[::-1][::step][::-1]
     return xs, [labels[x - 1] for x in xs]
