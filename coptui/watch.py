@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, TEMP_PREFIX, Change
+from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, TEMP_PREFIX, Change, FileSignature, file_signature
 
 
 def change_for(data_dir: Path, path: Path) -> Change | None:
@@ -41,14 +41,15 @@ async def watch_data_folder(data_dir: Path, publish: Callable[[Change], None], *
 
 
 async def _poll(data_dir: Path, publish: Callable[[Change], None], interval: float) -> None:
-    seen: dict[Path, int] = {}
+    # The inode is part of the signature: every store write swaps in a new one, so two
+    # writes within one tick of the file clock are still told apart.
+    seen: dict[Path, FileSignature] = {}
     while True:
         current = {}
         for path in [*data_dir.glob("*.json"), *(data_dir / RUNS_DIR).glob("*.json")]:
-            try:
-                current[path] = path.stat().st_mtime_ns
-            except FileNotFoundError:
-                continue
+            signature = file_signature(path)
+            if signature is not None:
+                current[path] = signature
         if seen:
             for path, stamp in current.items():
                 if seen.get(path) != stamp:
