@@ -57,6 +57,8 @@ def format_value(metric: str, value: float | None) -> str:
 def format_change(metric: str, change: float | None) -> str:
     if change is None:
         return ""
+    if abs(change) < (0.005 if metric in RATE_METRICS else 0.5 if metric == "nps" else 0.005):
+        return "±0 pts" if metric in RATE_METRICS else "±0"
     if metric in RATE_METRICS:
         return f"{change * 100:+.0f} pts"
     if metric == "nps":
