@@ -447,6 +447,8 @@ def parse_cli_value(question: Question, text: str) -> Any:
     stripped = text.strip()
     if question.na is not None and stripped.lower() in ("na", "n/a", question.na.lower()):
         return NA
+    if question.type != "text" and stripped.lower() in ("na", "n/a"):
+        raise AnswerError([f"{question.id} has no 'not applicable' answer; give a value or leave it out"])
     if question.value_range is not None:
         try:
             return int(stripped)
