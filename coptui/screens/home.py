@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from coptui.app import DataChanged
 from coptui.runs import Run
 from coptui.text import literal
+from coptui.widgets.actions import OpenActions
 from coptui.widgets.objectives import ObjectivesPanel
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
@@ -62,6 +63,7 @@ class HomeScreen(Screen[None]):
             yield Static("Open for you", classes="section-title")
             yield DataTable(id="open-runs", cursor_type="row", zebra_stripes=True)
             yield Static("", id="open-runs-empty", classes="empty")
+            yield OpenActions(id="your-actions")
             yield Static("Objectives", classes="section-title")
             yield ObjectivesPanel(id="objectives")
             yield Static("Recent results", classes="section-title")

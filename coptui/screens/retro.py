@@ -1,0 +1,681 @@
+"""The live retro board: one screen per member, all following the phase the facilitator sets.
+
+The screen draws only from :func:`coptui.retro.board_for`, the view of the member at this
+terminal: others' unrevealed cards are never in it, so their text never reaches this
+terminal. Every read and write runs in a thread worker; the event loop only draws.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import partial
+
+from rich.text import Text
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import DescendantFocus
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Input, Label, Static
+from textual.worker import get_current_worker
+
+from coptui import retro
+from coptui.app import DataChanged
+from coptui.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
+from coptui.runs import RunError
+from coptui.store import StoreError
+from coptui.text import literal
+from coptui.widgets.action_dialog import ActionDialog, ActionDraft
+from coptui.widgets.countdown import Countdown
+from coptui.widgets.retro_item import RetroItem
+
+BOARD_PHASES = ("write", "reveal", "group", "vote")
+# Which phase each member action belongs to; the footer shows an action only in its phase.
+PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
+    "add_card": ("write",),
+    "edit_card": ("write",),
+    "delete_card": ("write",),
+    "move": ("group",),
+    "name_theme": ("group",),
+    "ungroup": ("group",),
+    "vote": ("vote",),
+    "unvote": ("vote",),
+    "add_action": ("discuss", "actions"),
+    "mark_done": ("review",),
+    "mark_dropped": ("review",),
+    "roti": ("close",),
+    "next_theme": ("discuss",),
+    "finish": ("close",),
+    "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
+}
+FACILITATOR_ACTIONS = frozenset({"next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
+ALWAYS = frozenset({"back", "column", "item"})
+STATUS_MARKS = {"open": "☐", "done": "✓", "dropped": "✗"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item to draw: reconciled against the widgets already on screen by (id, kind)."""
+
+    id: str
+    kind: str  # card | theme | action | heading | note
+    content: Text
+    classes: str = ""
+
+    @property
+    def focusable(self) -> bool:
+        return self.kind in ("card", "theme", "action")
+
+
+class ColumnScroll(VerticalScroll, can_focus=False, inherit_bindings=False):
+    """A board column. No arrow bindings of its own: arrows move between cards, not the scroll."""
+
+    def __init__(self, index: int, column_id: str, *children: Widget) -> None:
+        super().__init__(*children, classes="retro-column")
+        self.index = index
+        self.column_id = column_id
+
+
+class ListScroll(VerticalScroll, can_focus=False, inherit_bindings=False):
+    """The single list of the review, discuss, actions and close phases."""
+
+
+def _author(card: CardView) -> Text:
+    return literal(f" — {card.author}", "dim") if card.author else Text()
+
+
+def theme_text(theme: ThemeView, board: RetroBoard, *, picked: bool = False) -> Text:
+    text = Text()
+    if picked:
+        text.append("moving… ", "bold reverse")
+    grouped = bool(theme.name) or len(theme.cards) > 1
+    if theme.name:
+        text.append_text(literal(theme.name, "bold"))
+    elif grouped:
+        text.append("(unnamed theme)", "italic dim")
+    for index, card in enumerate(theme.cards):
+        if grouped or index:
+            text.append("\n• ")
+        text.append_text(literal(card.text))
+        text.append_text(_author(card))
+    if board.phase == "vote" and board.is_open:
+        if theme.my_votes:
+            text.append("\n" + "● " * theme.my_votes, "bold green")
+    elif theme.votes is not None:
+        text.append(f"\n▲ {theme.votes} vote{'s' if theme.votes != 1 else ''}", "bold")
+    if not board.revealed or board.phase in ("discuss", "actions") or not board.is_open:
+        text.append_text(literal(f"  [{board.column_title(theme.column)}]", "dim"))
+    return text
+
+
+def action_text(action: ActionView, today: date) -> Text:
+    text = Text(f"{STATUS_MARKS.get(action.status, '?')} ", "bold")
+    text.append_text(literal(action.text, "strike" if action.status == "dropped" else ""))
+    details = [action.owner_name, f"due {action.due.isoformat()}" if action.due else "no due date"]
+    if action.overdue(today):
+        details[-1] += " (overdue)"
+    if action.status != "open":
+        details.append(action.status)
+    text.append_text(literal("\n" + " · ".join(details) + f" · from {action.source_title}", "dim"))
+    return text
+
+
+def _heading(key: str, title: str) -> Entry:
+    return Entry(f"h-{key}", "heading", Text(title), "-heading")
+
+
+def _note(key: str, message: str) -> Entry:
+    return Entry(f"n-{key}", "note", Text(message), "-note")
+
+
+def list_entries(board: RetroBoard, today: date) -> list[Entry]:
+    """What the list layout shows in the review, discuss, actions and close phases, and once closed."""
+    entries: list[Entry] = []
+
+    def actions(actions: tuple[ActionView, ...], title: str, empty: str) -> None:
+        entries.append(_heading("actions", title))
+        if not actions:
+            entries.append(_note("actions", empty))
+        for action in actions:
+            entries.append(Entry(action.id, "action", action_text(action, today), "-done" if action.status != "open" else ""))
+
+    def themes(title: str) -> None:
+        entries.append(_heading("themes", title))
+        if not board.themes:
+            entries.append(_note("themes", "No cards were written."))
+        for theme in board.themes:
+            current = theme.id == board.discuss_theme
+            content = theme_text(theme, board)
+            if current:
+                content = Text.assemble(("▶ Now discussing\n", "bold"), content)
+            entries.append(Entry(theme.id, "theme", content, "-current" if current else ""))
+
+    if not board.is_open:
+        themes("Themes, most voted first" if board.votes_visible else "Themes")
+        actions(board.actions, "Actions agreed", "No actions were agreed.")
+        entries.append(_heading("roti", "Return on time invested"))
+        entries.append(_note("roti", roti_summary(board.roti_scores)))
+    elif board.phase == "review":
+        actions(board.review_actions, "Open actions from earlier retros", "No open actions from earlier retros.")
+    elif board.phase in ("discuss", "actions"):
+        themes("Themes, most voted first" if board.votes_visible else "Themes")
+        actions(board.actions, "Actions agreed so far", "No actions yet: press a to add one.")
+    elif board.phase == "close":
+        entries.append(_heading("roti", "Return on time invested"))
+        if board.roti_given:
+            entries.append(_note("roti", f"Thank you, your ROTI is in (anonymous). {board.roti_count} given so far."))
+        else:
+            entries.append(_note("roti", f"Was this retro worth your time? Press 1 (waste) to 5 (excellent). Anonymous. {board.roti_count} given so far."))
+        actions(board.actions, "Actions agreed", "No actions were agreed.")
+    return entries
+
+
+def roti_summary(scores: tuple[int, ...]) -> str:
+    if not scores:
+        return "No ROTI was given."
+    mean = sum(scores) / len(scores)
+    spread = "  ".join(f"{score}: {scores.count(score)}" for score in range(5, 0, -1))
+    return f"Mean {mean:.1f} from {len(scores)} answers   ({spread})"
+
+
+def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> list[Entry]:
+    if not board.revealed:
+        return [Entry(card.id, "card", literal(card.text), "-mine") for card in board.my_cards if card.column == column_id]
+    return [
+        Entry(theme.id, "theme", theme_text(theme, board, picked=theme.id == picked), "-picked" if theme.id == picked else "")
+        for theme in board.themes
+        if theme.column == column_id
+    ]
+
+
+class RetroScreen(Screen[None]):
+    CSS_PATH = "retro.tcss"
+    HELP_TITLE = "Retro"
+    HELP = (
+        "A live retrospective. The facilitator moves everyone through the phases: review of open actions, "
+        "write (your cards stay private), reveal, group (m picks a theme up and drops it on another to merge, "
+        "e names it), vote (v / u; votes stay hidden until the vote ends), discuss (most voted first, with a "
+        "countdown), actions (a adds one: what, who, by when) and close (ROTI 1 to 5, anonymous). "
+        "Arrows move between columns and cards; the mouse works too."
+    )
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "add_card", "Add card"),
+        Binding("a", "add_action", "Add action"),
+        Binding("e", "edit_card", "Edit"),
+        Binding("e", "name_theme", "Name"),
+        Binding("d", "mark_done", "Done"),
+        Binding("x,delete", "delete_card", "Delete"),
+        Binding("m,enter", "move", "Move"),
+        Binding("u", "ungroup", "Ungroup"),
+        Binding("v", "vote", "Vote"),
+        Binding("u,backspace", "unvote", "Unvote"),
+        Binding("x", "mark_dropped", "Drop"),
+        Binding("1", "roti(1)", "ROTI", key_display="1-5"),
+        Binding("2", "roti(2)", "ROTI 2", show=False),
+        Binding("3", "roti(3)", "ROTI 3", show=False),
+        Binding("4", "roti(4)", "ROTI 4", show=False),
+        Binding("5", "roti(5)", "ROTI 5", show=False),
+        Binding("n", "next_phase", "Next phase"),
+        Binding("n", "finish", "Finish"),
+        Binding("s", "skip_phase", "Skip"),
+        Binding("plus,equals_sign", "extend_timer", "+1 min", key_display="+"),
+        Binding("right_square_bracket", "next_theme", "Next theme", key_display="]"),
+        Binding("left", "column(-1)", "Previous column", show=False),
+        Binding("right", "column(1)", "Next column", show=False),
+        Binding("up", "item(-1)", "Previous card", show=False),
+        Binding("down", "item(1)", "Next card", show=False),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.board: RetroBoard | None = None
+        self.picked: str | None = None  # the theme being moved in the group phase
+        self.column_index = 0
+        self.composer_mode: tuple[str, str] | None = None  # ("card", column) | ("edit", card) | ("name", theme)
+        self._columns: list[ColumnScroll] = []
+        self._render_lock = asyncio.Lock()
+
+    # -- layout ---------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical(id="retro-banner"):
+            with Horizontal(id="phase-row"):
+                yield Static("Loading the retro…", id="phase-line")
+                yield Static("", id="votes-left")
+                yield Countdown(id="countdown")
+            yield Static("", id="phase-hint")
+        yield Horizontal(id="retro-columns")
+        yield ListScroll(id="retro-list")
+        with Horizontal(id="composer"):
+            yield Label("", id="composer-label")
+            yield Input(id="composer-input", max_length=retro.MAX_CARD_CHARS)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#composer").display = False
+        self.query_one("#retro-list").display = False
+        self.load()
+
+    @property
+    def workspace(self):  # type: ignore[no-untyped-def]
+        return self.app.workspace  # type: ignore[attr-defined]
+
+    @property
+    def handle(self) -> str:
+        return self.app.member.handle  # type: ignore[attr-defined]
+
+    # -- loading --------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="retro-load", exit_on_error=False)
+    def load(self) -> None:
+        try:
+            board = retro.board_for(self.workspace, self.run_id, self.handle)
+        except (RunError, StoreError) as error:
+            self.app.call_from_thread(self._show_error, str(error))
+            return
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.show_board, board)
+
+    def _show_error(self, message: str) -> None:
+        self.query_one("#phase-line", Static).update(literal(message))
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        if any(c.area == "actions" or (c.area == "run" and c.run_id == self.run_id) for c in message.changes):
+            self.load()
+
+    async def show_board(self, board: RetroBoard) -> None:
+        async with self._render_lock:
+            if self.board is None or [c.column_id for c in self._columns] != [c.id for c in board.columns]:
+                await self._build_columns(board)
+            self.board = board
+            if self.picked is not None and (board.phase != "group" or board.theme(self.picked) is None):
+                self.picked = None
+            self._show_banner(board)
+            focused = self.focused.item_id if isinstance(self.focused, RetroItem) else None
+            on_board = board.is_open and board.phase in BOARD_PHASES
+            self.query_one("#retro-columns").display = on_board
+            self.query_one("#retro-list").display = not on_board
+            if on_board:
+                for column in self._columns:
+                    items = column.query_one(".column-items", Vertical)
+                    entries = column_entries(board, column.column_id, self.picked)
+                    await self._sync(items, entries)
+                    note = column.query_one(".column-note", Static)
+                    note.display = not entries
+                    note.update("No cards yet. Press a to write one." if board.phase == "write" else "No cards.")
+                self._mark_current_column()
+            else:
+                await self._sync(self.query_one("#retro-list", ListScroll), list_entries(board, date.today()))
+            if board.phase not in ("write",) and self.composer_mode and self.composer_mode[0] in ("card", "edit"):
+                self._close_composer()
+            if board.phase != "group" and self.composer_mode and self.composer_mode[0] == "name":
+                self._close_composer()
+            self._restore_focus(focused)
+            self.refresh_bindings()
+
+    async def _build_columns(self, board: RetroBoard) -> None:
+        holder = self.query_one("#retro-columns", Horizontal)
+        await holder.remove_children()
+        self._columns = [
+            ColumnScroll(
+                index,
+                column.id,
+                Static(Text.assemble(literal(column.title, "bold"), "\n", literal(column.prompt, "dim")), classes="column-title"),
+                Vertical(classes="column-items"),
+                Static("", classes="column-note"),
+            )
+            for index, column in enumerate(board.columns)
+        ]
+        await holder.mount_all(self._columns)
+        self.column_index = min(self.column_index, len(self._columns) - 1)
+
+    async def _sync(self, container: Widget, entries: list[Entry]) -> None:
+        existing = [child for child in container.children if isinstance(child, RetroItem)]
+        if [(w.item_id, w.kind) for w in existing] == [(e.id, e.kind) for e in entries]:
+            for widget, entry in zip(existing, entries):
+                widget.show(entry.content, entry.classes)
+            return
+        await container.remove_children()
+        if entries:
+            await container.mount_all(
+                RetroItem(e.id, e.kind, e.content, focusable=e.focusable, classes=e.classes) for e in entries
+            )
+
+    def _show_banner(self, board: RetroBoard) -> None:
+        self.title = board.title
+        line = Text()
+        if board.is_open:
+            line.append(f"Phase {board.phase_index + 1}/{len(board.phases)} · ", "dim")
+            line.append(board.phase_title, "bold")
+            current = board.theme(board.discuss_theme) if board.discuss_theme else None
+            if current is not None:
+                line.append(" · now: ", "dim")
+                line.append_text(literal(current.title[:60]))
+        else:
+            line.append(f"Closed on {board.closed_on.isoformat() if board.closed_on else '?'}", "bold")
+        self.query_one("#phase-line", Static).update(line)
+        votes = self.query_one("#votes-left", Static)
+        votes.display = board.is_open and board.phase == "vote"
+        votes.update(Text(f"Votes left: {board.votes_left}/{board.votes_per_person}", "bold"))
+        self.query_one("#countdown", Countdown).deadline = board.timer_deadline
+        if board.is_open:
+            hint = Text(PHASE_HINTS[board.phase])
+        else:
+            hint = Text(f"This retro is closed. ROTI: {roti_summary(board.roti_scores)}")
+        if board.is_open and board.phase == "write" and board.hidden_cards:
+            hint.append(f" Others have written {board.hidden_cards} card{'s' if board.hidden_cards != 1 else ''} so far.", "dim")
+        if board.is_open and board.phase == "vote":
+            hint.append(f" {board.voters} member{'s' if board.voters != 1 else ''} voted so far.", "dim")
+        if board.is_open and board.anonymous_cards and board.phase == "write":
+            hint.append(" Cards are anonymous.", "italic")
+        if self.picked is not None and board.theme(self.picked) is not None:
+            hint = Text("Moving a theme: go to the theme to merge it into and press m (Esc cancels).", "bold")
+        self.query_one("#phase-hint", Static).update(hint)
+        self.sub_title = board.phase_title if board.is_open else "closed"
+
+    # -- focus and navigation -----------------------------------------------------------------------
+
+    def _items(self, container: Widget) -> list[RetroItem]:
+        return [w for w in container.query(RetroItem) if w.can_focus]
+
+    def _container_of(self, widget: Widget) -> Widget | None:
+        for ancestor in widget.ancestors:
+            if isinstance(ancestor, (ColumnScroll, ListScroll)):
+                return ancestor
+        return None
+
+    def _restore_focus(self, focused: str | None) -> None:
+        if self.composer_mode is not None:
+            return
+        on_board = self.board is not None and self.board.is_open and self.board.phase in BOARD_PHASES
+        containers: list[Widget] = list(self._columns) if on_board else [self.query_one("#retro-list", ListScroll)]
+        items = [item for container in containers for item in self._items(container)]
+        if focused is not None:
+            match = next((item for item in items if item.item_id == focused), None)
+            if match is not None:
+                if self.focused is not match:
+                    match.focus(scroll_visible=False)
+                return
+        if isinstance(self.focused, RetroItem) and self.focused in items:
+            return
+        if on_board and self._columns:
+            column_items = self._items(self._columns[self.column_index])
+            target = column_items[0] if column_items else None
+        else:
+            target = items[0] if items else None
+        if target is not None:
+            target.focus()
+        else:
+            self.set_focus(None)
+
+    def _mark_current_column(self) -> None:
+        for column in self._columns:
+            column.set_class(column.index == self.column_index, "-current")
+
+    @on(DescendantFocus)
+    def _follow_focus(self, event: DescendantFocus) -> None:
+        column = self._container_of(event.widget)
+        if isinstance(column, ColumnScroll) and column.index != self.column_index:
+            self.column_index = column.index
+            self._mark_current_column()
+
+    def on_click(self, event: events.Click) -> None:
+        widget = event.widget
+        column = widget if isinstance(widget, ColumnScroll) else (self._container_of(widget) if widget else None)
+        if isinstance(column, ColumnScroll):
+            self.column_index = column.index
+            self._mark_current_column()
+
+    def action_column(self, delta: int) -> None:
+        if not self._columns or not self.query_one("#retro-columns").display:
+            return
+        row = 0
+        if isinstance(self.focused, RetroItem) and self._container_of(self.focused) is self._columns[self.column_index]:
+            row = self._items(self._columns[self.column_index]).index(self.focused)
+        self.column_index = (self.column_index + delta) % len(self._columns)
+        self._mark_current_column()
+        items = self._items(self._columns[self.column_index])
+        if items:
+            items[min(row, len(items) - 1)].focus()
+        else:
+            self.set_focus(None)
+
+    def action_item(self, delta: int) -> None:
+        on_board = self.query_one("#retro-columns").display
+        container: Widget = self._columns[self.column_index] if on_board and self._columns else self.query_one("#retro-list", ListScroll)
+        items = self._items(container)
+        if not items:
+            return
+        if isinstance(self.focused, RetroItem) and self.focused in items:
+            index = max(0, min(len(items) - 1, items.index(self.focused) + delta))
+        else:
+            index = 0
+        items[index].focus()
+
+    def _focused(self, kind: str) -> RetroItem | None:
+        return self.focused if isinstance(self.focused, RetroItem) and self.focused.kind == kind else None
+
+    # -- which keys apply now ---------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ALWAYS:
+            return True
+        board = self.board
+        if board is None or not board.is_open:
+            return False if action in PHASE_OF_ACTION or action in FACILITATOR_ACTIONS else True
+        if action in FACILITATOR_ACTIONS and not board.is_facilitator:
+            return False
+        phases = PHASE_OF_ACTION.get(action)
+        if phases is not None and board.phase not in phases:
+            return False
+        if action == "next_phase":
+            return board.next_phase is not None
+        if action == "skip_phase":
+            return board.phase_index + 2 < len(board.phases)
+        if action == "roti":
+            return not board.roti_given
+        if action == "vote" and board.votes_left == 0:
+            return None  # shown greyed: out of votes
+        return True
+
+    # -- writing through the core, off the event loop -------------------------------------------------
+
+    @work(thread=True, group="retro-write", exit_on_error=False)
+    def write(self, change: Callable[[], object], done: str | None = None, then: Callable[[], None] | None = None) -> None:
+        try:
+            change()
+        except RunError as error:
+            self.app.call_from_thread(self.notify, str(error), severity="warning", markup=False)
+            return
+        except StoreError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Not saved", severity="error", markup=False)
+            return
+        if done:
+            self.app.call_from_thread(self.notify, done, markup=False)
+        if then is not None:
+            self.app.call_from_thread(then)
+
+    # -- composer (card text and theme names) -----------------------------------------------------------
+
+    def _open_composer(self, mode: tuple[str, str], label: str, value: str = "") -> None:
+        self.composer_mode = mode
+        composer = self.query_one("#composer")
+        composer.display = True
+        self.query_one("#composer-label", Label).update(literal(label))
+        field = self.query_one("#composer-input", Input)
+        field.max_length = retro.MAX_NAME_CHARS if mode[0] == "name" else retro.MAX_CARD_CHARS
+        field.value = value
+        field.focus()
+
+    def _close_composer(self) -> None:
+        self.composer_mode = None
+        self.query_one("#composer").display = False
+        self.query_one("#composer-input", Input).value = ""
+        self._restore_focus(None)
+        self.refresh_bindings()
+
+    @on(Input.Submitted, "#composer-input")
+    def _composer_submitted(self, event: Input.Submitted) -> None:
+        mode, text = self.composer_mode, event.value
+        if mode is None:
+            return
+        ws, run_id, handle = self.workspace, self.run_id, self.handle
+        kind, target = mode
+        if kind == "card":
+            event.input.value = ""  # ready for the next card at once; the text comes back on an error
+            self._write_card(target, text)
+        elif kind == "edit":
+            self.write(partial(retro.edit_card, ws, run_id, handle, target, text), then=self._close_composer)
+        elif kind == "name":
+            self.write(partial(retro.name_theme, ws, run_id, handle, target, text), then=self._close_composer)
+
+    @work(thread=True, group="retro-write", exit_on_error=False)
+    def _write_card(self, column: str, text: str) -> None:
+        try:
+            retro.add_card(self.workspace, self.run_id, self.handle, column, text)
+        except (RunError, StoreError) as error:
+            self.app.call_from_thread(self._card_refused, text, str(error))
+
+    def _card_refused(self, text: str, message: str) -> None:
+        field = self.query_one("#composer-input", Input)
+        if self.composer_mode is not None and not field.value:
+            field.value = text
+        self.notify(message, severity="warning", markup=False)
+
+    # -- actions: everyone -------------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        if self.composer_mode is not None:
+            self._close_composer()
+        elif self.picked is not None:
+            self.picked = None
+            if self.board is not None:
+                self.run_worker(self.show_board(self.board), group="retro-draw")
+        else:
+            self.app.pop_screen()
+
+    def action_add_card(self) -> None:
+        if self.board is None or not self._columns:
+            return
+        column = self.board.columns[self.column_index]
+        self._open_composer(("card", column.id), f"{column.title}:")
+
+    def action_edit_card(self) -> None:
+        item = self._focused("card")
+        if item is None or self.board is None:
+            self.notify("Move to one of your cards first (arrows).", severity="warning")
+            return
+        card = next((c for c in self.board.my_cards if c.id == item.item_id), None)
+        if card is not None:
+            self._open_composer(("edit", card.id), "Edit card:", card.text)
+
+    def action_delete_card(self) -> None:
+        item = self._focused("card")
+        if item is not None:
+            self.write(partial(retro.delete_card, self.workspace, self.run_id, self.handle, item.item_id), done="Card deleted.")
+
+    def action_move(self) -> None:
+        item = self._focused("theme")
+        if item is None or self.board is None:
+            self.notify("Move to a theme first (arrows).", severity="warning")
+            return
+        if self.picked is None:
+            self.picked = item.item_id
+        elif self.picked == item.item_id:
+            self.picked = None
+        else:
+            source, self.picked = self.picked, None
+            self.write(partial(retro.merge_themes, self.workspace, self.run_id, self.handle, source, item.item_id))
+        self.run_worker(self.show_board(self.board), group="retro-draw")
+
+    def action_name_theme(self) -> None:
+        item = self._focused("theme")
+        theme = self.board.theme(item.item_id) if item is not None and self.board is not None else None
+        if theme is None:
+            self.notify("Move to a theme first (arrows).", severity="warning")
+            return
+        self._open_composer(("name", theme.id), "Theme name:", theme.name)
+
+    def action_ungroup(self) -> None:
+        item = self._focused("theme")
+        if item is not None:
+            self.write(partial(retro.ungroup_theme, self.workspace, self.run_id, self.handle, item.item_id))
+
+    def action_vote(self) -> None:
+        item = self._focused("theme")
+        if item is not None:
+            self.write(partial(retro.vote, self.workspace, self.run_id, self.handle, item.item_id))
+
+    def action_unvote(self) -> None:
+        item = self._focused("theme")
+        if item is not None:
+            self.write(partial(retro.unvote, self.workspace, self.run_id, self.handle, item.item_id))
+
+    def _set_status(self, status: str) -> None:
+        item = self._focused("action")
+        if item is not None:
+            change = partial(retro.set_action_status, self.workspace, item.item_id, self.handle, status, in_run=self.run_id)
+            self.write(change, done=f"Action marked {status}.")
+
+    def action_mark_done(self) -> None:
+        self._set_status("done")
+
+    def action_mark_dropped(self) -> None:
+        self._set_status("dropped")
+
+    def action_roti(self, score: int) -> None:
+        self.write(partial(retro.give_roti, self.workspace, self.run_id, self.handle, score), done=f"ROTI {score} recorded, anonymously.")
+
+    def action_add_action(self) -> None:
+        board = self.board
+        if board is None:
+            return
+        about = ""
+        item = self._focused("theme")
+        theme = board.theme(item.item_id) if item is not None else board.theme(board.discuss_theme or "")
+        if theme is not None:
+            about = theme.title
+        dialog = ActionDialog(list(board.members), self.handle, date.today(), about)
+        self.app.push_screen(dialog, self._action_drafted)
+
+    def _action_drafted(self, draft: ActionDraft | None) -> None:
+        if draft is not None:
+            change = partial(retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due)
+            self.write(change, done="Action added.")
+
+    @on(RetroItem.Chosen)
+    def _clicked(self, event: RetroItem.Chosen) -> None:
+        if self.board is not None and self.board.is_open and self.board.phase == "group":
+            self.action_move()
+
+    # -- actions: facilitator ----------------------------------------------------------------------------
+
+    def action_next_phase(self) -> None:
+        self.write(partial(retro.next_phase, self.workspace, self.run_id, self.handle))
+
+    def action_skip_phase(self) -> None:
+        self.write(partial(retro.skip_phase, self.workspace, self.run_id, self.handle))
+
+    def action_extend_timer(self) -> None:
+        self.write(partial(retro.extend_timer, self.workspace, self.run_id, self.handle), done="One more minute.")
+
+    def action_next_theme(self) -> None:
+        self.write(partial(retro.next_theme, self.workspace, self.run_id, self.handle))
+
+    def action_finish(self) -> None:
+        from coptui.screens.dialogs import ConfirmDialog
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.write(partial(retro.finish_retro, self.workspace, self.run_id, self.handle), done="The retro is closed.")
+
+        question = "Close this retro? Its cards, votes and ROTI are kept; nothing can change afterwards."
+        self.app.push_screen(ConfirmDialog(question, yes="Close", no="Not yet"), confirmed)

@@ -1,0 +1,142 @@
+""""Your actions" on the home screen: the open retro actions the member owns.
+
+It listens to the hub itself, for the actions file only, so it stays fresh without the
+home screen having to know about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from coptui.retro import ActionView, open_actions_for, set_action_status
+from coptui.runs import RunError
+from coptui.store import Change
+from coptui.text import literal
+
+
+class OpenActions(Vertical):
+    DEFAULT_CSS = """
+    OpenActions {
+        height: auto;
+    }
+    OpenActions > .section-title {
+        text-style: bold;
+        color: $accent;
+        margin-top: 1;
+    }
+    OpenActions > .empty {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    OpenActions > DataTable {
+        height: auto;
+        max-height: 10;
+    }
+    """
+    BINDINGS = [
+        Binding("d", "set_status('done')", "Done"),
+        Binding("x", "set_status('dropped')", "Drop"),
+    ]
+    # Changes arriving within this many seconds are merged into one reload.
+    REFRESH_DELAY = 0.1
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._unsubscribe = lambda: None
+        self._reload_pending = False
+        self._sources: dict[str, str] = {}  # action id -> the retro it came from
+
+    def compose(self) -> ComposeResult:
+        yield Static("Your actions", classes="section-title")
+        yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="actions-empty", classes="empty")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Action", "From", "Due")
+        table.display = False
+        loop = asyncio.get_running_loop()
+
+        def on_change(change: Change) -> None:
+            if change.area == "actions":
+                loop.call_soon_threadsafe(self._schedule_reload)
+
+        self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
+        self.load()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    def _schedule_reload(self) -> None:
+        if not self._reload_pending and self.is_mounted:
+            self._reload_pending = True
+            self.set_timer(self.REFRESH_DELAY, self._reload)
+
+    def _reload(self) -> None:
+        self._reload_pending = False
+        self.load()
+
+    @work(thread=True, exclusive=True, group="open-actions", exit_on_error=False)
+    def load(self) -> None:
+        actions = open_actions_for(self.app.workspace, self.app.member.handle)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show, actions, date.today())
+
+    def show(self, actions: list[ActionView], today: date) -> None:
+        table = self.query_one(DataTable)
+        selected = table.cursor_row
+        table.clear()
+        self._sources = {action.id: action.source_run for action in actions}
+        for action in actions:
+            due = Text("-")
+            if action.due is not None:
+                due = Text(action.due.isoformat(), style="bold red" if action.overdue(today) else "")
+                if action.overdue(today):
+                    due.append(" overdue")
+            table.add_row(literal(action.text), literal(_short(action.source_title)), due, key=action.id)
+        if actions:
+            table.move_cursor(row=min(selected, len(actions) - 1))
+        table.display = bool(actions)
+        empty = self.query_one("#actions-empty", Static)
+        empty.update("" if actions else "No open actions. Actions agreed in retros show up here.")
+        empty.display = not actions
+
+    def _selected_action(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    def action_set_status(self, status: str) -> None:
+        action_id = self._selected_action()
+        if action_id is not None:
+            self._write_status(action_id, status)
+
+    @work(thread=True, group="open-actions-write", exit_on_error=False)
+    def _write_status(self, action_id: str, status: str) -> None:
+        try:
+            set_action_status(self.app.workspace, action_id, self.app.member.handle, status)  # type: ignore[attr-defined, arg-type]
+        except RunError as error:
+            self.app.call_from_thread(self.app.notify, str(error), severity="warning", markup=False)
+            return
+        self.app.call_from_thread(self.app.notify, f"Action marked {status}.")
+
+    @on(DataTable.RowSelected)
+    def _open_source(self, event: DataTable.RowSelected) -> None:
+        # Enter on an action opens the retro it came from (not a run of the same key).
+        event.stop()
+        source = self._sources.get(event.row_key.value or "")
+        if source:
+            self.app.open_run(source)  # type: ignore[attr-defined]
+
+
+def _short(title: str, width: int = 24) -> str:
+    return title if len(title) <= width else title[: width - 1] + "…"
