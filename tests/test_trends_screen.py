@@ -1,0 +1,208 @@
+"""The trends screen and the home objectives panel, driven with Pilot on the demo data, plus snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+
+from textual.widgets import DataTable, Select, Static, TabbedContent
+
+from coptui.app import CoptuiApp
+from coptui.community import community_path
+from coptui.screens.trends import TrendsScreen
+from coptui.widgets.chart import ChartPlot
+from coptui.widgets.objectives import ObjectivesPanel
+from coptui.workspace import Workspace
+
+SIZE = (100, 32)
+TIMEOUT = 10
+
+
+async def settle(app: CoptuiApp, pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await asyncio.wait_for(app.workers.wait_for_complete(), TIMEOUT)
+    await pilot.pause()
+
+
+async def wait_until(app: CoptuiApp, pilot, condition) -> None:  # type: ignore[no-untyped-def]
+    """Let merged data changes reach the screen, bounded: the app merges them on a short timer."""
+    for _ in range(100):
+        await settle(app, pilot)
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the screen did not update within 5 s")
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def open_trends(app: CoptuiApp, pilot) -> TrendsScreen:  # type: ignore[no-untyped-def]
+    await settle(app, pilot)
+    await pilot.press("t")
+    await settle(app, pilot)
+    assert isinstance(app.screen, TrendsScreen)
+    return app.screen
+
+
+async def test_objectives_table_shows_status_value_target_change(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        table = screen.query_one("#objectives-table", DataTable)
+        assert table.row_count == 5
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0] == ["● met", "Most members answer the monthly pulse", "88%", "≥ 60%", "+4 pts"]
+        assert rows[2][:4] == ["● met", "Members recommend the community", "+52", "≥ +30"]
+        assert rows[3][0] == "✗ missed"
+        assert screen.query_one("#objective-chart", ChartPlot).has_chart
+
+
+async def test_moving_to_an_objective_charts_it_and_says_what_was_left_out(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert screen.selected_report().objective.id == "satisfaction"  # type: ignore[union-attr]
+        note = text_of(screen.query_one("#objective-note", Static))
+        assert "Mean score over the last 3 runs" in note
+        # The withheld summer pulse is older than the window; the chart still marks it.
+        await pilot.press("down", "down", "down")
+        await settle(app, pilot)
+        assert screen.selected_report().objective.id == "roti"  # type: ignore[union-attr]
+
+
+async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, surveys_dir: Path) -> None:
+    path = community_path(surveys_dir)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('question = "value"\ntarget = 4.0\ndirection = "at_least"\nwindow = 3', 'question = "value"\ntarget = 4.0\ndirection = "at_least"\nwindow = 6'),
+        encoding="utf-8",
+    )
+    workspace = Workspace.open(demo_data_dir, surveys_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        await pilot.press("down")
+        await settle(app, pilot)
+        note = text_of(screen.query_one("#objective-note", Static))
+        assert "1 run below min_responses left out (cop-pulse-2026-06-01)" in note
+
+
+async def test_participation_and_answers_tabs(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert screen.query_one(TabbedContent).active == "participation"
+        assert screen.query_one("#participation-survey", Select).value == "cop-pulse"
+        assert "11 closed runs" in text_of(screen.query_one("#participation-note", Static))
+        await pilot.press("s")
+        await settle(app, pilot)
+        assert screen.query_one("#participation-survey", Select).value == "health-check"
+        assert "3 closed runs" in text_of(screen.query_one("#participation-note", Static))
+
+        await pilot.press("a")
+        await settle(app, pilot)
+        assert screen.query_one(TabbedContent).active == "answers"
+        assert screen.query_one("#answers-question", Select).value == "domain"
+        note = text_of(screen.query_one("#answers-note", Static))
+        assert "2 runs below min_responses left out" in note
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen.query_one("#answers-question", Select).value == "community"
+        assert screen.query_one("#answers-chart", ChartPlot).has_chart
+
+
+async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
+    runs = demo_workspace.runs
+    app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        table = screen.query_one("#objectives-table", DataTable)
+        before = str(table.get_row_at(0)[2])
+        open_pulse = runs.list_runs(kind="survey", state="open")[0]
+        # Three more members answer the open pulse (it has 4): closing it adds an 11-month run at 7/8.
+        answered = {h for h in ("ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana")
+                    if runs.status_for(open_pulse, h).status == "answered"}
+        for handle in [h for h in ("bruno", "chen", "dana", "emeka", "farah", "gus", "hana") if h not in answered][:3]:
+            runs.submit_response(open_pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 10})
+        runs.close_run(open_pulse.id, by="ada", today=date(2026, 11, 25))
+        await wait_until(app, pilot, lambda: len(screen.data.reports[0].points) == 12)  # type: ignore[union-attr]
+        # November: 7 of 8 answered, like September and October: 88% over the window, no change.
+        assert screen.data.reports[0].points[-1].value == 7 / 8  # type: ignore[union-attr]
+        assert [str(c) for c in table.get_row_at(0)][2:] == [before, "≥ 60%", "±0 pts"]
+
+
+async def test_home_lists_objectives(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        panel = app.screen.query_one(ObjectivesPanel)
+        lines = text_of(panel.query_one("#objectives-lines", Static)).splitlines()
+        assert len(lines) == 5
+        assert lines[0].startswith("● met") and "88% (target ≥ 60%)" in lines[0]
+        assert not panel.query_one("#objectives-banner", Static).has_class("shown")
+
+
+async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path, surveys_dir: Path) -> None:
+    # At 85%, participation was at risk after September's pulse and is met after October's.
+    path = community_path(surveys_dir)
+    path.write_text(path.read_text(encoding="utf-8").replace("target = 0.6\n", "target = 0.85\n", 1), encoding="utf-8")
+    workspace = Workspace.open(demo_data_dir, surveys_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        banner = app.screen.query_one("#objectives-banner", Static)
+        assert banner.has_class("shown") and banner.display
+        text = text_of(banner)
+        assert "Objective met" in text and "Most members answer the monthly pulse" in text
+        assert "participation rate 88%, target ≥ 85%" in text
+
+
+# -- snapshots -------------------------------------------------------------------------------------
+
+
+def _snapshot_app(demo_data_dir: Path, surveys_dir: Path) -> CoptuiApp:
+    workspace = Workspace.open(demo_data_dir, surveys_dir)
+    return CoptuiApp(workspace, workspace.member("chen"))
+
+
+async def _wait(pilot) -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot.app, pilot)
+
+
+def test_snapshot_trends_objectives(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _wait(pilot)
+        await pilot.press("t")
+        await _wait(pilot)
+        await pilot.press("down")
+        await _wait(pilot)
+
+    assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_trends_answers(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _wait(pilot)
+        await pilot.press("t")
+        await _wait(pilot)
+        await pilot.press("a")
+        await _wait(pilot)
+        await pilot.press("n", "n", "n", "n")
+        await _wait(pilot)
+
+    assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=SIZE, run_before=run_before)
+
+
+def test_snapshot_trends_small_terminal(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _wait(pilot)
+        await pilot.press("t")
+        await _wait(pilot)
+
+    assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=(80, 24), run_before=run_before)
