@@ -93,7 +93,7 @@ class InboxScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Feedback inbox"
         self.query_one("#owed", DataTable).add_columns("Round", "Last day", "Given", "Left")
-        self.query_one("#received", DataTable).add_columns("Round", "Of", "From", "♥")
+        self.query_one("#received", DataTable).add_columns("Round", "Opened", "From", "♥")
         self.query_one("#piece-buttons").display = False
         self.load()
 
@@ -142,7 +142,7 @@ class InboxScreen(Screen[None]):
         held: list[Text] = []
         for round_held in inbox.held:
             held.append(Text.assemble(literal(round_held.round_title, "bold"), (f" · round of {round_held.round_opened}", "dim")))
-            held.append(literal(f"  {round_held.reason}", "dim"))
+            held.append(literal(round_held.reason, "dim"))
         self.query_one("#held", Static).update(Group(*held))
         for selector in ("#held-title", "#held"):
             self.query_one(selector).display = bool(held)
