@@ -11,6 +11,7 @@ import argparse
 import os
 import shutil
 import sys
+import textwrap
 from typing import TextIO
 
 from coptui import charts
@@ -95,7 +96,7 @@ def write_text_report(out: TextIO, community: Community, reports: list[Objective
         charts.draw_objective(figure, report, width=width, height=CHART_HEIGHT)
         out.write(charts.render(figure, colour=colour).rstrip() + "\n")
         for line in notes(report):
-            out.write(f"  {line}\n")
+            out.write(textwrap.fill(line, width, initial_indent="  ", subsequent_indent="    ") + "\n")
 
 
 def _fit(text: str, size: int) -> str:
