@@ -15,6 +15,7 @@ from textual.screen import Screen
 
 from coptui.community import Member
 from coptui.store import Change
+from coptui.text import strip_controls
 from coptui.workspace import Workspace
 
 
@@ -50,7 +51,8 @@ class CoptuiApp(App[None]):
         self.watch_files = watch_files
         self._pending: set[Change] = set()
         self._unsubscribe = lambda: None
-        self.sub_title = f"{workspace.community.name} · {member.name} ({member.role})"
+        # The header draws its text as is: control characters in a name would reach the terminal.
+        self.sub_title = strip_controls(f"{workspace.community.name} · {member.name} ({member.role})")
 
     # -- start and live updates -------------------------------------------------------------
 

@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--login-timeout", type=float, metavar="SECONDS", help="time to log in, and to open a session after logging in (default: 30)")
     serve.add_argument("--keepalive-interval", type=float, metavar="SECONDS", help="keepalive probe interval; 3 unanswered drop the client (default: 30)")
     serve.add_argument("--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)")
+    serve.add_argument("--max-output", type=int, metavar="BYTES", help="unsent output a session may queue before it is dropped as too slow (default: 1048576)")
 
     report = commands.add_parser("report", help="objectives and trend charts on stdout")
     _common(report)

@@ -97,6 +97,7 @@ class ServeOptions:
             idle_timeout=getattr(args, "idle_timeout", None) or defaults.idle_timeout,
             login_timeout=getattr(args, "login_timeout", None) or defaults.login_timeout,
             keepalive_interval=getattr(args, "keepalive_interval", None) or defaults.keepalive_interval,
+            max_output=getattr(args, "max_output", None) or defaults.max_output,
         )
 
 
