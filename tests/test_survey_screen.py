@@ -1,0 +1,370 @@
+"""The survey screen, driven by Pilot: every question type, required and soft-required messages,
+show_if both ways, back, drafts resumed, review, submit; what is shown and what is stored."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
+
+from coptui.app import CoptuiApp
+from coptui.runs import NA
+from coptui.screens.survey import SurveyScreen
+from coptui.widgets.questions import QuestionInput
+from coptui.workspace import Workspace
+from tests.surveys_support import full_answers, open_every_type
+
+SIZE = (100, 32)
+WAIT = 10.0
+
+
+async def settle(pilot: Any) -> None:
+    """Let messages, workers and their call-backs finish (bounded)."""
+
+    async def run() -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    await asyncio.wait_for(run(), WAIT)
+
+
+async def press(pilot: Any, *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+def page_text(screen: SurveyScreen) -> str:
+    parts = [str(static.content) for static in screen.query("#page Static")]
+    parts += [str(option.prompt) for option in screen.query(OptionList).first().options] if screen.query(OptionList) else []
+    return "\n".join(parts)
+
+
+def message(screen: SurveyScreen) -> str:
+    return str(screen.query_one("#message", Static).content)
+
+
+def current(screen: SurveyScreen) -> str:
+    assert screen.page == "question" and screen.current is not None, screen.page
+    return screen.current.id
+
+
+def progress(screen: SurveyScreen) -> str:
+    return str(screen.query_one("#progress-label", Static).content)
+
+
+async def open_survey(pilot: Any, run_id: str) -> SurveyScreen:
+    await settle(pilot)
+    pilot.app.open_run(run_id)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, SurveyScreen)
+    return screen
+
+
+def answer_input(screen: SurveyScreen) -> QuestionInput:
+    return screen.query_one("#answer", QuestionInput)
+
+
+async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "intro"
+        intro = page_text(screen)
+        assert "Named" in intro and "7 questions (and 1 more, depending on your answers)" in intro
+
+        await press(pilot, "pagedown")
+        assert current(screen) == "mood" and progress(screen) == "1 of 7"
+        assert isinstance(screen.focused, RadioSet)
+        assert all(not button.value for button in screen.query("RadioButton"))  # nothing preselected
+
+        # Required: cannot go on, and the message says why and what the way out is.
+        await press(pilot, "pagedown")
+        assert current(screen) == "mood"
+        assert "needs an answer" in message(screen) and 'choose "Not applicable"' in message(screen)
+        assert screen.query_one("#message").has_class("error")
+
+        # Keys: move down to "Agree" and press it.
+        await press(pilot, "down", "down", "down", "space")
+        assert screen.answers["mood"] == 4
+        assert message(screen) == ""
+        await press(pilot, "pagedown")
+
+        # Mouse: click the third point of the rating.
+        assert current(screen) == "value" and progress(screen) == "2 of 7"
+        await pilot.click("#choice-2")
+        await settle(pilot)
+        assert screen.answers["value"] == 3
+        await pilot.click("#next")
+        await settle(pilot)
+
+        # Soft-required: one warning, then the member may go on.
+        assert current(screen) == "recommend"
+        await press(pilot, "pagedown")
+        assert current(screen) == "recommend" and screen.query_one("#message").has_class("warning")
+        await press(pilot, "pagedown")
+        assert current(screen) == "topics"  # "why" is not shown: recommend was not answered
+
+        # Back, answer a low score: the follow-up question appears ...
+        await press(pilot, "pageup")
+        assert current(screen) == "recommend"
+        answer_input(screen).choose(3)
+        await settle(pilot)
+        assert progress(screen) == "3 of 8"
+        await press(pilot, "pagedown")
+        assert current(screen) == "why"
+        assert isinstance(screen.focused, TextArea)
+        await press(pilot, *"too far")
+        assert screen.answers["why"] == "too far"
+        await press(pilot, "pagedown")
+        assert current(screen) == "topics"
+
+        # ... and a high score hides it again (the other way of the show_if).
+        await press(pilot, "pageup", "pageup")
+        assert current(screen) == "recommend"
+        answer_input(screen).choose(9)
+        await settle(pilot)
+        assert progress(screen) == "3 of 7"
+        await press(pilot, "pagedown")
+        assert current(screen) == "topics"
+
+        # Multiple choice with keys: tick the first and the third.
+        assert isinstance(screen.focused, SelectionList)
+        await press(pilot, "space", "down", "down", "space")
+        assert screen.answers["topics"] == ["ci", "iac"]
+        await press(pilot, "pagedown")
+
+        assert current(screen) == "format"
+        await pilot.click("#choice-1")
+        await settle(pilot)
+        assert screen.answers["format"] == "office hours"
+        await press(pilot, "pagedown")
+
+        assert current(screen) == "again"
+        await press(pilot, "pagedown")
+        assert "needs an answer" in message(screen) and "Not applicable" not in message(screen)
+        await press(pilot, "down", "space")
+        assert screen.answers["again"] in (True, False)
+        answer_input(screen).choose(True)
+        await settle(pilot)
+        await press(pilot, "pagedown")
+
+        assert current(screen) == "notes"
+        await press(pilot, *"[bold]x[/]")
+        await press(pilot, "pagedown")
+
+        assert screen.page == "review" and progress(screen) == "Review"
+        review = page_text(screen)
+        assert "4 · Agree" in review and "office hours" in review and "[bold]x[/]" in review
+        assert "Why not higher?" not in review  # hidden questions are not reviewed
+        assert "9 of 10" in review
+        await press(pilot, "ctrl+s")
+
+        assert screen.page == "done"
+        assert "Thank you!" in page_text(screen)
+        assert "with your name" in page_text(screen)
+        stored = workspace.runs.own_response(run.id, "chen")
+        assert stored == {
+            "mood": 4,
+            "value": 3,
+            "recommend": 9,
+            "why": NA,
+            "topics": ["ci", "iac"],
+            "format": "office hours",
+            "again": True,
+            "notes": "[bold]x[/]",
+        }
+        assert workspace.runs.load_draft(run.id, "chen") is None
+
+        await pilot.click("#home")
+        await settle(pilot)
+        assert not isinstance(app.screen, SurveyScreen)
+
+
+async def test_review_enter_goes_back_to_a_question(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "dana", full_answers(), position=8)
+    app = CoptuiApp(workspace, workspace.member("dana"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "review"
+        await press(pilot, "down", "enter")
+        assert current(screen) == "value"
+        await press(pilot, "pagedown", "pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        assert screen.page == "review"
+
+
+async def test_leaving_keeps_a_draft_that_resumes_in_a_new_session(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("emeka"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown")
+        answer_input(screen).choose(NA)
+        await settle(pilot)
+        await press(pilot, "pagedown")
+        answer_input(screen).choose(2)
+        await settle(pilot)
+        await press(pilot, "pagedown")
+        assert current(screen) == "recommend"
+        await press(pilot, "escape")
+        assert not isinstance(app.screen, SurveyScreen)
+    assert workspace.runs.load_draft(run.id, "emeka") == ({"mood": NA, "value": 2}, 2)
+
+    # A new connection: a new workspace and app on the same data folder.
+    again = Workspace.open(data_dir, surveys_dir)
+    app = CoptuiApp(again, again.member("emeka"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert current(screen) == "recommend" and progress(screen) == "3 of 7"
+        assert screen.answers == {"mood": NA, "value": 2}
+        await press(pilot, "pageup")
+        assert current(screen) == "value"
+        assert screen.query_one("#choice-1").value is True  # the earlier answer is pressed again
+
+
+async def test_text_answers_are_saved_in_the_draft_while_typing(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "gus", full_answers(notes=None), position=7)
+    app = CoptuiApp(workspace, workspace.member("gus"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert current(screen) == "notes"
+        screen.query_one(TextArea).insert("line one\nline two")
+        await settle(pilot)
+        await press(pilot, "escape")
+    draft = workspace.runs.load_draft(run.id, "gus")
+    assert draft is not None and draft[0]["notes"] == "line one\nline two"
+
+
+async def test_an_answered_run_says_so(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True)
+    workspace.runs.submit_response(run.id, "hana", full_answers())
+    app = CoptuiApp(workspace, workspace.member("hana"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "answered"
+        assert "a member answers once" in page_text(screen)
+        assert not screen.query_one("#edit", Button).display
+        await press(pilot, "pagedown", "ctrl+s")
+        assert screen.page == "answered"
+
+
+async def test_allow_edit_reopens_the_members_answers(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir, allow_edit=True)
+    workspace.runs.submit_response(run.id, "farah", full_answers(mood=2))
+    app = CoptuiApp(workspace, workspace.member("farah"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "answered" and screen.query_one("#edit", Button).display
+        await pilot.click("#edit")
+        await settle(pilot)
+        assert current(screen) == "mood" and screen.query_one("#choice-1").value is True
+        answer_input(screen).choose(5)
+        await settle(pilot)
+        for _ in range(7):
+            await press(pilot, "pagedown")
+        assert screen.page == "review"
+        await press(pilot, "ctrl+s")
+        assert screen.page == "done"
+    assert workspace.runs.own_response(run.id, "farah")["mood"] == 5
+    assert workspace.runs.response_count(run.id) == 1
+
+
+async def test_anonymous_intro_states_the_thresholds(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=4, min_text=6)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        intro = page_text(screen)
+        assert "Anonymous" in intro
+        assert "at least 4 of the 8 members answered" in intro
+        assert "written answers only from 6 responses on" in intro
+
+
+async def test_a_run_closed_while_answering_stops_taking_answers(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown")
+        workspace.runs.close_run(run.id, by="ada", today=date(2026, 11, 20))
+        await settle(pilot)
+        await pilot.pause(0.2)  # the app merges changes for REFRESH_DELAY before telling screens
+        await settle(pilot)
+        assert screen.page == "closed"
+        assert "no longer takes answers" in page_text(screen)
+
+
+async def test_submit_errors_are_shown_on_the_review_page(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "chen", full_answers(), position=8)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "review"
+        workspace.runs.submit_response(run.id, "chen", full_answers())  # from another terminal
+        await press(pilot, "ctrl+s")
+        assert screen.page in ("review", "answered")
+        if screen.page == "review":
+            assert "already answered" in message(screen)
+
+
+async def test_user_text_with_markup_and_escapes_is_shown_literally(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    text = "[bold]x[/] \x1b[31mred"
+    workspace.runs.save_draft(run.id, "chen", full_answers(notes=text), position=8)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        option = screen.query_one(OptionList).get_option("notes")
+        shown = option.prompt
+        assert "[bold]x[/] [31mred" in str(shown) and "\x1b" not in str(shown)
+        answer_at = str(shown).index("[bold]x")
+        assert not any(span.end > answer_at and "bold" in str(span.style) for span in shown.spans)
+        await press(pilot, "ctrl+s")
+    assert workspace.runs.own_response(run.id, "chen")["notes"] == text
+
+
+# -- snapshots -------------------------------------------------------------------------------------------
+
+
+def _snapshot_app(surveys_dir: Path, data_dir: Path) -> tuple[CoptuiApp, str]:
+    workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=5)
+    return CoptuiApp(workspace, workspace.member("chen")), run.id
+
+
+def test_snapshot_survey_question_80x24(surveys_dir: Path, data_dir: Path, snap_compare) -> None:
+    app, run_id = _snapshot_app(surveys_dir, data_dir)
+
+    async def run_before(pilot) -> None:
+        screen = await open_survey(pilot, run_id)
+        await press(pilot, "pagedown", "pagedown")  # the first question, with the required message
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_snapshot_survey_nps_120x40(surveys_dir: Path, data_dir: Path, snap_compare) -> None:
+    app, run_id = _snapshot_app(surveys_dir, data_dir)
+
+    async def run_before(pilot) -> None:
+        screen = await open_survey(pilot, run_id)
+        await press(pilot, "pagedown")
+        answer_input(screen).choose(4)
+        await settle(pilot)
+        await press(pilot, "pagedown")
+        answer_input(screen).choose(2)
+        await settle(pilot)
+        await press(pilot, "pagedown")
+        answer_input(screen).choose(8)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
