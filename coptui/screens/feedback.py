@@ -118,6 +118,7 @@ class FeedbackScreen(Screen[None]):
 
     def show(self, view: GiverRound) -> None:
         first = self.view is None
+        was_accepting = self.view.accepting if self.view is not None else view.accepting
         self.view = view
         run = view.run
         closes = f" · last day {run.closes_on}" if run.closes_on else ""
@@ -128,10 +129,10 @@ class FeedbackScreen(Screen[None]):
         self.query_one("#owed-summary", Static).update(literal(load_summary(view)))
         options = self.query_one("#recipients", OptionList)
         if first:
-            options.add_options([Option(self._prompt(r), id=r.handle) for r in view.recipients])
+            options.add_options([Option(self._prompt(r, view.mode), id=r.handle) for r in view.recipients])
         else:
             for recipient in view.recipients:
-                options.replace_option_prompt(recipient.handle, self._prompt(recipient))
+                options.replace_option_prompt(recipient.handle, self._prompt(recipient, view.mode))
         if not view.is_participant:
             self._show_state("You are not part of this round: it started before you joined.")
         elif not view.recipients:
@@ -143,15 +144,18 @@ class FeedbackScreen(Screen[None]):
             self._choose(view.recipients[start].handle)
         elif self.recipient is not None:
             current = next((r for r in view.recipients if r.handle == self.recipient.handle), None)
-            if current is not None and current.status != self.recipient.status:
+            if current is not None and (current.status != self.recipient.status or was_accepting != view.accepting):
                 self.recipient = current
                 if current.status == "given" or not view.accepting:
+                    # Given from another session, or the round just closed: the form goes.
                     self.call_later(self._build_form, current, {})
 
     @staticmethod
-    def _prompt(recipient: Recipient) -> Text:
+    def _prompt(recipient: Recipient, mode: str) -> Text:
         mark, style = STATUS_MARKS[recipient.status]
-        return Text.assemble((f"{mark} ", style), literal(recipient.name, style), (f"  {recipient.status}", "dim"))
+        # In free choice nobody in particular is owed: only drafts and given pieces are marked.
+        status = "" if mode == "free" and recipient.status == "to do" else f"  {recipient.status}"
+        return Text.assemble((f"{mark} ", style), literal(recipient.name, style), (status, "dim"))
 
     # -- choosing a recipient ------------------------------------------------------------------
 
