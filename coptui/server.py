@@ -371,11 +371,16 @@ class CoptuiServer:
         tasks = [t for t in tasks if t is not None]
         if tasks:
             await asyncio.wait(tasks, timeout=5)
+        # Let clients read the goodbye and close by themselves (OpenSSH does when its
+        # session ends); a disconnect sent at once can overtake the last lines.
+        waits = [asyncio.ensure_future(c.wait_closed()) for c in list(self.connections)]
+        if waits:
+            await asyncio.wait(waits, timeout=2)
         for connection in list(self.connections):
             connection.close()
-        waits = [c.wait_closed() for c in list(self.connections)]
+        waits = [asyncio.ensure_future(c.wait_closed()) for c in list(self.connections)]
         if waits:
-            await asyncio.wait([asyncio.ensure_future(w) for w in waits], timeout=3)
+            await asyncio.wait(waits, timeout=3)
         self.log.write("stopped")
         self.log.close()
         self._stopped.set()
