@@ -127,17 +127,22 @@ def text_answers(item: QuestionResult) -> Text:
 
 
 def question_widgets(number: int, item: QuestionResult) -> list[Widget]:
-    """The block of one question: its text, counts, and the chart or list that fits its type."""
+    """The block of one question: a heading with its counts, then the chart or list that fits its type.
+
+    Few widgets per question on purpose: with dozens of questions, layout and styling of
+    many small widgets, not the counting, is what makes a screen slow.
+    """
     question = item.question
-    widgets: list[Widget] = [
-        Static(Text.assemble((f"{number}. ", "dim"), literal(question.text, "bold")), classes="result-question"),
-    ]
+    head = Text.assemble((f"{number}. ", "dim"), literal(question.text, "bold"))
     if question.type != "text" or not item.texts_withheld:
-        widgets.append(Static(stats_line(item), classes="result-stats"))
+        head.append("\n")
+        head.append_text(stats_line(item))
+    nps = nps_text(item) if question.value_range is not None else None
+    if nps is not None:
+        head.append("\n")
+        head.append_text(nps)
+    widgets: list[Widget] = [Static(head, classes="result-question")]
     if question.value_range is not None:
-        nps = nps_text(item)
-        if nps is not None:
-            widgets.append(Static(nps, classes="result-nps"))
         points = list(item.distribution)
         widgets.append(
             DistributionChart(points, [item.distribution[p] for p in points], nps=question.type == "nps", classes="result-chart")
