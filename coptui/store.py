@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
@@ -277,6 +276,16 @@ class RecordTable(Table):
     def _get_next_id(self) -> str:  # pragma: no cover - a programming error, never user input
         raise StoreError("records need an explicit key; use Tx.insert(table, key, record)")
 
+    def _update_table(self, updater: Callable[[dict[str, Any]], None]) -> None:
+        # TinyDB's own version rebuilds the table twice to convert ids to and from
+        # document_id_class; ours are strings already, and a C-level copy is enough.
+        tables = self._storage.read() or {}
+        table = dict(tables.get(self.name, {}))
+        updater(table)
+        tables[self.name] = table
+        self._storage.write(tables)
+        self.clear_cache()
+
     def replace(self, key: str, record: dict[str, Any]) -> None:
         """Store ``record`` under ``key`` whole (TinyDB's upsert would merge it into the old one)."""
 
@@ -301,7 +310,7 @@ class Tx:
         return self._db.table(table)  # type: ignore[return-value]
 
     def all(self, table: str) -> dict[str, dict[str, Any]]:
-        return {doc.doc_id: dict(doc) for doc in self._table(table).all()}
+        return {key: dict(record) for key, record in self._table(table)._read_table().items()}
 
     def get(self, table: str, key: str) -> dict[str, Any] | None:
         doc = self._table(table).get(doc_id=key)
@@ -396,7 +405,7 @@ class Store:
         self._thread_lock = threading.RLock()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         (self.data_dir / RUNS_DIR).mkdir(exist_ok=True)
-        self._file_lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=lock_timeout, poll_interval=LOCK_POLL_INTERVAL)
+        self._file_lock: Any = None  # made on the first write: importing filelock costs start-up time
         self._clean_temp_files()
         self._reconcile()
 
@@ -436,7 +445,11 @@ class Store:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the folder's lock (re-entrant within a thread) for a whole read-modify-write."""
+        from filelock import FileLock, Timeout
+
         with self._thread_lock:
+            if self._file_lock is None:
+                self._file_lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self.lock_timeout, poll_interval=LOCK_POLL_INTERVAL)
             try:
                 self._file_lock.acquire()
             except Timeout:

@@ -43,6 +43,15 @@ async def _next_change(changes: asyncio.Queue[Change], wanted: Change) -> None:
     await asyncio.wait_for(until_wanted(), WAIT)
 
 
+async def _all_heard(changes: asyncio.Queue[Change], wanted: set[Change]) -> None:
+    async def until_all() -> None:
+        missing = set(wanted)
+        while missing:
+            missing.discard(await changes.get())
+
+    await asyncio.wait_for(until_all(), WAIT)
+
+
 async def _watching(data_dir: Path, changes: asyncio.Queue[Change], start) -> asyncio.Task[None]:
     """Start a watcher and return once it demonstrably hears a write (no race with its start)."""
     task = asyncio.create_task(start(data_dir, changes.put_nowait))
@@ -69,7 +78,10 @@ async def _ask(child: subprocess.Popen[str], command: str) -> None:
 
 @pytest.mark.parametrize(
     "start",
-    [watch.watch_data_folder, lambda data_dir, publish: watch._poll(data_dir, publish, 0.05)],
+    [
+        lambda data_dir, publish: watch.watch_data_folder(data_dir, publish, start_delay=0),
+        lambda data_dir, publish: watch._poll(data_dir, publish, 0.05),
+    ],
     ids=["watchfiles", "polling"],
 )
 async def test_writes_by_another_process_reach_the_watcher_after_many_swaps(data_dir: Path, start) -> None:
@@ -89,6 +101,22 @@ async def test_writes_by_another_process_reach_the_watcher_after_many_swaps(data
         task.cancel()
         child.kill()
         child.wait(timeout=WAIT)
+
+
+async def test_a_write_made_before_the_watcher_listens_is_still_published(data_dir: Path) -> None:
+    store = Store(data_dir)
+    with store.run_tx("early") as tx:
+        tx.put("t", "k", {"v": 0})
+    changes: asyncio.Queue[Change] = asyncio.Queue()
+    task = asyncio.create_task(watch.watch_data_folder(data_dir, changes.put_nowait, start_delay=0.3))
+    await asyncio.sleep(0)  # the watch has noted the folder as it was, and waits to start
+    try:
+        with store.run_tx("early") as tx:
+            tx.put("t", "k", {"v": 1})
+        store.write_run_record("fresh", {"id": "fresh"})
+        await _all_heard(changes, {Change("run", "early"), Change("run", "fresh"), Change("index")})
+    finally:
+        task.cancel()
 
 
 def test_change_for_ignores_temp_files_and_strangers(tmp_path: Path) -> None:
