@@ -211,3 +211,36 @@ def test_export_command_refuses_to_leak_an_open_anonymous_run(surveys_dir: Path,
     assert export_main(args) == 0
     out = capsys.readouterr().out
     assert "withheld" in out and "note written by" not in out and "mood" not in out
+
+
+# -- thresholds that `coptui validate` refuses ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("min_responses = 2", "min_responses 2 is too low for an anonymous survey; allowed: 3 or more"),
+        ("min_responses = 5\nmin_text_responses = 4", "min_text_responses 4 is below min_responses 5"),
+        ("allow_edit = true", "allow_edit is not allowed on an anonymous survey"),
+    ],
+)
+def test_validate_refuses_weak_anonymity(tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, message: str) -> None:
+    from coptui.cli import main
+
+    path = tmp_path / "weak.toml"
+    path.write_text(
+        f'id = "weak"\nkind = "survey"\ntitle = "Weak"\nanonymous = true\n{settings}\n\n'
+        '[[questions]]\nid = "q"\ntype = "likert"\ntext = "Q?"\n',
+        encoding="utf-8",
+    )
+    assert main(["validate", str(path)]) == 1
+    assert message in capsys.readouterr().out
+
+
+def test_defaults_are_five_and_five(surveys_dir: Path, data_dir: Path) -> None:
+    (surveys_dir / "plain.toml").write_text(
+        'id = "plain"\nkind = "survey"\ntitle = "Plain"\nanonymous = true\n\n[[questions]]\nid = "q"\ntype = "likert"\ntext = "Q?"\n',
+        encoding="utf-8",
+    )
+    run = Workspace.open(data_dir, surveys_dir).runs.open_run("plain", by="ada", today=OPENED)
+    assert (run.min_responses, run.min_text_responses) == (5, 5)

@@ -368,3 +368,22 @@ def test_snapshot_survey_nps_120x40(surveys_dir: Path, data_dir: Path, snap_comp
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
+
+
+async def test_typing_is_kept_when_leaving_with_the_home_key(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "hana", full_answers(notes=None), position=7)
+    app = CoptuiApp(workspace, workspace.member("hana"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        screen.query_one(TextArea).insert("half a thought")
+        await pilot.pause()
+        app.action_go_home()  # before the typing pause that would save it
+        await settle(pilot)
+        assert not isinstance(app.screen, SurveyScreen)
+
+    async def saved() -> None:
+        while (workspace.runs.load_draft(run.id, "hana") or ({}, 0))[0].get("notes") != "half a thought":
+            await asyncio.sleep(0.01)
+
+    await asyncio.wait_for(saved(), WAIT)

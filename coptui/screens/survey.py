@@ -401,9 +401,28 @@ class SurveyScreen(Screen[None]):
         return next(i for i, q in enumerate(self.survey.questions) if q.id == self.current.id)
 
     def _save_draft(self) -> None:
+        self._text_timer = None
         if self.page not in ("question", "review") or not self.answers:
             return
         self._write_draft(dict(self.answers), self._position())
+
+    def on_unmount(self) -> None:
+        # Leaving by another way than Esc (h, q, a dropped connection) with typing not yet
+        # saved: write it off the event loop; the screen's own workers are gone by now.
+        if self._text_timer is None or self.page not in ("question", "review") or not self.answers:
+            return
+        self._text_timer.stop()
+        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        handle = self.app.member.handle  # type: ignore[attr-defined]
+        answers, position = dict(self.answers), self._position()
+
+        def save() -> None:
+            try:
+                runs.save_draft(self.run_id, handle, answers, position)
+            except RunError:
+                pass  # the run closed meanwhile: there is nothing left to answer
+
+        asyncio.get_running_loop().run_in_executor(None, save)
 
     @work(thread=True, exclusive=True, group="survey-draft", exit_on_error=False)
     def _write_draft(self, answers: dict[str, Any], position: int) -> None:
@@ -440,6 +459,7 @@ class SurveyScreen(Screen[None]):
     async def _submitted(self) -> None:
         if self._text_timer is not None:
             self._text_timer.stop()
+            self._text_timer = None
         self.query_one("#submit", Button).disabled = False
         await self._show_done()
 
@@ -447,6 +467,7 @@ class SurveyScreen(Screen[None]):
         """Back home; the draft is written first so that nothing typed is lost."""
         if self._text_timer is not None:
             self._text_timer.stop()
+            self._text_timer = None
         if self.page in ("question", "review") and self.answers:
             runs = self.app.workspace.runs  # type: ignore[attr-defined]
             try:
