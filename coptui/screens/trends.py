@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Select, Static, TabbedContent, TabPane
 
 from coptui import charts
@@ -50,6 +51,9 @@ def objective_note(report: ObjectiveReport) -> Text:
     return note
 
 
+LAZY_PANES = ("participation", "answers")
+
+
 def _short(text: str, size: int) -> Text:
     return literal(text if len(text) <= size else text[: size - 1] + "…")
 
@@ -80,6 +84,7 @@ class TrendsScreen(Screen[None]):
         super().__init__()
         self.data: TrendsOverview | None = None
         self._choices: dict[str, list[str]] = {}  # picker selector -> the values it offers, in order
+        self._built: set[str] = set()  # lazy tabs built so far
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,16 +94,9 @@ class TrendsScreen(Screen[None]):
                 yield Static("Loading objectives…", id="objectives-empty", classes="empty")
                 yield Static("", id="objective-note", classes="note")
                 yield ChartPlot(id="objective-chart")
-            with TabPane("Participation", id="participation"):
-                yield Select[str]([], prompt="Survey", id="participation-survey", classes="picker")
-                yield Static("", id="participation-note", classes="note")
-                yield ChartPlot(id="participation-chart")
-            with TabPane("Answers", id="answers"):
-                with Horizontal(classes="pickers"):
-                    yield Select[str]([], prompt="Survey", id="answers-survey", classes="picker")
-                    yield Select[str]([], prompt="Question", id="answers-question", classes="picker")
-                yield Static("", id="answers-note", classes="note")
-                yield ChartPlot(id="answers-chart")
+            # The other tabs are built when first opened: most visits only look at the objectives.
+            yield TabPane("Participation", id="participation")
+            yield TabPane("Answers", id="answers")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -138,23 +136,46 @@ class TrendsScreen(Screen[None]):
         if data.reports:
             table.move_cursor(row=min(max(cursor, 0), len(data.reports) - 1))
         self._show_objective()
-        self._fill_survey_pickers()
+        for pane_id in self._built:
+            self._fill_pane(pane_id)
 
-    def _fill_survey_pickers(self) -> None:
+    def _pane_widgets(self, pane_id: str) -> list[Widget]:
+        if pane_id == "participation":
+            return [
+                Select[str]([], prompt="Survey", id="participation-survey", classes="picker"),
+                Static("", id="participation-note", classes="note"),
+                ChartPlot(id="participation-chart"),
+            ]
+        return [
+            Horizontal(
+                Select[str]([], prompt="Survey", id="answers-survey", classes="picker"),
+                Select[str]([], prompt="Question", id="answers-question", classes="picker"),
+                classes="pickers",
+            ),
+            Static("", id="answers-note", classes="note"),
+            ChartPlot(id="answers-chart"),
+        ]
+
+    def _fill_pane(self, pane_id: str) -> None:
+        if pane_id == "participation":
+            self._fill_survey_picker("#participation-survey")
+            self._show_participation()
+        else:
+            self._fill_survey_picker("#answers-survey")
+            self._fill_question_picker()
+
+    def _fill_survey_picker(self, picker_id: str) -> None:
         assert self.data is not None
         options = [(title, survey_id) for survey_id, title in self.data.survey_titles.items()]
-        for picker_id in ("#participation-survey", "#answers-survey"):
-            picker = self.query_one(picker_id, Select)
-            current = picker.value
-            self._choices[picker_id] = [value for _, value in options]
-            with picker.prevent(Select.Changed):
-                picker.set_options(options)
-                if current in self.data.survey_titles:
-                    picker.value = current
-                elif options:
-                    picker.value = options[0][1]
-        self._fill_question_picker()
-        self._show_participation()
+        picker = self.query_one(picker_id, Select)
+        current = picker.value
+        self._choices[picker_id] = [value for _, value in options]
+        with picker.prevent(Select.Changed):
+            picker.set_options(options)
+            if current in self.data.survey_titles:
+                picker.value = current
+            elif options:
+                picker.value = options[0][1]
 
     def _fill_question_picker(self) -> None:
         assert self.data is not None
@@ -251,11 +272,17 @@ class TrendsScreen(Screen[None]):
             self._show_distribution()
 
     @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        # A chart drawn while its tab was hidden had no size: draw it now that it has one.
+    async def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane
-        for chart in pane.query(ChartPlot):
-            chart.replot()
+        if pane.id in LAZY_PANES and pane.id not in self._built:
+            await pane.mount_all(self._pane_widgets(pane.id))
+            self._built.add(pane.id)
+            if self.data is not None:
+                self._fill_pane(pane.id)
+        else:
+            # A chart drawn while its tab was hidden had no size: draw it now that it has one.
+            for chart in pane.query(ChartPlot):
+                chart.replot()
         focus = {"objectives": "#objectives-table", "participation": "#participation-survey", "answers": "#answers-question"}
         if pane.id in focus:
             self.query_one(focus[pane.id]).focus()
@@ -264,6 +291,8 @@ class TrendsScreen(Screen[None]):
         self.query_one(TabbedContent).active = tab
 
     def _cycle(self, selector: str) -> None:
+        if not self.query(selector):
+            return
         picker = self.query_one(selector, Select)
         values = self._choices.get(selector, [])
         if not values:

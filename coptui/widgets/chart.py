@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from textual.app import RenderResult
 from textual.events import Resize
 from textual_plotext import PlotextPlot
 
@@ -30,6 +31,8 @@ class ChartPlot(PlotextPlot):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
         self._drawer: ChartDrawer | None = None
+        self._version = 0  # bumped by every replot
+        self._rendered: tuple[tuple[object, ...], RenderResult] | None = None
 
     @property
     def has_chart(self) -> bool:
@@ -40,6 +43,7 @@ class ChartPlot(PlotextPlot):
         self.replot()
 
     def replot(self) -> None:
+        self._version += 1
         self.plt.clear_figure()
         if self._drawer is not None and self.size.width and self.size.height:
             self._drawer(self.plt, self.size.width, self.size.height)
@@ -47,3 +51,11 @@ class ChartPlot(PlotextPlot):
 
     def on_resize(self, event: Resize) -> None:
         self.replot()
+
+    def render(self) -> RenderResult:
+        # Building a plotext figure takes tens of milliseconds and Textual renders a widget
+        # whenever anything around it refreshes: build once per drawing, size and theme.
+        key = (self._version, self.size, self.app.theme, self.theme)
+        if self._rendered is None or self._rendered[0] != key:
+            self._rendered = (key, super().render())
+        return self._rendered[1]
