@@ -515,6 +515,8 @@ class Store:
         """The index; while the file on disk is refused, the part derived from the run files."""
         if self.is_refused(self.index_path):
             return Snapshot({RUNS_TABLE: self._records_from_run_files()})
+        if not self.index_path.exists() and self.run_ids_on_disk():
+            self._reconcile()  # someone deleted it: rebuild it from the run files
         return self._read(self.index_path)
 
     def read_actions(self) -> Snapshot:
@@ -653,7 +655,7 @@ class Store:
         except UnreadableFileError:
             pass
         try:
-            index = self.read_index()
+            index = self._read(self.index_path)
         except UnreadableFileError:
             return  # refused: read_index() now derives the runs from their files
         on_disk = set(self.run_ids_on_disk())

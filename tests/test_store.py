@@ -338,6 +338,9 @@ def test_10_index_rebuilt_when_missing_and_missing_run_files_reported(data_dir: 
     store = Store(data_dir)
     assert set(store.run_records()) == {"alpha", "beta"}
     assert (data_dir / INDEX_FILE).exists()
+    (data_dir / INDEX_FILE).unlink()  # while this store is open
+    assert set(store.run_records()) == {"alpha", "beta"}
+    assert (data_dir / INDEX_FILE).exists()
 
     store.run_path("beta").unlink()  # someone deleted a run file by hand
     restarted = Store(data_dir)
