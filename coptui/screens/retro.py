@@ -241,6 +241,7 @@ class RetroScreen(Screen[None]):
         self.composer_mode: tuple[str, str] | None = None  # ("card", column) | ("edit", card) | ("name", theme)
         self._columns: list[ColumnScroll] = []
         self._render_lock = asyncio.Lock()
+        self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -285,7 +286,7 @@ class RetroScreen(Screen[None]):
             self.app.call_from_thread(self.show_board, board)
 
     def _show_error(self, message: str) -> None:
-        self.query_one("#phase-line", Static).update(literal(message))
+        self._put("#phase-line", literal(message))
 
     def on_data_changed(self, message: DataChanged) -> None:
         if any(c.area == "actions" or (c.area == "run" and c.run_id == self.run_id) for c in message.changes):
@@ -310,7 +311,9 @@ class RetroScreen(Screen[None]):
                     await self._sync(items, entries)
                     note = column.query_one(".column-note", Static)
                     note.display = not entries
-                    note.update("No cards yet. Press a to write one." if board.phase == "write" else "No cards.")
+                    message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
+                    if str(note.render()) != message:
+                        note.update(message)
                 self._mark_current_column()
             else:
                 await self._sync(self.query_one("#retro-list", ListScroll), list_entries(board, date.today()))
@@ -349,6 +352,12 @@ class RetroScreen(Screen[None]):
                 RetroItem(e.id, e.kind, e.content, focusable=e.focusable, classes=e.classes) for e in entries
             )
 
+    def _put(self, selector: str, content: Text) -> None:
+        """Update a banner part only when its content changed (an update asks for a new layout)."""
+        if self._shown.get(selector) != content:
+            self._shown[selector] = content
+            self.query_one(selector, Static).update(content)
+
     def _show_banner(self, board: RetroBoard) -> None:
         self.title = board.title
         line = Text()
@@ -361,10 +370,9 @@ class RetroScreen(Screen[None]):
                 line.append_text(literal(current.title[:60]))
         else:
             line.append(f"Closed on {board.closed_on.isoformat() if board.closed_on else '?'}", "bold")
-        self.query_one("#phase-line", Static).update(line)
-        votes = self.query_one("#votes-left", Static)
-        votes.display = board.is_open and board.phase == "vote"
-        votes.update(Text(f"Votes left: {board.votes_left}/{board.votes_per_person}", "bold"))
+        self._put("#phase-line", line)
+        self.query_one("#votes-left", Static).display = board.is_open and board.phase == "vote"
+        self._put("#votes-left", Text(f"Votes left: {board.votes_left}/{board.votes_per_person}", "bold"))
         self.query_one("#countdown", Countdown).deadline = board.timer_deadline
         if board.is_open:
             hint = Text(PHASE_HINTS[board.phase])
@@ -378,7 +386,7 @@ class RetroScreen(Screen[None]):
             hint.append(" Cards are anonymous.", "italic")
         if self.picked is not None and board.theme(self.picked) is not None:
             hint = Text("Moving a theme: go to the theme to merge it into and press m (Esc cancels).", "bold")
-        self.query_one("#phase-hint", Static).update(hint)
+        self._put("#phase-hint", hint)
         self.sub_title = board.phase_title if board.is_open else "closed"
 
     # -- focus and navigation -----------------------------------------------------------------------

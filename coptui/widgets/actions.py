@@ -7,6 +7,7 @@ home screen having to know about it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from datetime import date
 
 from rich.text import Text
@@ -64,10 +65,13 @@ class OpenActions(Vertical):
         table.add_columns("Action", "From", "Due")
         table.display = False
         loop = asyncio.get_running_loop()
+        # Many apps share one loop in `coptui serve`: run the callback in this app's context,
+        # not in the context of whichever thread or session made the change.
+        context = contextvars.copy_context()
 
         def on_change(change: Change) -> None:
             if change.area == "actions":
-                loop.call_soon_threadsafe(self._schedule_reload)
+                loop.call_soon_threadsafe(self._schedule_reload, context=context)
 
         self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
         self.load()

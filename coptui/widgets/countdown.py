@@ -7,7 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.reactive import reactive
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
 from coptui.runs import now_utc
 
@@ -22,13 +22,17 @@ def format_remaining(seconds: int) -> str:
     return f"{minutes:02d}:{seconds:02d}"
 
 
-class Countdown(Static):
-    """Shows mm:ss until ``deadline``, then "time's up"; blank without a deadline."""
+class Countdown(Widget):
+    """Shows mm:ss until ``deadline``, then "time's up"; blank without a deadline.
+
+    It has a fixed size and repaints itself once a second without asking for a new
+    layout: many sessions tick at once in `coptui serve`.
+    """
 
     DEFAULT_CSS = """
     Countdown {
-        width: auto;
-        min-width: 12;
+        width: 12;
+        height: 1;
         padding: 0 1;
         text-style: bold;
     }
@@ -40,12 +44,11 @@ class Countdown(Static):
     deadline: reactive[datetime | None] = reactive(None)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__("", id=id, classes=classes)
+        super().__init__(id=id, classes=classes)
         self._ticker: Timer | None = None
 
     def on_mount(self) -> None:
         self._ticker = self.set_interval(1.0, self._tick, pause=self.deadline is None)
-        self._tick()
 
     def watch_deadline(self, deadline: datetime | None) -> None:
         if self._ticker is not None:
@@ -61,11 +64,13 @@ class Countdown(Static):
         return max(0, int((self.deadline - current_time()).total_seconds()))
 
     def _tick(self) -> None:
+        self.set_class(self.remaining() == 0, "-expired")
+        self.refresh()
+
+    def render(self) -> Text:
         left = self.remaining()
-        self.set_class(left == 0, "-expired")
         if left is None:
-            self.update("")
-        elif left == 0:
-            self.update(Text("time's up"))
-        else:
-            self.update(Text(f"⏱ {format_remaining(left)}"))
+            return Text("")
+        if left == 0:
+            return Text("time's up")
+        return Text(f"⏱ {format_remaining(left)}")
