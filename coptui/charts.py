@@ -47,9 +47,11 @@ def render(figure: Figure, *, colour: bool) -> str:
     return "\n".join(line.rstrip() for line in uncolorize(text).splitlines())
 
 
-def run_label(point_on: Any, count: int) -> str:
-    """A short x-axis label: months for monthly runs, days when runs are close together."""
-    return point_on.strftime("%b %y") if count > 6 else point_on.strftime("%d %b")
+def run_labels(days: Sequence[Any]) -> list[str]:
+    """Short x-axis labels: the month when each run has its own, else the day."""
+    months = {(day.year, day.month) for day in days}
+    form = "%b %y" if len(months) == len(days) else "%d %b"
+    return [day.strftime(form) for day in days]
 
 
 def _ticks(labels: Sequence[str], width: int) -> tuple[list[int], list[str]]:
@@ -80,7 +82,7 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     scale = chart_scale(objective.metric)
     points = report.points
     _prepare(figure, f"{objective.title} ({report.metric_name}, target {format_target(objective)})", width)
-    labels = [run_label(p.on, len(points)) for p in points]
+    labels = run_labels([p.on for p in points])
     measured = [(index + 1, p) for index, p in enumerate(points) if p.value is not None]
     if not measured:
         figure.xticks([], [])
@@ -148,7 +150,7 @@ def draw_participation(figure: Figure, title: str, points: Sequence[MetricPoint]
         figure.text("No closed runs yet", 1, 0)
         figure.xlim(0, 2)
         return
-    labels = [run_label(p.on, len(points)) for p in points]
+    labels = run_labels([p.on for p in points])
     values = [100.0 * (p.value or 0.0) for p in points]
     figure.bar(list(range(1, len(points) + 1)), values, color=LINE_COLOR, width=0.6)
     figure.ylim(0, 100)
@@ -165,7 +167,7 @@ def draw_distribution(figure: Figure, series: DistributionSeries, *, width: int,
         figure.text("No results to show yet", 1, 0)
         figure.xlim(0, 2)
         return
-    labels = [run_label(run.on, len(shown)) for run in shown]
+    labels = run_labels([run.on for run in shown])
     shares = []
     for category_index in range(len(series.categories)):
         shares.append([100.0 * run.counts[category_index] / sum(run.counts) for run in shown])  # type: ignore[index]

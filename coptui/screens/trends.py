@@ -186,7 +186,7 @@ class TrendsScreen(Screen[None]):
         ids = [q.id for q in questions]
         self._choices["#answers-question"] = ids
         with picker.prevent(Select.Changed):
-            picker.set_options([(_short(f"{q.id}: {q.text}", 32), q.id) for q in questions])
+            picker.set_options([(_short(f"{q.id}: {q.text}", 26), q.id) for q in questions])
             if current in ids:
                 picker.value = current
             elif ids:

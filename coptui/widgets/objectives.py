@@ -23,11 +23,17 @@ STATUS_MARKS = {
 }
 
 
-def summary_line(report: ObjectiveReport) -> Text:
-    """``● met      Members recommend the community  +52 (target ≥ +30)``"""
+TITLE_WIDTH = 44
+
+
+def summary_line(report: ObjectiveReport, title_width: int = 0) -> Text:
+    """``● met      Members recommend the community  +52 (target ≥ +30)``, titles padded to line up."""
     label, style = STATUS_MARKS[report.status.status]
     line = Text(f"{label:<10} ", style=style)
-    line.append_text(literal(report.objective.title))
+    title = literal(report.objective.title)
+    title.truncate(TITLE_WIDTH, overflow="ellipsis")
+    title.pad_right(max(0, title_width - len(title)))
+    line.append_text(title)
     if report.status.value is not None:
         line.append(f"  {report.value_text}", "bold")
         line.append(f" (target {report.target_text})", "dim")
@@ -120,7 +126,8 @@ class ObjectivesPanel(Vertical):
         if not reports:
             lines.update(Text("No objectives yet: add [[objectives]] to community.toml.", style="dim"))
         else:
-            lines.update(Text("\n").join(summary_line(report) for report in reports))
+            width = min(TITLE_WIDTH, max(len(r.objective.title) for r in reports))
+            lines.update(Text("\n").join(summary_line(report, width) for report in reports))
         banner = self.query_one("#objectives-banner", Static)
         message = celebration(reports)
         banner.update(message or "")
