@@ -53,9 +53,11 @@ class FeedbackScreen(Screen[None]):
         "draft as you type, so you can leave and come back. Submit sends it; a sent piece cannot be "
         "changed. Facilitators can see the round's counts (never its text) with c."
     )
+    # Not priority bindings: the key then travels through the focused text area first, so
+    # every character typed before it (a fast typist, a paste, one SSH packet) is in the form.
     BINDINGS = [
-        Binding("ctrl+s", "submit", "Submit", priority=True),
-        Binding("f2", "save_draft", "Save draft", priority=True),
+        Binding("ctrl+s", "submit", "Submit"),
+        Binding("f2", "save_draft", "Save draft"),
         Binding("c", "show_counts", "Round counts"),
         Binding("escape", "leave", "Back"),
     ]
