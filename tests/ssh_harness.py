@@ -323,6 +323,16 @@ class Client:
             except asyncio.TimeoutError:
                 pass
 
+    async def settle(self, quiet: float = 0.2, timeout: float = 5) -> None:
+        """Wait until the server has drawn what it was drawing (no bytes for ``quiet`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), quiet)
+            except asyncio.TimeoutError:
+                return
+
     async def wait_text(self, text: str, timeout: float = 10) -> None:
         await self.wait_for(lambda c: text in c.text, timeout, repr(text))
 

@@ -1,0 +1,201 @@
+"""A whole live retro over SSH: real clients, one server, every phase; screens and stored data.
+
+ada (facilitator) opens a Mad / Sad / Glad retro (anonymous cards) from her facilitator
+screen; chen and dana join from their home screens. The test checks what each terminal
+shows, the bytes each one receives (a hidden card's text never reaches another member),
+and what is stored at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from coptui import retro
+from coptui.workspace import Workspace
+from tests.ssh_harness import KEYS, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
+
+pytestmark = [pytest.mark.e2e]
+
+EVIL_CARD = "[bold red]boom[/] \x1b]0;pwned\x07\x1b[2J escaped"
+
+
+@pytest.fixture
+def community(tmp_path: Path) -> KeyedCommunity:
+    return make_keyed_surveys(tmp_path, ["ada", "chen", "dana"])
+
+
+@pytest.fixture
+def server(community: KeyedCommunity, tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(tmp_path / "data", community.surveys_dir).wait_ready()
+    yield process
+    process.stop()
+
+
+async def _open_retro(ada: Client, title: str) -> None:
+    """ada opens a run of ``title`` from the facilitator screen, with keys only."""
+    ada.send("f")
+    await ada.wait_text("Definitions: select one")
+    lines = ada.text.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.strip().startswith("Definition "))
+    row = next(i for i, line in enumerate(lines) if line.strip().startswith(title))
+    ada.send(KEYS["down"] * (row - header - 1) + "o")
+    await ada.wait_text(f"Start a live retro with {title}?")
+    ada.send("y")
+    await ada.wait_text("Review of open actions")
+
+
+async def _everyone_sees(clients: list[Client], text: str, timeout: float = 10) -> None:
+    await asyncio.gather(*(c.wait_text(text, timeout) for c in clients))
+
+
+async def _write_card(client: Client, text: str, column_moves: int = 0) -> None:
+    client.send(KEYS["right"] * column_moves + "a")
+    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.M) is not None, 5, "the card composer")
+    client.send(text + KEYS["enter"])
+    await client.wait_text(text)
+    client.send(KEYS["escape"])  # close the composer
+    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.M) is None, 5, "composer closed")
+
+
+async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCommunity) -> None:
+    clients = [await Client.connect(server.port, community.keys[h]) for h in ("ada", "chen", "dana")]
+    ada, chen, dana = clients
+    try:
+        await _everyone_sees(clients, "Open for you")
+        await _open_retro(ada, "Mad / Sad / Glad")
+        # Members see the new run on their home screen and join it.
+        for member in (chen, dana):
+            await member.wait_text("Mad / Sad / Glad")
+            member.send(KEYS["enter"])
+        await _everyone_sees(clients, "Phase 1/8 · Review of open actions")
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 2/8 · Write")
+        written_at = {id(c): len(c.output) for c in clients}
+        # A card with markup and escape codes, written by a member without a terminal.
+        workspace = Workspace.open(server.data_dir, server.surveys_dir)
+        run_id = next(r.id for r in workspace.runs.list_runs(state="open") if r.kind == "retro")
+        await asyncio.to_thread(retro.add_card, workspace, run_id, "emeka", "mad", EVIL_CARD)
+        await _write_card(chen, "chen wants faster deploys")
+        await _write_card(chen, "chen misses the demos", column_moves=1)
+        await _write_card(dana, "dana likes pairing", column_moves=2)
+        await ada.wait_text("Others have written 4 cards")  # counts only, never text
+
+        # Hidden cards never reach another member's terminal: check the bytes.
+        for other, secret in ((ada, b"chen wants"), (ada, b"dana likes"), (dana, b"chen misses"), (chen, b"dana likes")):
+            assert secret not in other.output[written_at[id(other)] :], f"{secret!r} reached another terminal"
+        assert b"pwned" not in ada.output + chen.output + dana.output
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 3/8 · Reveal")
+        await _everyone_sees(clients, "chen wants faster deploys")
+        await _everyone_sees(clients, "dana likes pairing")
+        await _everyone_sees(clients, "[bold red]boom[/]")
+        for client in clients:
+            raw = bytes(client.output)
+            assert b"\x1b]0;pwned" not in raw and b"\x1b[2J" not in raw
+        for client in clients:  # an anonymous template: no author next to any card
+            assert "— Chen Wei" not in client.text and "— Dana Kowalski" not in client.text
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 4/8 · Group")
+        # ada picks the first Mad card up and drops it on the second: one theme; then names it.
+        ada.send(KEYS["up"] * 3)  # to the top of the column, wherever focus was
+        await ada.settle()
+        ada.send("m")
+        await ada.wait_text("Moving a theme")
+        await ada.settle()
+        ada.send(KEYS["down"])
+        await ada.settle()
+        ada.send("m")
+        await ada.wait_text("(unnamed theme)")
+        ada.send("e")
+        await ada.wait_text("Theme name:")
+        ada.send("Deploys and safety" + KEYS["enter"])
+        await _everyone_sees(clients, "Deploys and safety")
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 5/8 · Vote")
+        await chen.wait_text("Votes left: 3/3")
+        chen.send("v")
+        await chen.wait_text("Votes left: 2/3")
+        chen.send("v")
+        await chen.wait_text("Votes left: 1/3")
+        dana.send("v")
+        await dana.wait_text("Votes left: 2/3")
+        await ada.wait_text("2 members voted so far")
+        assert "▲" not in ada.text  # votes stay hidden until the vote ends
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 6/8 · Discuss")
+        await _everyone_sees(clients, "▲ 2 votes")  # chen's two; dana's went to her own Glad card
+        await _everyone_sees(clients, "▲ 1 vote ")
+        await _everyone_sees(clients, "Now discussing")
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 7/8 · Actions")
+        ada.send("a")
+        await ada.wait_text("What will be done")
+        ada.send("Add a deploy checklist" + KEYS["enter"])
+        await _everyone_sees(clients, "Add a deploy checklist")
+
+        ada.send("n")
+        await _everyone_sees(clients, "Phase 8/8 · Close: ROTI")
+        chen.send("4")
+        dana.send("5")
+        await chen.wait_text("your ROTI is in")
+        await dana.wait_text("your ROTI is in")
+        await ada.wait_text("2 given so far")
+        ada.send("n")
+        await ada.wait_text("Close this retro?")
+        ada.send("y")
+        await _everyone_sees(clients, "This retro is closed")
+        await _everyone_sees(clients, "Mean 4.5 from 2 answers")
+
+        # What is stored: the closed retro, its theme, votes, action and ROTI.
+        stored = Workspace.open(server.data_dir, server.surveys_dir)
+        board = retro.board_for(stored, run_id, "ada")
+        assert not board.is_open
+        theme = next(t for t in board.themes if t.name == "Deploys and safety")
+        assert theme.votes == 2 and len(theme.cards) == 2
+        assert sorted(board.roti_scores) == [4, 5]
+        assert [a.text for a in board.actions] == ["Add a deploy checklist"]
+        assert {c.text for t in board.themes for c in t.cards} >= {"chen wants faster deploys", "dana likes pairing"}
+        assert all(c.author is None for t in board.themes for c in t.cards)  # anonymous template
+        # The log has sessions, never what anyone wrote.
+        log = server.log_path.read_text(encoding="utf-8")
+        for text in ("chen wants", "dana likes", "Deploys and safety", "deploy checklist", "boom"):
+            assert text not in log
+        assert {r["handle"] for r in server.log_records() if r["event"] == "connect"} == {"ada", "chen", "dana"}
+    finally:
+        for client in clients:
+            client.close()
+
+
+async def test_a_member_who_reconnects_finds_the_phase_and_their_hidden_cards(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
+    workspace = Workspace.open(server.data_dir, server.surveys_dir)
+    run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
+    await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")  # write
+    chen = await Client.connect(server.port, community.keys["chen"])
+    try:
+        await chen.wait_text("Mad / Sad / Glad")
+        chen.send(KEYS["enter"])
+        await chen.wait_text("Phase 2/8 · Write")
+        await _write_card(chen, "my hidden draft")
+    finally:
+        chen.close()  # the connection drops mid-retro
+    again = await Client.connect(server.port, community.keys["chen"])
+    try:
+        await again.wait_text("Mad / Sad / Glad")
+        again.send(KEYS["enter"])
+        await again.wait_text("Phase 2/8 · Write")
+        await again.wait_text("my hidden draft")
+    finally:
+        again.close()
