@@ -346,7 +346,7 @@ def test_snapshot_survey_question_80x24(surveys_dir: Path, data_dir: Path, snap_
     app, run_id = _snapshot_app(surveys_dir, data_dir)
 
     async def run_before(pilot) -> None:
-        screen = await open_survey(pilot, run_id)
+        await open_survey(pilot, run_id)
         await press(pilot, "pagedown", "pagedown")  # the first question, with the required message
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -150,7 +150,6 @@ class SurveyScreen(Screen[None]):
         self.run, self.survey = start.run, start.run.survey()
         self.answers = dict(start.answers)
         self.editable = start.editable
-        self.sub_title = ""
         self.query_one("#survey-title", Static).update(literal(self.run.title, "bold"))
         if start.closed_for_answers:
             await self._show_closed()
