@@ -75,8 +75,10 @@ class Entry:
 class ColumnScroll(VerticalScroll, can_focus=False, inherit_bindings=False):
     """A board column. No arrow bindings of its own: arrows move between cards, not the scroll."""
 
-    def __init__(self, index: int, column_id: str, *children: Widget) -> None:
-        super().__init__(*children, classes="retro-column")
+    def __init__(self, index: int, column_id: str, title: Widget) -> None:
+        self.items = Vertical(classes="column-items")
+        self.note = Static("", classes="column-note")
+        super().__init__(title, self.items, self.note, classes="retro-column")
         self.index = index
         self.column_id = column_id
 
@@ -242,6 +244,7 @@ class RetroScreen(Screen[None]):
         self._columns: list[ColumnScroll] = []
         self._render_lock = asyncio.Lock()
         self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
+        self._drawn: dict[int, list[Entry]] = {}  # what each container of items shows
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -306,10 +309,9 @@ class RetroScreen(Screen[None]):
             self.query_one("#retro-list").display = not on_board
             if on_board:
                 for column in self._columns:
-                    items = column.query_one(".column-items", Vertical)
                     entries = column_entries(board, column.column_id, self.picked)
-                    await self._sync(items, entries)
-                    note = column.query_one(".column-note", Static)
+                    await self._sync(column.items, entries)
+                    note = column.note
                     note.display = not entries
                     message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
                     if str(note.render()) != message:
@@ -327,13 +329,12 @@ class RetroScreen(Screen[None]):
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)
         await holder.remove_children()
+        self._drawn = {k: v for k, v in self._drawn.items() if k == id(self.query_one("#retro-list"))}
         self._columns = [
             ColumnScroll(
                 index,
                 column.id,
                 Static(Text.assemble(literal(column.title, "bold"), "\n", literal(column.prompt, "dim")), classes="column-title"),
-                Vertical(classes="column-items"),
-                Static("", classes="column-note"),
             )
             for index, column in enumerate(board.columns)
         ]
@@ -341,16 +342,38 @@ class RetroScreen(Screen[None]):
         self.column_index = min(self.column_index, len(self._columns) - 1)
 
     async def _sync(self, container: Widget, entries: list[Entry]) -> None:
-        existing = [child for child in container.children if isinstance(child, RetroItem)]
-        if [(w.item_id, w.kind) for w in existing] == [(e.id, e.kind) for e in entries]:
-            for widget, entry in zip(existing, entries):
-                widget.show(entry.content, entry.classes)
+        """Make the container show ``entries``, touching only what changed.
+
+        Many sessions redraw on every change in `coptui serve`: widgets that stay are
+        updated in place, only new items are mounted and only gone ones removed.
+        """
+        if self._drawn.get(id(container)) == entries:
             return
-        await container.remove_children()
-        if entries:
-            await container.mount_all(
-                RetroItem(e.id, e.kind, e.content, focusable=e.focusable, classes=e.classes) for e in entries
-            )
+        self._drawn[id(container)] = entries
+        existing = {(w.item_id, w.kind): w for w in container.children if isinstance(w, RetroItem)}
+        if not existing:
+            if entries:
+                await container.mount_all(RetroItem(e.id, e.kind, e.content, focusable=e.focusable, classes=e.classes) for e in entries)
+            return
+        wanted = {(e.id, e.kind) for e in entries}
+        gone = [w for key, w in existing.items() if key not in wanted]
+        if gone:
+            await container.remove_children(gone)
+        order: list[RetroItem] = []
+        for index, entry in enumerate(entries):
+            widget = existing.get((entry.id, entry.kind))
+            if widget is None:
+                widget = RetroItem(entry.id, entry.kind, entry.content, focusable=entry.focusable, classes=entry.classes)
+                if index < len(container.children):
+                    await container.mount(widget, before=index)
+                else:
+                    await container.mount(widget)
+            else:
+                widget.show(entry.content, entry.classes)
+            order.append(widget)
+        for index, widget in enumerate(order):
+            if container.children[index] is not widget:
+                container.move_child(widget, before=index)
 
     def _put(self, selector: str, content: Text) -> None:
         """Update a banner part only when its content changed (an update asks for a new layout)."""
@@ -392,7 +415,8 @@ class RetroScreen(Screen[None]):
     # -- focus and navigation -----------------------------------------------------------------------
 
     def _items(self, container: Widget) -> list[RetroItem]:
-        return [w for w in container.query(RetroItem) if w.can_focus]
+        holder = container.items if isinstance(container, ColumnScroll) else container
+        return [w for w in holder.children if isinstance(w, RetroItem) and w.can_focus]
 
     def _container_of(self, widget: Widget) -> Widget | None:
         for ancestor in widget.ancestors:
@@ -403,6 +427,8 @@ class RetroScreen(Screen[None]):
     def _restore_focus(self, focused: str | None) -> None:
         if self.composer_mode is not None:
             return
+        if focused is not None and isinstance(self.focused, RetroItem) and self.focused.item_id == focused and self.focused.is_attached:
+            return  # the common case: the same item still has the focus
         on_board = self.board is not None and self.board.is_open and self.board.phase in BOARD_PHASES
         containers: list[Widget] = list(self._columns) if on_board else [self.query_one("#retro-list", ListScroll)]
         items = [item for container in containers for item in self._items(container)]
