@@ -70,6 +70,8 @@ class TrendsScreen(Screen[None]):
         "each one's chart; the other tabs chart participation per run and how the answers to one "
         "question spread over time."
     )
+    # Focus the table from the start: every focus change redraws the footer's keys.
+    AUTO_FOCUS = "#objectives-table"
     BINDINGS = [
         Binding("o", "show_tab('objectives')", "Objectives"),
         Binding("p", "show_tab('participation')", "Participation"),
@@ -85,13 +87,14 @@ class TrendsScreen(Screen[None]):
         self.data: TrendsOverview | None = None
         self._choices: dict[str, list[str]] = {}  # picker selector -> the values it offers, in order
         self._built: set[str] = set()  # lazy tabs built so far
+        self._generation = 0  # how many times data was shown
 
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="trends-tabs", initial="objectives"):
             with TabPane("Objectives", id="objectives"):
                 yield DataTable(id="objectives-table", cursor_type="row", zebra_stripes=True)
-                yield Static("Loading objectives…", id="objectives-empty", classes="empty")
+                yield Static("", id="objectives-empty", classes="empty")
                 yield Static("", id="objective-note", classes="note")
                 yield ChartPlot(id="objective-chart")
             # The other tabs are built when first opened: most visits only look at the objectives.
@@ -103,7 +106,7 @@ class TrendsScreen(Screen[None]):
         self.sub_title = "Trends"
         table = self.query_one("#objectives-table", DataTable)
         table.add_columns("Status", "Objective", "Value", "Target", "Change")
-        table.display = False
+        self.query_one("#objectives-empty", Static).display = False
         self.load()
 
     # -- loading -------------------------------------------------------------------------------
@@ -115,6 +118,7 @@ class TrendsScreen(Screen[None]):
 
     def show(self, data: TrendsOverview) -> None:
         self.data = data
+        self._generation += 1  # charts of older data are redrawn even when they show the same thing
         table = self.query_one("#objectives-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -214,7 +218,10 @@ class TrendsScreen(Screen[None]):
             note.update("")
             return
         note.update(objective_note(report))
-        chart.show_chart(lambda figure, width, height: charts.draw_objective(figure, report, width=width, height=height))
+        chart.show_chart(
+            lambda figure, width, height: charts.draw_objective(figure, report, width=width, height=height),
+            key=(self._generation, report.objective.id),
+        )
 
     def _show_participation(self) -> None:
         assert self.data is not None
@@ -228,7 +235,10 @@ class TrendsScreen(Screen[None]):
         points = self.data.participation.get(survey_id, [])
         title = f"{self.data.survey_titles[survey_id]}: share of members who answered"
         note.update(Text(f"{len(points)} closed run{'s' if len(points) != 1 else ''}; who answered is never shown.", "dim"))
-        chart.show_chart(lambda figure, width, height: charts.draw_participation(figure, title, points, width=width, height=height))
+        chart.show_chart(
+            lambda figure, width, height: charts.draw_participation(figure, title, points, width=width, height=height),
+            key=(self._generation, survey_id),
+        )
 
     def _show_distribution(self) -> None:
         assert self.data is not None
@@ -248,7 +258,10 @@ class TrendsScreen(Screen[None]):
             names = ", ".join(run.run_id for run in left_out)
             text.append(f"  {len(left_out)} run{'s' if len(left_out) > 1 else ''} below min_responses left out ({names}).", "italic")
         note.update(text)
-        chart.show_chart(lambda figure, width, height: charts.draw_distribution(figure, series, width=width, height=height))
+        chart.show_chart(
+            lambda figure, width, height: charts.draw_distribution(figure, series, width=width, height=height),
+            key=(self._generation, survey_id, question_id),
+        )
 
     # -- events and actions ----------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ class ChartPlot(PlotextPlot):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
         super().__init__(name=name, id=id, classes=classes)
         self._drawer: ChartDrawer | None = None
+        self._key: object = None
         self._version = 0  # bumped by every replot
         self._rendered: tuple[tuple[object, ...], RenderResult] | None = None
 
@@ -38,8 +39,11 @@ class ChartPlot(PlotextPlot):
     def has_chart(self) -> bool:
         return self._drawer is not None
 
-    def show_chart(self, drawer: ChartDrawer | None) -> None:
-        self._drawer = drawer
+    def show_chart(self, drawer: ChartDrawer | None, key: object = None) -> None:
+        """Draw with ``drawer``; a ``key`` equal to the current chart's skips a redraw of the same thing."""
+        if key is not None and key == self._key and self._drawer is not None:
+            return
+        self._drawer, self._key = drawer, key
         self.replot()
 
     def replot(self) -> None:
@@ -53,6 +57,8 @@ class ChartPlot(PlotextPlot):
         self.replot()
 
     def render(self) -> RenderResult:
+        if self._drawer is None:
+            return ""
         # Building a plotext figure takes tens of milliseconds and Textual renders a widget
         # whenever anything around it refreshes: build once per drawing, size and theme.
         key = (self._version, self.size, self.app.theme, self.theme)
