@@ -159,6 +159,13 @@ def question_widgets(number: int, item: QuestionResult) -> list[Widget]:
 
 class ResultsScreen(Screen[None]):
     CSS_PATH = "results.tcss"
+    HELP_TITLE = "Results"
+    HELP = (
+        "The results of one survey run: participation, then each question's counts, mean and chart, "
+        "NPS, choices and written answers. An anonymous survey shows nothing of its answers until it is "
+        "closed with enough responses, and written answers only from their own threshold on, shuffled "
+        "and without names. Arrows and PgUp/PgDn scroll; Esc goes back."
+    )
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
         Binding("r", "reload", "Refresh"),

@@ -92,6 +92,14 @@ def _usable(survey: SurveyDefinition, answers: dict[str, Any]) -> dict[str, Any]
 
 class SurveyScreen(Screen[None]):
     CSS_PATH = "survey.tcss"
+    HELP_TITLE = "Survey"
+    HELP = (
+        "One question at a time. Choose an answer with the arrows and Space (or the mouse), then PgDn "
+        "(or ctrl+n, or the Next button) to go on and PgUp to go back. In a written answer Enter starts a "
+        "new line. A required question needs an answer; one marked 'please answer' warns once. The last "
+        "page lists your answers: Enter on one goes back to it, ctrl+s submits. Esc leaves and keeps "
+        "your draft: you come back to the same question."
+    )
     BINDINGS = [
         Binding("pagedown,ctrl+n", "next", "Next", priority=True, key_display="PgDn"),
         Binding("pageup", "back", "Back", priority=True, key_display="PgUp"),
