@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import tempfile
@@ -92,7 +93,7 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         data, surveys = prepare(folder)
         records = all_response_records(data)
-        print(f"machine: {machine()}")
+        print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
         print(f"data folder: {len(records):,} responses in {len(list((data / 'runs').glob('*.json')))} run files")
 
         coptui_samples, run_id, before = bench_coptui(data, surveys, args.submits)
