@@ -300,3 +300,31 @@ def test_snapshot_vote_phase(snap_compare, workspace: Workspace, fixed_clock: No
     retro.vote(workspace, run_id, "dana", stop[0])
     app = _snapshot_app(workspace, "chen", run_id)
     assert snap_compare(app, terminal_size=SIZE, run_before=_snapshot_wait("vote"))
+
+
+async def test_a_long_column_draws_a_window_and_more_on_demand(workspace: Workspace) -> None:
+    from coptui.screens.retro import WINDOW
+    from coptui.widgets.retro_item import RetroItem
+
+    run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
+    retro.advance(workspace, run_id, "ada", to="write")
+    for number in range(WINDOW + 4):
+        retro.add_card(workspace, run_id, "chen", "start", f"Idea {number}")
+    retro.advance(workspace, run_id, "ada", to="group")
+    app = CoptuiApp(workspace, workspace.member("dana"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle([pilot])
+        app.call_later(app.open_run, run_id)
+        await settle([pilot], phase_is(app, "group"))
+        screen = app.screen
+        assert isinstance(screen, RetroScreen)
+
+        def drawn() -> list[RetroItem]:
+            return [w for w in screen._columns[0].items.children if isinstance(w, RetroItem) and w.kind == "theme"]
+
+        more = screen._columns[0].items.children[-1]
+        assert len(drawn()) == WINDOW
+        assert isinstance(more, RetroItem) and more.kind == "more" and "4 more" in str(more.render())
+        await pilot.press(*["down"] * WINDOW)
+        await settle([pilot], lambda: len(drawn()) == WINDOW + 4)
+        assert app.focused is drawn()[WINDOW]  # the first item drawn on demand has the focus

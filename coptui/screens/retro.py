@@ -35,6 +35,9 @@ from coptui.widgets.countdown import Countdown
 from coptui.widgets.retro_item import RetroItem
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
+# Items drawn per column (or list) at first; more on demand. Every widget costs layout time
+# on the event loop that all SSH sessions share, and a big board rarely fits a screen anyway.
+WINDOW = 12
 # Which phase each member action belongs to; the footer shows an action only in its phase.
 PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
     "add_card": ("write",),
@@ -245,6 +248,7 @@ class RetroScreen(Screen[None]):
         self._render_lock = asyncio.Lock()
         self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
         self._drawn: dict[int, list[Entry]] = {}  # what each container of items shows
+        self._limits: dict[int, int] = {}  # how many items each container draws (see WINDOW)
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -310,7 +314,7 @@ class RetroScreen(Screen[None]):
             if on_board:
                 for column in self._columns:
                     entries = column_entries(board, column.column_id, self.picked)
-                    await self._sync(column.items, entries)
+                    await self._sync(column.items, self._windowed(column.items, entries, focused))
                     note = column.note
                     note.display = not entries
                     message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
@@ -318,7 +322,8 @@ class RetroScreen(Screen[None]):
                         note.update(message)
                 self._mark_current_column()
             else:
-                await self._sync(self.query_one("#retro-list", ListScroll), list_entries(board, date.today()))
+                listing = self.query_one("#retro-list", ListScroll)
+                await self._sync(listing, self._windowed(listing, list_entries(board, date.today()), focused))
             if board.phase not in ("write",) and self.composer_mode and self.composer_mode[0] in ("card", "edit"):
                 self._close_composer()
             if board.phase != "group" and self.composer_mode and self.composer_mode[0] == "name":
@@ -329,7 +334,9 @@ class RetroScreen(Screen[None]):
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)
         await holder.remove_children()
-        self._drawn = {k: v for k, v in self._drawn.items() if k == id(self.query_one("#retro-list"))}
+        listing = id(self.query_one("#retro-list"))
+        self._drawn = {k: v for k, v in self._drawn.items() if k == listing}
+        self._limits = {k: v for k, v in self._limits.items() if k == listing}
         self._columns = [
             ColumnScroll(
                 index,
@@ -340,6 +347,51 @@ class RetroScreen(Screen[None]):
         ]
         await holder.mount_all(self._columns)
         self.column_index = min(self.column_index, len(self._columns) - 1)
+
+    def _windowed(self, holder: Widget, entries: list[Entry], focused: str | None) -> list[Entry]:
+        """The first entries up to this holder's limit, and a "more" line for the rest.
+
+        The limit stretches to keep the focused item, the theme being moved and the theme
+        under discussion drawn.
+        """
+        limit = self._limits.get(id(holder), WINDOW)
+        keep = {focused, self.picked, self.board.discuss_theme if self.board else None} - {None}
+        items = [e for e in entries if e.focusable]
+        for position, entry in enumerate(items):
+            if entry.id in keep:
+                limit = max(limit, position + 1)
+        if len(items) <= limit:
+            return entries
+        shown: list[Entry] = []
+        count = 0
+        for entry in entries:
+            if entry.focusable:
+                if count == limit:
+                    break
+                count += 1
+            shown.append(entry)
+        hidden = len(items) - limit
+        shown.append(Entry("more", "more", Text(f"… {hidden} more: ↓ at the end, or click here", "italic"), "-note"))
+        return shown
+
+    def _expand(self, holder: Widget, focus_next: bool) -> None:
+        self._limits[id(holder)] = max(self._limits.get(id(holder), WINDOW), len(self._items_of(holder))) + WINDOW
+
+        async def redraw() -> None:
+            if self.board is not None:
+                await self.show_board(self.board)
+            if focus_next:
+                items = self._items_of(holder)
+                if len(items) > 1:
+                    items[min(len(items) - 1, self._limits[id(holder)] - WINDOW)].focus()
+
+        self.run_worker(redraw(), group="retro-draw")
+
+    def _items_of(self, holder: Widget) -> list[RetroItem]:
+        return [w for w in holder.children if isinstance(w, RetroItem) and w.can_focus]
+
+    def _has_more(self, holder: Widget) -> bool:
+        return any(isinstance(w, RetroItem) and w.kind == "more" for w in holder.children)
 
     async def _sync(self, container: Widget, entries: list[Entry]) -> None:
         """Make the container show ``entries``, touching only what changed.
@@ -415,8 +467,7 @@ class RetroScreen(Screen[None]):
     # -- focus and navigation -----------------------------------------------------------------------
 
     def _items(self, container: Widget) -> list[RetroItem]:
-        holder = container.items if isinstance(container, ColumnScroll) else container
-        return [w for w in holder.children if isinstance(w, RetroItem) and w.can_focus]
+        return self._items_of(container.items if isinstance(container, ColumnScroll) else container)
 
     def _container_of(self, widget: Widget) -> Widget | None:
         for ancestor in widget.ancestors:
@@ -489,7 +540,12 @@ class RetroScreen(Screen[None]):
         if not items:
             return
         if isinstance(self.focused, RetroItem) and self.focused in items:
-            index = max(0, min(len(items) - 1, items.index(self.focused) + delta))
+            index = items.index(self.focused) + delta
+            holder = container.items if isinstance(container, ColumnScroll) else container
+            if index >= len(items) and self._has_more(holder):
+                self._expand(holder, focus_next=True)
+                return
+            index = max(0, min(len(items) - 1, index))
         else:
             index = 0
         items[index].focus()
@@ -687,6 +743,11 @@ class RetroScreen(Screen[None]):
 
     @on(RetroItem.Chosen)
     def _clicked(self, event: RetroItem.Chosen) -> None:
+        if event.item.kind == "more" and event.item.parent is not None:
+            self._expand(event.item.parent, focus_next=False)
+            return
+        if event.item.kind != "theme":
+            return
         if self.board is not None and self.board.is_open and self.board.phase == "group":
             self.action_move()
 

@@ -77,4 +77,4 @@ class RetroItem(Static):
     def on_click(self, event: events.Click) -> None:
         if self.can_focus:
             self.focus()
-            self.post_message(self.Chosen(self))
+        self.post_message(self.Chosen(self))
