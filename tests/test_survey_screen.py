@@ -387,3 +387,18 @@ async def test_typing_is_kept_when_leaving_with_the_home_key(surveys_dir: Path, 
             await asyncio.sleep(0.01)
 
     await asyncio.wait_for(saved(), WAIT)
+
+
+async def test_digits_press_a_choice(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("bruno"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown", "4")
+        assert screen.answers["mood"] == 4
+        await press(pilot, "6")
+        assert screen.answers["mood"] is NA  # the sixth choice: "Not applicable"
+        await press(pilot, "pagedown", "pagedown", "0")
+        assert current(screen) == "recommend" and screen.answers["recommend"] == 0
+        await press(pilot, "9")
+        assert screen.answers["recommend"] == 9

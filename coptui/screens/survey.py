@@ -94,7 +94,8 @@ class SurveyScreen(Screen[None]):
     CSS_PATH = "survey.tcss"
     HELP_TITLE = "Survey"
     HELP = (
-        "One question at a time. Choose an answer with the arrows and Space (or the mouse), then PgDn "
+        "One question at a time. Choose an answer with the arrows and Space, a digit (the n-th choice; "
+        "on 0-10 the score itself) or the mouse, then PgDn "
         "(or ctrl+n, or the Next button) to go on and PgUp to go back. In a written answer Enter starts a "
         "new line. A required question needs an answer; one marked 'please answer' warns once. The last "
         "page lists your answers: Enter on one goes back to it, ctrl+s submits. Esc leaves and keeps "
@@ -522,6 +523,8 @@ def intro_text(run: Run, survey: SurveyDefinition, questions: int) -> Text:
             "and never shown. Nobody sees any result while the survey is open. When it closes, results appear "
             f"only if at least {run.min_responses} of the {run.members} members answered, and written answers "
             f"only from {run.min_text_responses} responses on, shuffled and without names.\n"
+            "Until you submit, your draft is kept under your name so that you can come back to it; "
+            "submitting deletes it.\n"
         )
     else:
         text.append("Named\n", "bold")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -88,6 +88,16 @@ class ChoiceInput(QuestionInput):
         event.stop()
         index = int((event.pressed.id or "choice-0").removeprefix("choice-"))
         self._set(self.choices[index][0])
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit presses a choice: the point itself on NPS (0-9), else the n-th choice (1-9)."""
+        if event.character is None or not event.character.isdigit():
+            return
+        digit = int(event.character)
+        index = digit if self.question.type == "nps" else digit - 1
+        if 0 <= index < len(self.choices):
+            event.stop()
+            self.query_one(f"#choice-{index}", RadioButton).value = True
 
     def choose(self, value: Any) -> None:
         """Press the button of a value (used by tests and by shortcuts)."""
