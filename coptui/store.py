@@ -592,7 +592,7 @@ class Store:
         self._refused[error.path] = _Refusal(error.reason, error.damaged, file_signature(error.path))
         if error.damaged:
             self._quarantine(error.path)
-        self.problems.append(StoreProblem(error.path, str(error)))
+        self._add_problem(StoreProblem(error.path, str(error)))
 
     def _quarantine(self, path: Path) -> None:
         """Keep a copy of a damaged file aside, so that nothing can lose what is left of it."""
@@ -603,7 +603,11 @@ class Store:
             if path.exists() and not copy.exists():
                 shutil.copy2(path, copy)
         except OSError as error:
-            self.problems.append(StoreProblem(path, f"{path}: could not copy it to {QUARANTINE_DIR}/ ({error})"))
+            self._add_problem(StoreProblem(path, f"{path}: could not copy it to {QUARANTINE_DIR}/ ({error})"))
+
+    def _add_problem(self, problem: StoreProblem) -> None:
+        if all(p.message != problem.message for p in self.problems):  # a repeated look adds nothing new
+            self.problems.append(problem)
 
     def is_refused(self, path: Path) -> bool:
         try:
@@ -664,7 +668,7 @@ class Store:
         for run_id in sorted(set(indexed) - on_disk):
             path = self.run_path(run_id)
             self._missing_runs.add(run_id)
-            self.problems.append(StoreProblem(path, f"{path}: the run {run_id} is in the index but its file is missing; it is not listed"))
+            self._add_problem(StoreProblem(path, f"{path}: the run {run_id} is in the index but its file is missing; it is not listed"))
         if not (on_disk - set(indexed)) and not index.all(PENDING_TABLE):
             return
         try:
@@ -672,7 +676,7 @@ class Store:
                 # Looked at again under the lock: another process may be between its two writes.
                 self._repair_index(on_disk)
         except (LockTimeoutError, StoreWriteError, UnreadableFileError) as error:
-            self.problems.append(StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})"))
+            self._add_problem(StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})"))
 
     def _repair_index(self, on_disk: set[str]) -> None:
         with self.index_tx() as tx:
