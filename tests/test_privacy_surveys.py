@@ -244,3 +244,34 @@ def test_defaults_are_five_and_five(surveys_dir: Path, data_dir: Path) -> None:
     )
     run = Workspace.open(data_dir, surveys_dir).runs.open_run("plain", by="ada", today=OPENED)
     assert (run.min_responses, run.min_text_responses) == (5, 5)
+
+
+def test_only_the_gate_reads_the_responses_table() -> None:
+    """No module but runs (which writes responses) and results (the gate) touches the table.
+
+    A screen, an export, a report or a trend that read responses itself would be a path
+    around the rules; this keeps every later one honest.
+    """
+    import ast
+
+    import coptui
+
+    package = Path(coptui.__file__).parent
+    offenders = []
+    for path in sorted(package.rglob("*.py")):
+        if path.name in ("runs.py", "results.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            imports_table = isinstance(node, ast.ImportFrom) and any(alias.name == "RESPONSES" for alias in node.names)
+            calls_table = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                # not .get: summaries are dicts with a "responses" count
+                and node.func.attr in ("all", "count", "insert", "put", "delete")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and node.args[0].value == RESPONSES
+            )
+            if imports_table or calls_table:
+                offenders.append(f"{path.relative_to(package)}:{node.lineno}")
+    assert offenders == []
