@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-import re
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -31,6 +30,7 @@ from coptui.definitions import FeedbackDefinition, FeedbackField
 from coptui.runs import DRAFTS, Run, RunError
 from coptui.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store
 from coptui.workspace import Workspace
+from coptui.text import strip_controls
 
 PIECES = "feedback"
 GIVEN = "given"
@@ -42,8 +42,6 @@ PAIRING_LABELS: dict[str, str] = {
     "free": "free choice",
 }
 MAX_FIELD_LENGTH = 10_000
-# Terminal control characters (except tab and newline): stripped from exported text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 RecipientStatus = Literal["to do", "draft", "given"]
 
@@ -628,7 +626,7 @@ def round_stats(store: Store, run_id: str) -> dict[str, Any]:
 
 
 def _plain(text: str) -> str:
-    return _CONTROL.sub("", text)
+    return strip_controls(text)
 
 
 def _quoted(text: str) -> str:

@@ -66,8 +66,8 @@ def test_only_the_store_imports_tinydb() -> None:
 
 
 def test_the_probe_notices_a_ui_import() -> None:
-    """The check above can fail: a module that imports rich is caught."""
+    """The check above can fail: a module that imports plotext is caught."""
     result = subprocess.run(
-        [sys.executable, "-c", PROBE.format(ui=set(UI_PACKAGES)), "coptui.text"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", PROBE.format(ui=set(UI_PACKAGES)), "coptui.charts"], capture_output=True, text=True, timeout=60
     )
-    assert "rich" in json.loads(result.stdout)
+    assert "plotext" in json.loads(result.stdout)
