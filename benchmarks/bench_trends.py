@@ -5,6 +5,7 @@ alternating) plus 2 open runs, written by ``_common.build_big_data_folder`` thro
 store's own transactions, in a community of 1,008 members.
 
 Measured in one process per repeat, headless (``App.run_test``, 100x32), after the app is up:
+- header+footer: a screen with only those two, Textual's own floor for showing a screen;
 - home: pushing a fresh home screen until its workers are done and the frame is drawn
   (the home screen reads the runs and, in its objectives panel, the objective reports);
 - trends: pressing t until the trends screen's worker is done and the frame is drawn;
@@ -27,10 +28,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_big_data_folder, machine, median_p95, make_surveys  # noqa: E402
+
+from textual.app import ComposeResult  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+from textual.widgets import Footer, Header  # noqa: E402
 
 from coptui.app import CoptuiApp  # noqa: E402
 from coptui.report import report_main  # noqa: E402
@@ -55,20 +61,34 @@ class Clock:
         self.wall, self.cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
 
 
-async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock]:
+class BareScreen(Screen[None]):
+    """Textual's floor: a screen with only the header and footer every coptui screen has."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Footer()
+
+
+async def push_and_wait(app: CoptuiApp, pilot: Any, screen: Screen[None]) -> Clock:
+    with Clock() as clock:
+        app.push_screen(screen)
+        await pilot.pause()
+        await asyncio.wait_for(app.workers.wait_for_complete(), TIMEOUT)
+        await pilot.pause()
+    app.pop_screen()
+    await pilot.pause()
+    return clock
+
+
+async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock, Clock]:
     workspace = Workspace.open(data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
         await asyncio.wait_for(app.workers.wait_for_complete(), TIMEOUT)
         await pilot.pause()
 
-        with Clock() as home:
-            app.push_screen(HomeScreen())
-            await pilot.pause()
-            await asyncio.wait_for(app.workers.wait_for_complete(), TIMEOUT)
-            await pilot.pause()
-        app.pop_screen()
-        await pilot.pause()
+        bare = await push_and_wait(app, pilot, BareScreen())
+        home = await push_and_wait(app, pilot, HomeScreen())
 
         with Clock() as trends:
             await pilot.press("t")
@@ -78,7 +98,7 @@ async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock]
         screen = app.screen
         assert isinstance(screen, TrendsScreen) and screen.data is not None
         assert screen.query_one("#objectives-table").row_count == len(workspace.community.objectives)
-    return home, trends
+    return bare, home, trends
 
 
 def time_report(data_dir: Path, surveys_dir: Path) -> Clock:
@@ -118,9 +138,10 @@ def main() -> None:
     index_size = (data_dir / "index.json").stat().st_size
     load_before = f"{os.getloadavg()[0]:.2f}"
 
-    homes, trends, reports, processes, cores = [], [], [], [], []
+    bares, homes, trends, reports, processes, cores = [], [], [], [], [], []
     for _ in range(args.repeat):
-        home, trend = asyncio.run(time_screens(data_dir, surveys_dir))
+        bare, home, trend = asyncio.run(time_screens(data_dir, surveys_dir))
+        bares.append(bare)
         homes.append(home)
         trends.append(trend)
         reports.append(time_report(data_dir, surveys_dir))
@@ -134,6 +155,7 @@ def main() -> None:
     print(f"repeats: {args.repeat}; ms; ratios are medians over the home screen's median")
     print(f"{'':<24} {'wall med':>9} {'wall p95':>9} {'ratio':>6} {'cpu med':>9} {'ratio':>6}")
     rows = [
+        ("header+footer screen", bares),
         ("home screen (baseline)", homes),
         ("trends screen", trends),
         ("trends core (overview)", cores),

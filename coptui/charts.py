@@ -26,7 +26,8 @@ BASELINE_COLOR = "gray"
 # One colour per option of a single or multi choice question.
 CATEGORY_COLORS = ["blue", "orange", "cyan", "magenta", "green", "red", "yellow", "gray", "blue+", "red+", "green+"]
 
-ROOMY_HEIGHT = 20
+ROOMY_HEIGHT = 20  # from here the legend explains every mark
+SMALL_HEIGHT = 15  # below this the legend names only the target line
 Figure = Any  # a plotext figure: plotext's own or textual-plotext's ``Plot`` subclass
 
 
@@ -102,16 +103,17 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     figure.plot(xs, ys, color=LINE_COLOR, marker="braille")
     met = [(x, y) for (x, p), y in zip(measured, ys) if meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
     missed = [(x, y) for (x, p), y in zip(measured, ys) if not meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
+    small = height < SMALL_HEIGHT
     if met:
-        figure.scatter([x for x, _ in met], [y for _, y in met], color=MET_COLOR, marker="●", label="met")
+        figure.scatter([x for x, _ in met], [y for _, y in met], color=MET_COLOR, marker="●", label=None if small else "met")
     if missed:
-        figure.scatter([x for x, _ in missed], [y for _, y in missed], color=MISSED_COLOR, marker="✗", label="missed")
+        figure.scatter([x for x, _ in missed], [y for _, y in missed], color=MISSED_COLOR, marker="✗", label=None if small else "missed")
     low, high = _value_range(objective.metric, ys + [scale * objective.target])
     left_out = [index + 1 for index, p in enumerate(points) if p.value is None]
     if left_out:
         # Withheld runs keep their place in time, marked on the floor of the chart.
         figure.scatter(left_out, [low] * len(left_out), color=BASELINE_COLOR, marker="?", label="left out" if roomy else None)
-    legend_rows = 1 + bool(met) + bool(missed) + (roomy and objective.baseline is not None) + (roomy and bool(left_out))
+    legend_rows = 1 + (not small) * (bool(met) + bool(missed)) + (roomy and objective.baseline is not None) + (roomy and bool(left_out))
     figure.ylim(low, _headroom(low, high, legend_rows, height))
     ticks = _nice_ticks(low, high, max(2, height - 5 - legend_rows))
     figure.yticks(ticks, [f"{tick:g}" for tick in ticks])

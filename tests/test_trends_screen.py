@@ -6,7 +6,7 @@ import asyncio
 from datetime import date
 from pathlib import Path
 
-from textual.widgets import DataTable, Select, Static, TabbedContent
+from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
 from coptui.app import CoptuiApp
 from coptui.community import community_path
@@ -97,7 +97,7 @@ async def test_participation_and_answers_tabs(demo_workspace: Workspace) -> None
         screen = await open_trends(app, pilot)
         await pilot.press("p")
         await settle(app, pilot)
-        assert screen.query_one(TabbedContent).active == "participation"
+        assert screen.query_one(ContentSwitcher).current == "participation"
         assert screen.query_one("#participation-survey", Select).value == "cop-pulse"
         assert "11 closed runs" in text_of(screen.query_one("#participation-note", Static))
         await pilot.press("s")
@@ -107,7 +107,7 @@ async def test_participation_and_answers_tabs(demo_workspace: Workspace) -> None
 
         await pilot.press("a")
         await settle(app, pilot)
-        assert screen.query_one(TabbedContent).active == "answers"
+        assert screen.query_one(ContentSwitcher).current == "answers"
         assert screen.query_one("#answers-question", Select).value == "domain"
         note = text_of(screen.query_one("#answers-note", Static))
         assert "2 runs below min_responses left out" in note
@@ -115,6 +115,22 @@ async def test_participation_and_answers_tabs(demo_workspace: Workspace) -> None
         await settle(app, pilot)
         assert screen.query_one("#answers-question", Select).value == "community"
         assert screen.query_one("#answers-chart", ChartPlot).has_chart
+
+
+async def test_views_open_with_the_mouse(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        nav = screen.query_one("#trends-nav", Static)
+        column = text_of(nav).index("Answers") + 1  # the nav has one column of padding
+        assert await pilot.click("#trends-nav", offset=(column + 2, 0))
+        await settle(app, pilot)
+        assert screen.current_view == "answers"
+        assert screen.query_one("#answers-chart", ChartPlot).has_chart
+        assert await pilot.click("#trends-nav", offset=(text_of(nav).index("Objectives") + 3, 0))
+        await settle(app, pilot)
+        assert screen.current_view == "objectives"
+        assert app.focused is screen.query_one("#objectives-table")
 
 
 async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
