@@ -177,6 +177,11 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         text = text_of(banner)
         assert "Objective met" in text and "Most members answer the monthly pulse" in text
         assert "participation rate 88%, target ≥ 85%" in text
+        screen = await open_trends(app, pilot)
+        table = screen.query_one("#objectives-table", DataTable)
+        assert str(table.get_row_at(0)[0]) == "★ met"
+        assert str(table.get_row_at(1)[0]) == "● met"
+        assert "Met with the latest run" in text_of(screen.query_one("#objective-note", Static))
 
 
 # -- snapshots -------------------------------------------------------------------------------------

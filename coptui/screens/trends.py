@@ -26,8 +26,10 @@ STATUS_LABELS: dict[Status, tuple[str, str]] = {
 }
 
 
-def status_text(status: Status) -> Text:
+def status_text(status: Status, *, newly_met: bool = False) -> Text:
     label, style = STATUS_LABELS[status]
+    if newly_met:
+        label = "★ met"  # met with the latest run: the home screen celebrates it too
     return Text(label, style=style)
 
 
@@ -46,6 +48,8 @@ def objective_note(report: ObjectiveReport) -> Text:
         note.append(".", "dim")
     else:
         note.append("No closed run has a value yet.", "dim")
+    if report.turned_met:
+        note.append(" Met with the latest run: well done!", "bold")
     if report.left_out_text:
         note.append(" " + report.left_out_text[0].upper() + report.left_out_text[1:] + ".", "italic")
     return note
@@ -137,7 +141,7 @@ class TrendsScreen(Screen[None]):
         table.clear()
         for report in data.reports:
             table.add_row(
-                status_text(report.status.status),
+                status_text(report.status.status, newly_met=report.turned_met),
                 literal(report.objective.title),
                 Text(report.value_text, style="bold"),
                 report.target_text,
