@@ -39,9 +39,12 @@ def new_figure(width: int, height: int) -> Figure:
 
 
 def render(figure: Figure, *, colour: bool) -> str:
-    """The figure as text, with or without terminal colour codes."""
-    if not colour:
-        figure.theme("clear")
+    """The figure as text, with or without terminal colour codes.
+
+    The "clear" theme keeps the data's colours but paints no background, so a chart reads
+    on dark and light terminals alike.
+    """
+    figure.theme("clear")
     text = figure.build()
     if colour:
         return text
