@@ -101,7 +101,8 @@ def run_results(store: Store, run: Run, snapshot: Snapshot | None = None) -> Run
             base.needed = run.min_responses - responses
             base.withheld = (
                 f"Not enough responses to show results without risking anyone's anonymity: "
-                f"{responses} of the {run.min_responses} needed ({base.needed} more were needed)."
+                f"{responses} of the {run.min_responses} needed ({base.needed} more "
+                f"{'was' if base.needed == 1 else 'were'} needed)."
             )
             return base
     survey = run.survey()

@@ -58,7 +58,7 @@ def test_a_closed_run_one_response_short_shows_only_how_many_were_needed(surveys
     closed = workspace.runs.close_run(run.id, by="ada", today=CLOSED)
     results = run_results(workspace.store, closed)
     assert not results.released and results.questions == [] and results.needed == 1
-    assert "4 of the 5 needed (1 more were needed)" in (results.withheld or "")
+    assert "4 of the 5 needed (1 more was needed)" in (results.withheld or "")
     exported = _everything_exported(workspace, closed)
     assert "note written by" not in exported and "mood" not in exported
     summary = workspace.runs.summary(closed)

@@ -91,7 +91,7 @@ async def test_a_run_one_short_says_how_many_were_needed(surveys_dir: Path, data
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_results(pilot, run.id)
         text = screen_text(screen)
-        assert "4 of the 5 needed (1 more were needed)" in text
+        assert "4 of the 5 needed (1 more was needed)" in text
         assert "answers ·" not in text and not screen.query(DistributionChart)
 
 
