@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
+import tomllib
 
-from coptui.runs import DRAFTS, NA, AnswerError, RunError, drop_hidden, validate_answers
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from coptui.definitions import SurveyDefinition
+from coptui.runs import DRAFTS, NA, AnswerError, RunError, drop_hidden, parse_cli_value, validate_answers
 from coptui.workspace import Workspace
-from tests.surveys_support import OPENED, full_answers, open_every_type, write_every_type
+from tests.surveys_support import EVERY_TYPE, OPENED, full_answers, open_every_type, write_every_type
 
 
 def test_open_run_freezes_thresholds_and_members(surveys_dir: Path, data_dir: Path) -> None:
@@ -160,3 +165,41 @@ def test_drop_hidden_forgets_answers_a_later_change_hid(surveys_dir: Path, data_
     assert drop_hidden(survey, answers)["why"] == "too long"
     answers["recommend"] = 10
     assert "why" not in drop_hidden(survey, answers)
+
+
+# -- properties: any input is either accepted or refused with AnswerError ---------------------------------
+
+_SURVEY = SurveyDefinition.model_validate(
+    tomllib.loads(EVERY_TYPE.format(anonymous="false", min_responses=3, min_text=5, allow_edit="false"))
+)
+_ANY_VALUE = st.one_of(
+    st.none(),
+    st.just(NA),
+    st.booleans(),
+    st.integers(min_value=-3, max_value=12),
+    st.floats(allow_nan=True),
+    st.text(max_size=5),
+    st.lists(st.sampled_from(["ci", "observability", "iac", "k8s", ""]), max_size=4),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from([q.id for q in _SURVEY.questions] + ["extra"]), _ANY_VALUE))
+def test_any_answers_are_accepted_or_refused_with_reasons(answers: dict) -> None:
+    try:
+        values, na = validate_answers(_SURVEY, answers)
+    except AnswerError as error:
+        assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+        return
+    assert set(values).isdisjoint(na)
+    assert set(values) | set(na) == {q.id for q in _SURVEY.questions}
+    assert drop_hidden(_SURVEY, values) == values  # nothing hidden is ever stored as a value
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_SURVEY.questions), st.text(max_size=20))
+def test_any_command_line_value_parses_or_is_refused(question, text: str) -> None:
+    try:
+        parse_cli_value(question, text)
+    except AnswerError as error:
+        assert error.problems
