@@ -1,8 +1,5 @@
 """coptui: surveys, live retrospectives and trend charts for Communities of Practice."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("coptui")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+source"
+# The single source of the version (pyproject reads it from here): looking it up with
+# importlib.metadata would cost every start 10-40 ms.
+__version__ = "0.1.0"
