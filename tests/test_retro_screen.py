@@ -125,6 +125,7 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         assert "dana-card [b]x[/b]" in dana_view and CHEN_SECRET not in dana_view  # markup shown literally
         assert CHEN_SECRET not in ada_view and "dana-card" not in ada_view and "Pair" in ada_view
         assert "Others have written 2 cards" in ada_view
+        assert "n Reveal" in ada_view.splitlines()[-1] and "Reveal" not in chen_view.splitlines()[-1]  # facilitator keys
 
         # A member who reconnects finds the same phase and their own unrevealed card.
         again = CoptuiApp(workspace, workspace.member("chen"))

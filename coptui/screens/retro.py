@@ -53,10 +53,11 @@ PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
     "mark_dropped": ("review",),
     "roti": ("close",),
     "next_theme": ("discuss",),
+    "reveal": ("write",),
     "finish": ("close",),
     "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
 }
-FACILITATOR_ACTIONS = frozenset({"next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
+FACILITATOR_ACTIONS = frozenset({"reveal", "next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
 ALWAYS = frozenset({"back", "column", "item"})
 STATUS_MARKS = {"open": "☐", "done": "✓", "dropped": "✗"}
 
@@ -226,6 +227,7 @@ class RetroScreen(Screen[None]):
         Binding("3", "roti(3)", "ROTI 3", show=False),
         Binding("4", "roti(4)", "ROTI 4", show=False),
         Binding("5", "roti(5)", "ROTI 5", show=False),
+        Binding("n", "reveal", "Reveal"),
         Binding("n", "next_phase", "Next phase"),
         Binding("n", "finish", "Finish"),
         Binding("s", "skip_phase", "Skip"),
@@ -567,7 +569,8 @@ class RetroScreen(Screen[None]):
         if phases is not None and board.phase not in phases:
             return False
         if action == "next_phase":
-            return board.next_phase is not None
+            # Leaving the write phase reveals every card: the key says so there.
+            return board.next_phase is not None and board.phase != "write"
         if action == "skip_phase":
             return board.phase_index + 2 < len(board.phases)
         if action == "roti":
@@ -755,6 +758,9 @@ class RetroScreen(Screen[None]):
 
     def action_next_phase(self) -> None:
         self.write(partial(retro.next_phase, self.workspace, self.run_id, self.handle))
+
+    def action_reveal(self) -> None:
+        self.action_next_phase()
 
     def action_skip_phase(self) -> None:
         self.write(partial(retro.skip_phase, self.workspace, self.run_id, self.handle))
