@@ -58,7 +58,7 @@ class DistributionChart(ChartPlot):
         self.nps = nps
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # PlotextPlot's own on_mount (theme set-up) runs too: Textual calls each class's handler.
         self.show_chart(self._draw)
 
     def set_counts(self, counts: Sequence[int]) -> None:
