@@ -61,9 +61,5 @@ class DistributionChart(ChartPlot):
         # PlotextPlot's own on_mount (theme set-up) runs too: Textual calls each class's handler.
         self.show_chart(self._draw)
 
-    def set_counts(self, counts: Sequence[int]) -> None:
-        self.counts = list(counts)
-        self.replot()
-
     def _draw(self, figure: Any, width: int, height: int) -> None:
         draw_bars(figure, self.points, self.counts, nps=self.nps, width=width, height=height)
