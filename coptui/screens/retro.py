@@ -185,8 +185,8 @@ def roti_summary(scores: tuple[int, ...]) -> str:
     if not scores:
         return "No ROTI was given."
     mean = sum(scores) / len(scores)
-    spread = "  ".join(f"{score}: {scores.count(score)}" for score in range(5, 0, -1))
-    return f"Mean {mean:.1f} from {len(scores)} answers   ({spread})"
+    spread = ", ".join(f"{score}: {scores.count(score)}" for score in range(5, 0, -1) if score in scores)
+    return f"Mean {mean:.1f} from {len(scores)} answers ({spread})"
 
 
 def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> list[Entry]:

@@ -62,7 +62,7 @@ class OpenActions(Vertical):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Action", "From", "Due")
+        table.add_columns("Action", "From", "Due (! late)")
         table.display = False
         loop = asyncio.get_running_loop()
         # Many apps share one loop in `coptui serve`: run the callback in this app's context,
@@ -101,9 +101,9 @@ class OpenActions(Vertical):
         for action in actions:
             due = Text("-")
             if action.due is not None:
-                due = Text(action.due.isoformat(), style="bold red" if action.overdue(today) else "")
-                if action.overdue(today):
-                    due.append(" overdue")
+                # Overdue is marked with a sign as well as a colour (NO_COLOR terminals).
+                late = action.overdue(today)
+                due = Text(("!" if late else "") + action.due.isoformat(), style="bold red" if late else "")
             table.add_row(literal(action.text), literal(_short(action.source_title)), due, key=action.id)
         if actions:
             table.move_cursor(row=min(selected, len(actions) - 1))
@@ -142,5 +142,5 @@ class OpenActions(Vertical):
             self.app.open_run(source)  # type: ignore[attr-defined]
 
 
-def _short(title: str, width: int = 24) -> str:
+def _short(title: str, width: int = 20) -> str:
     return title if len(title) <= width else title[: width - 1] + "…"
