@@ -280,7 +280,7 @@ def _themes_in_board_order(tables: Snapshot | Tx, definition: RetroDefinition) -
     return sorted(themes, key=lambda key: (columns.get(themes[key]["column"], len(columns)), key))
 
 
-def board_for(source: Workspace | Store, run: Run | str, handle: str, *, now: datetime | None = None) -> RetroBoard:
+def board_for(source: Workspace | Store, run: Run | str, handle: str) -> RetroBoard:
     """What ``handle`` may see of a retro. Others' unrevealed cards are counted, never included."""
     store = _store_of(source)
     run_id = run if isinstance(run, str) else run.id

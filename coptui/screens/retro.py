@@ -207,6 +207,8 @@ class RetroScreen(Screen[None]):
         "write (your cards stay private), reveal, group (m picks a theme up and drops it on another to merge, "
         "e names it), vote (v / u; votes stay hidden until the vote ends), discuss (most voted first, with a "
         "countdown), actions (a adds one: what, who, by when) and close (ROTI 1 to 5, anonymous). "
+        "The facilitator's n moves everyone to the next phase, s skips the next phase, + adds a minute to the "
+        "countdown and ] moves the discussion to the next theme. "
         "Arrows move between columns and cards; the mouse works too."
     )
     BINDINGS = [
@@ -230,7 +232,7 @@ class RetroScreen(Screen[None]):
         Binding("n", "reveal", "Reveal"),
         Binding("n", "next_phase", "Next phase"),
         Binding("n", "finish", "Finish"),
-        Binding("s", "skip_phase", "Skip"),
+        Binding("s", "skip_phase", "Skip next"),
         Binding("plus,equals_sign", "extend_timer", "+1 min", key_display="+"),
         Binding("right_square_bracket", "next_theme", "Next theme", key_display="]"),
         Binding("left", "column(-1)", "Previous column", show=False),
