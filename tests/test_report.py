@@ -83,3 +83,15 @@ def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  
     assert code == 0
     assert "no data  Members find the community valuable  –      ≥ 4.00" in out
     assert "No data yet" in out
+
+
+def test_colour_only_on_a_terminal_without_no_color(capsys, monkeypatch, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "nps", "--width", "80")
+    assert "\x1b[" in out
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    _, plain, _ = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "nps", "--width", "80")
+    assert "\x1b" not in plain

@@ -133,6 +133,24 @@ async def test_views_open_with_the_mouse(demo_workspace: Workspace) -> None:
         assert app.focused is screen.query_one("#objectives-table")
 
 
+async def test_chart_follows_theme_and_size(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_trends(app, pilot)
+        chart = screen.query_one("#objective-chart", ChartPlot)
+        before = chart.render()
+        assert len(before.plain.splitlines()[0]) == chart.size.width  # type: ignore[union-attr]
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await settle(app, pilot)
+        themed = chart.render()
+        assert themed.plain == before.plain  # type: ignore[union-attr]
+        assert themed.spans != before.spans  # type: ignore[union-attr]  # new colours, same drawing
+        await pilot.resize_terminal(120, 40)
+        await settle(app, pilot)
+        wider = chart.render()
+        assert len(wider.plain.splitlines()[0]) == chart.size.width > SIZE[0] - 10  # type: ignore[union-attr]
+
+
 async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
     runs = demo_workspace.runs
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
