@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coptui import retro
 from coptui.retro import RetroError
@@ -313,3 +315,44 @@ def test_board_for_a_bare_store_reads_the_same_cards(workspace: Workspace) -> No
     store = Store(workspace.data_dir)
     board = retro.board_for(store, run_id, "dana")
     assert [c.author for t in board.themes for c in t.cards] == ["chen"]
+
+
+def test_concurrent_votes_never_pass_the_limit(workspace: Workspace) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    run_id = _revealed_retro(workspace, {"A": "start", "B": "stop"})
+    to_phase(workspace, run_id, "vote")
+    theme = _theme_of(workspace, run_id, "A")
+
+    def try_vote(_: int) -> bool:
+        try:
+            retro.vote(workspace, run_id, "chen", theme)
+            return True
+        except RetroError:
+            return False
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        accepted = sum(pool.map(try_vote, range(12)))
+    assert accepted == 3
+    assert workspace.store.read_run(run_id).get(retro.VOTES, "chen") == {"themes": {theme: 3}}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cards=st.lists(
+        st.tuples(st.sampled_from(["chen", "dana", "emeka"]), st.sampled_from(["start", "stop", "continue"])),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_no_view_holds_another_members_unrevealed_card(workspace: Workspace, cards: list[tuple[str, str]]) -> None:
+    run_id = open_retro(workspace)
+    to_phase(workspace, run_id, "write")
+    for number, (author, column) in enumerate(cards):
+        retro.add_card(workspace, run_id, author, column, f"secret-{author}-{number}")
+    for viewer in ("ada", "chen", "dana", "emeka", "farah"):
+        board = retro.board_for(workspace, run_id, viewer)
+        seen = repr(board)
+        for number, (author, _) in enumerate(cards):
+            assert (f"secret-{author}-{number}'" in seen) == (author == viewer)
+        assert board.hidden_cards == sum(1 for author, _ in cards if author != viewer)
