@@ -32,7 +32,7 @@ from coptui.metrics import (
 )
 from coptui.results import favourable_from
 from coptui.runs import SUMMARIES, Run
-from coptui.store import UnreadableFileError
+from coptui.store import Change, UnreadableFileError
 from coptui.workspace import Workspace
 
 # How many runs a chart shows (and how far back statuses are computed): a year of monthly pulses, twice.
@@ -42,6 +42,13 @@ QUESTION_METRICS = frozenset({"mean", "favourable", "nps"})
 RETRO_METRICS = frozenset({"action_completion", "roti"})
 # An NPS question's eleven points read best as its three groups.
 NPS_GROUPS = {"detractors (0-6)": range(0, 7), "passives (7-8)": range(7, 9), "promoters (9-10)": range(9, 11)}
+
+
+def affects_trends(change: Change) -> bool:
+    """Whether a store change can move a metric: only closed runs count, and closing a run
+    writes the index; action statuses live in the actions file. Answers, cards and votes
+    in open runs (one run file each) cannot, so screens need not recompute for them."""
+    return change.area in ("index", "actions")
 
 
 def format_value(metric: str, value: float | None) -> str:

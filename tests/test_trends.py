@@ -162,3 +162,12 @@ def test_formats() -> None:
 def test_target_text(demo_workspace: Workspace) -> None:
     targets = [format_target(o) for o in demo_workspace.community.objectives]
     assert targets == ["≥ 60%", "≥ 4.00", "≥ +30", "≥ 70%", "≥ 3.50"]
+
+
+def test_only_closed_runs_and_actions_move_trends() -> None:
+    from coptui.store import Change
+    from coptui.trends import affects_trends
+
+    assert affects_trends(Change("index"))
+    assert affects_trends(Change("actions"))
+    assert not affects_trends(Change("run", "cop-pulse-2026-11-02"))

@@ -195,11 +195,25 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         text = text_of(banner)
         assert "Objective met" in text and "Most members answer the monthly pulse" in text
         assert "participation rate 88%, target ≥ 85%" in text
+        # A member answering the open pulse changes nothing here (open runs never count) ...
+        runs = workspace.runs
+        pulse = runs.list_runs(kind="survey", state="open")[0]
+        waiting = [h for h in ("bruno", "chen", "dana", "emeka", "farah", "gus", "hana") if runs.status_for(pulse, h).status != "answered"]
+        runs.submit_response(pulse.id, waiting[0], {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9})
+        await settle(app, pilot)
+        panel = app.screen.query_one(ObjectivesPanel)
+        assert banner.has_class("shown")
         screen = await open_trends(app, pilot)
         table = screen.query_one("#objectives-table", DataTable)
         assert str(table.get_row_at(0)[0]) == "★ met"
         assert str(table.get_row_at(1)[0]) == "● met"
         assert "Met with the latest run" in text_of(screen.query_one("#objective-note", Static))
+        # ... closing it does: November's pulse keeps the objective met, so it is no longer news.
+        for handle in waiting[1:3]:
+            runs.submit_response(pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9})
+        runs.close_run(pulse.id, by="ada", today=date(2026, 11, 25))
+        await wait_until(app, pilot, lambda: not panel.query_one("#objectives-banner", Static).has_class("shown"))
+        await wait_until(app, pilot, lambda: str(table.get_row_at(0)[0]) == "● met")
 
 
 # -- snapshots -------------------------------------------------------------------------------------

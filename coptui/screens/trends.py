@@ -15,7 +15,7 @@ from coptui import charts
 from coptui.app import DataChanged
 from coptui.metrics import Status
 from coptui.text import literal
-from coptui.trends import ObjectiveReport, TrendsOverview, format_value, overview
+from coptui.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
 from coptui.widgets.chart import ChartPlot
 
 STATUS_LABELS: dict[Status, tuple[str, str]] = {
@@ -349,4 +349,5 @@ class TrendsScreen(Screen[None]):
         self.load()
 
     def on_data_changed(self, message: DataChanged) -> None:
-        self.load()
+        if any(affects_trends(change) for change in message.changes):
+            self.load()

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from coptui.store import Change
 from coptui.text import literal
-from coptui.trends import ObjectiveReport, Trends
+from coptui.trends import ObjectiveReport, Trends, affects_trends
 
 STATUS_MARKS = {
     "met": ("● met", "bold green"),
@@ -97,7 +97,8 @@ class ObjectivesPanel(Vertical):
         context = contextvars.copy_context()
 
         def on_change(change: Change) -> None:
-            loop.call_soon_threadsafe(self._schedule_reload, context=context)
+            if affects_trends(change):
+                loop.call_soon_threadsafe(self._schedule_reload, context=context)
 
         self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
         self.load()
