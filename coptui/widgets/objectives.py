@@ -52,7 +52,7 @@ def celebration(reports: list[ObjectiveReport]) -> Text | None:
         if index:
             banner.append(" · ")
         banner.append_text(literal(report.objective.title, "bold"))
-        banner.append(f": {report.metric_name} {report.value_text}, target {report.target_text}")
+        banner.append(f": {report.value_text} (target {report.target_text})")
     banner.append(". Well done, everyone.")
     return banner
 
