@@ -328,10 +328,12 @@ class RetroScreen(Screen[None]):
             else:
                 listing = self.query_one("#retro-list", ListScroll)
                 await self._sync(listing, self._windowed(listing, list_entries(board, date.today()), focused))
-            if board.phase not in ("write",) and self.composer_mode and self.composer_mode[0] in ("card", "edit"):
+            allowed = {"card": "write", "edit": "write", "name": "group"}
+            if self.composer_mode is not None and (board.phase != allowed[self.composer_mode[0]] or not board.is_open):
+                unsent = self.query_one("#composer-input", Input).value.strip()
                 self._close_composer()
-            if board.phase != "group" and self.composer_mode and self.composer_mode[0] == "name":
-                self._close_composer()
+                if unsent:
+                    self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
             self._restore_focus(focused)
             self.refresh_bindings()
 
