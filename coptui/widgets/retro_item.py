@@ -19,7 +19,8 @@ class RetroItem(Static):
         border: round $primary 40%;
     }
     RetroItem:focus {
-        border: round $accent;
+        /* A heavier line, not only a colour: the focus shows on NO_COLOR terminals too. */
+        border: heavy $accent;
         background: $boost;
     }
     RetroItem.-heading {
@@ -37,10 +38,16 @@ class RetroItem(Static):
     RetroItem.-mine {
         border: round $success 60%;
     }
-    RetroItem.-picked {
+    RetroItem.-mine:focus {
+        border: heavy $success;
+    }
+    RetroItem.-picked, RetroItem.-picked:focus {
         border: double $warning;
     }
     RetroItem.-current {
+        border: round $accent;
+    }
+    RetroItem.-current:focus {
         border: heavy $accent;
     }
     RetroItem.-done {
