@@ -23,6 +23,7 @@ cards are never in it, so their text never reaches another terminal.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Sequence
@@ -74,6 +75,10 @@ PHASE_HINTS: dict[str, str] = {
     "actions": "Agree on actions: what, who, by when.",
     "close": "Return on time invested: 1 (waste) to 5 (excellent). Anonymous.",
 }
+
+
+# C0 and C1 controls and DEL: user text must never drive a terminal (screens, exports).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class RetroError(RunError):
@@ -410,8 +415,12 @@ class _Retro:
         self.tx.put(STATE, STATE_KEY, self.state)
 
 
+def _one_line(text: str) -> str:
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
 def _clean_text(text: str, limit: int, what: str) -> str:
-    cleaned = " ".join(text.split())
+    cleaned = _one_line(text)
     if not cleaned:
         raise RetroError(f"a {what} needs some text")
     if len(cleaned) > limit:
@@ -601,7 +610,7 @@ def ungroup_theme(workspace: Workspace, run_id: str, handle: str, theme_id: str)
 
 def name_theme(workspace: Workspace, run_id: str, handle: str, theme_id: str, name: str) -> None:
     _require_member(workspace, handle)
-    cleaned = " ".join(name.split())
+    cleaned = _one_line(name)
     if len(cleaned) > MAX_NAME_CHARS:
         raise RetroError(f"a theme name holds at most {MAX_NAME_CHARS} characters")
     with workspace.store.run_tx(run_id) as tx:
@@ -783,7 +792,7 @@ def retro_stats(store: Store, run_id: str) -> dict[str, Any]:
 
 def _md(text: str) -> str:
     """User text inside Markdown: one line, characters that would format or break a table escaped."""
-    flat = " ".join(text.split())
+    flat = _one_line(text)
     for char in "\\`*_[]<>|#":
         flat = flat.replace(char, "\\" + char)
     return flat

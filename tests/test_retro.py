@@ -356,3 +356,15 @@ def test_no_view_holds_another_members_unrevealed_card(workspace: Workspace, car
         for number, (author, _) in enumerate(cards):
             assert (f"secret-{author}-{number}'" in seen) == (author == viewer)
         assert board.hidden_cards == sum(1 for author, _ in cards if author != viewer)
+
+
+def test_control_characters_never_reach_the_store_or_the_export(workspace: Workspace) -> None:
+    run_id = open_retro(workspace)
+    to_phase(workspace, run_id, "write")
+    retro.add_card(workspace, run_id, "chen", "start", "red \x1b[31malert\x07 and \x9b2J clear")
+    to_phase(workspace, run_id, "reveal")
+    stored = run_file(workspace, run_id)
+    assert b"\\u001b" not in stored and b"\\u0007" not in stored and b"\\u009b" not in stored
+    [theme] = retro.board_for(workspace, run_id, "dana").themes
+    assert theme.cards[0].text == "red [31malert and 2J clear"
+    assert "\x1b" not in retro.export_markdown(workspace, run_id)
