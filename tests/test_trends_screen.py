@@ -88,6 +88,7 @@ async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, survey
         await pilot.press("down")
         await settle(app, pilot)
         note = text_of(screen.query_one("#objective-note", Static))
+        assert "Mean score over 5 of the last 6 runs" in note
         assert "1 run below min_responses left out (cop-pulse-2026-06-01)" in note
 
 

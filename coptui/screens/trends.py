@@ -17,17 +17,10 @@ from coptui.metrics import Status
 from coptui.text import literal
 from coptui.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
 from coptui.widgets.chart import ChartPlot
-
-STATUS_LABELS: dict[Status, tuple[str, str]] = {
-    "met": ("● met", "bold green"),
-    "at risk": ("▲ at risk", "bold yellow"),
-    "missed": ("✗ missed", "bold red"),
-    "not enough data": ("… no data", "dim"),
-}
-
+from coptui.widgets.objectives import STATUS_MARKS
 
 def status_text(status: Status, *, newly_met: bool = False) -> Text:
-    label, style = STATUS_LABELS[status]
+    label, style = STATUS_MARKS[status]
     if newly_met:
         label = "★ met"  # met with the latest run: the home screen celebrates it too
     return Text(label, style=style)
@@ -41,8 +34,9 @@ def objective_note(report: ObjectiveReport) -> Text:
         note.append(report.problem, "italic")
         return note
     if status.measured:
-        runs = f"{status.measured} run{'s' if status.measured != 1 else ''}"
-        note.append(f"{report.metric_name[0].upper()}{report.metric_name[1:]} over the last {runs}", "dim")
+        runs = f"{status.runs} run{'s' if status.runs != 1 else ''}"
+        counted = f"the last {runs}" if status.measured == status.runs else f"{status.measured} of the last {runs}"
+        note.append(f"{report.metric_name[0].upper()}{report.metric_name[1:]} over {counted}", "dim")
         if status.last_value is not None and status.measured > 1:
             note.append(f"; latest run alone: {format_value(report.objective.metric, status.last_value)}", "dim")
         note.append(".", "dim")

@@ -15,7 +15,8 @@ from coptui.store import Change
 from coptui.text import literal
 from coptui.trends import ObjectiveReport, Trends, affects_trends
 
-STATUS_MARKS = {
+# How a status reads wherever objectives are listed (home panel, trends table).
+STATUS_MARKS: dict[str, tuple[str, str]] = {
     "met": ("● met", "bold green"),
     "at risk": ("▲ at risk", "bold yellow"),
     "missed": ("✗ missed", "bold red"),
