@@ -22,11 +22,14 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
-def _common(parser: argparse.ArgumentParser, *, member: bool = True) -> None:
-    parser.add_argument("--data", type=Path, metavar="DIR", help="data folder (default: $COPTUI_DATA, else the user data folder)")
-    parser.add_argument("--surveys", type=Path, metavar="DIR", help="definitions folder with community.toml (default: the shipped demo)")
+def _common(parser: argparse.ArgumentParser, *, member: bool = True, top: bool = False) -> None:
+    # Options may come before or after the subcommand. On subcommands they default to
+    # SUPPRESS, so that `coptui --data D runs` keeps the D given before the subcommand.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--data", type=Path, metavar="DIR", default=default, help="data folder (default: $COPTUI_DATA, else the user data folder)")
+    parser.add_argument("--surveys", type=Path, metavar="DIR", default=default, help="definitions folder with community.toml (default: the shipped demo)")
     if member:
-        parser.add_argument("--as", dest="member", metavar="HANDLE", help="act as this member (default: your login name)")
+        parser.add_argument("--as", dest="member", metavar="HANDLE", default=default, help="act as this member (default: your login name)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,16 +38,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Surveys, live retrospectives and trend charts for Communities of Practice.",
     )
     parser.add_argument("--version", action="version", version=f"coptui {__version__}")
-    _common(parser)
+    _common(parser, top=True)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open coptui on a demo community with a year of history")
-    demo.add_argument("--data", type=Path, metavar="DIR", help="where to keep the demo data (default: a fresh temporary folder)")
-    demo.add_argument("--as", dest="member", metavar="HANDLE", help="demo member to act as (default: the facilitator)")
+    demo.add_argument("--data", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="where to keep the demo data (default: a fresh temporary folder)")
+    demo.add_argument("--as", dest="member", metavar="HANDLE", default=argparse.SUPPRESS, help="demo member to act as (default: the facilitator)")
 
     seed = commands.add_parser("seed-demo", help="write a year of demo history into a data folder and exit")
     seed.add_argument("--data", type=Path, metavar="DIR", required=True, help="data folder to fill (must hold no runs)")
-    seed.add_argument("--surveys", type=Path, metavar="DIR", help="definitions folder (default: the shipped demo)")
+    seed.add_argument("--surveys", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="definitions folder (default: the shipped demo)")
     seed.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the day the history ends (default: today)")
 
     validate = commands.add_parser("validate", help="check definitions and community.toml; exit 1 on problems")

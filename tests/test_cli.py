@@ -146,3 +146,11 @@ def _wait_for(session: str, text: str, timeout: float) -> str:
             return screen
         time.sleep(0.2)
     raise AssertionError(f"{text!r} did not appear within {timeout} s; the screen was:\n{screen}")
+
+
+def test_options_before_the_subcommand_count(data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "runs", "--open", "health-check"]) == 0
+    run_id = capsys.readouterr().out.strip().splitlines()[-1]
+    assert (data_dir / "runs" / f"{run_id}.json").exists()
+    assert main(["runs", "--data", str(data_dir)]) == 0
+    assert run_id in capsys.readouterr().out
