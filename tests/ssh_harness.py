@@ -265,6 +265,7 @@ class Client:
     stderr: bytearray = field(default_factory=bytearray)
     chan: asyncssh.SSHClientChannel | None = None  # type: ignore[type-arg]
     stamps: list[tuple[float, int]] = field(default_factory=list)  # (arrival time, output length)
+    track_screen: bool = True  # False: keep raw bytes only (cheap, for benchmarks with many clients)
 
     def __post_init__(self) -> None:
         self.screen = Screen(self.width, self.height)
@@ -284,10 +285,11 @@ class Client:
         command: str | None = None,
         username: str = "member",
         conn: asyncssh.SSHClientConnection | None = None,
+        track_screen: bool = True,
     ) -> Client:
         if conn is None:
             conn = await connect(port, key, username=username)
-        client = cls(conn, size[0], size[1])
+        client = cls(conn, size[0], size[1], track_screen=track_screen)
         client.chan, _ = await conn.create_session(
             lambda: _Recorder(client),
             command=command,
@@ -303,7 +305,8 @@ class Client:
             self.stderr += data
         else:
             self.output += data
-            self.screen.feed(self._decoder.decode(data))
+            if self.track_screen:
+                self.screen.feed(self._decoder.decode(data))
             self.stamps.append((time.perf_counter(), len(self.output)))
         self._changed.set()
 
@@ -316,12 +319,28 @@ class Client:
         while not predicate(self):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"waited {timeout}s for {what or predicate}; screen:\n{self.text}")
+                shown = self.text if self.track_screen else repr(bytes(self.output[-600:]))
+                raise TimeoutError(f"waited {timeout}s for {what or predicate}; screen:\n{shown}")
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
             except asyncio.TimeoutError:
                 pass
+
+    def arrival(self, needle: bytes, start: int = 0) -> float | None:
+        """When the chunk that completed the first ``needle`` after byte ``start`` arrived."""
+        found = self.output.find(needle, start)
+        if found < 0:
+            return None
+        end = found + len(needle)
+        return next(at for at, length in self.stamps if length >= end)
+
+    async def wait_bytes(self, needle: bytes, start: int = 0, timeout: float = 10) -> float:
+        """Wait for ``needle`` in the raw output after byte ``start``; returns its arrival time."""
+        await self.wait_for(lambda c: c.output.find(needle, start) >= 0, timeout, repr(needle))
+        arrival = self.arrival(needle, start)
+        assert arrival is not None
+        return arrival
 
     async def settle(self, quiet: float = 0.2, timeout: float = 5) -> None:
         """Wait until the server has drawn what it was drawing (no bytes for ``quiet`` seconds)."""

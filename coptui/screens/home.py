@@ -140,4 +140,14 @@ class HomeScreen(Screen[None]):
         self.load()
 
     def on_data_changed(self, message: DataChanged) -> None:
+        # Under another screen (a retro board, a survey), reload once it is shown again, not on
+        # every card and vote: in `coptui serve` every session pays for every change.
+        if self.app.screen is not self:
+            self._stale = True
+            return
         self.load()
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "_stale", False):
+            self._stale = False
+            self.load()

@@ -335,7 +335,7 @@ class RetroScreen(Screen[None]):
                 if unsent:
                     self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
             self._restore_focus(focused)
-            self.refresh_bindings()
+            self._refresh_bindings_if_changed()
 
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)
@@ -560,6 +560,14 @@ class RetroScreen(Screen[None]):
         return self.focused if isinstance(self.focused, RetroItem) and self.focused.kind == kind else None
 
     # -- which keys apply now ---------------------------------------------------------------------------
+
+    def _refresh_bindings_if_changed(self) -> None:
+        # Recomposing the footer costs more than the rest of a board update, and in `coptui
+        # serve` every session redraws on every card and vote: only when the keys change.
+        state = tuple(self.check_action(b.action.partition("(")[0], ()) for b in self.BINDINGS if isinstance(b, Binding))
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ALWAYS:

@@ -1,0 +1,197 @@
+"""50 SSH clients in one live retro: join time, memory per session, fan-out of changes.
+
+Runs a real `coptui serve` (subprocess) on 127.0.0.1 and real asyncssh clients with PTYs
+in this process, on the same machine, so client work (key exchange, decryption) competes
+with the server for the same cores, as in a test but not as in production.
+
+Measured, each beside a baseline taken in the same run:
+
+- join: N clients connect at once, each reaches its home screen, opens the retro and sees
+  its board ("Phase 2/8 · Write"); time until the last one does. Baseline: one client.
+- memory: server RSS with N sessions on the board minus RSS before anyone connected,
+  divided by N. Baseline: the same with one session.
+- write fan-out: one member submits a card (Enter in the composer); time until each other
+  client's bytes show the new count ("Others have written K card"): while the write phase
+  lasts, that count is all another member may see of a card.
+- reveal fan-out: the facilitator presses n; time until each client's bytes hold the text
+  of a card written by someone else.
+
+Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncssh  # noqa: E402
+
+from benchmarks._common import machine, median_p95  # noqa: E402
+from coptui import retro  # noqa: E402
+from coptui.workspace import Workspace  # noqa: E402
+from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys  # noqa: E402
+
+COMPOSER = re.compile(r"^ Mad:", re.M)
+BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
+
+
+def add_members(surveys_dir: Path, count: int) -> dict[str, asyncssh.SSHKey]:
+    """Append ``count`` members with fresh keys to community.toml."""
+    keys: dict[str, asyncssh.SSHKey] = {}
+    blocks = []
+    for index in range(count):
+        handle = f"m{index:03d}"
+        key = asyncssh.generate_private_key("ssh-ed25519")
+        keys[handle] = key
+        public = key.export_public_key().decode().strip()
+        blocks.append(f'\n[[members]]\nhandle = "{handle}"\nname = "Member {index:03d}"\nkeys = [{json.dumps(public)}]\n')
+    path = surveys_dir / "community.toml"
+    text = path.read_text(encoding="utf-8")
+    head, sep, tail = text.partition("\n[[objectives]]")
+    path.write_text(head + "".join(blocks) + sep + tail, encoding="utf-8")
+    return keys
+
+
+async def join(port: int, keys: list[asyncssh.SSHKey]) -> tuple[list[Client], float, float]:
+    """Connect all at once; each opens the retro from its home screen. Returns (clients, to home, to board)."""
+    start = time.perf_counter()
+    home_times: list[float] = []
+
+    async def one(key: asyncssh.SSHKey) -> Client:
+        # The first client writes the cards and reads its screen; the others keep raw bytes only.
+        client = await Client.connect(port, key, track_screen=key is keys[0])
+        await client.wait_bytes(b"Open for you", timeout=120)
+        home_times.append(time.perf_counter() - start)
+        await client.wait_bytes(b"Mad / Sad / Glad", timeout=60)  # the retro's row is in the table
+        await client.settle(0.2, timeout=30)
+        client.send(KEYS["enter"])
+        await client.wait_bytes(BOARD, timeout=120)
+        return client
+
+    clients = await asyncio.gather(*(one(k) for k in keys))
+    return list(clients), max(home_times), time.perf_counter() - start
+
+
+async def write_fanout(writer: Client, others: list[Client], cards: int, first_count: int) -> list[float]:
+    """Per card and per other client: seconds from Enter to the new count in that client's bytes."""
+    samples: list[float] = []
+    for index in range(cards):
+        count = first_count + index
+        word = "card" if count == 1 else "cards"
+        needle = f"Others have written {count} {word}".encode()
+        marks = [len(c.output) for c in others]
+        writer.send("a")
+        await writer.wait_for(lambda c: COMPOSER.search(c.text) is not None, 10, "the card composer")
+        text = f"fan-out card {index:02d}"
+        writer.send(text)
+        await writer.wait_text(text)
+        sent = time.perf_counter()
+        writer.send(KEYS["enter"])
+        arrivals = await asyncio.gather(*(c.wait_bytes(needle, start=m, timeout=60) for c, m in zip(others, marks)))
+        samples.extend(at - sent for at in arrivals)
+        writer.send(KEYS["escape"])
+        await writer.wait_for(lambda c: COMPOSER.search(c.text) is None, 10, "the composer closed")
+    return samples
+
+
+async def reveal_fanout(facilitator: Client, clients: list[Client], needle: bytes) -> list[float]:
+    marks = [len(c.output) for c in clients]
+    await facilitator.settle(0.2)
+    sent = time.perf_counter()
+    facilitator.send("n")
+    arrivals = await asyncio.gather(*(c.wait_bytes(needle, start=m, timeout=120) for c, m in zip(clients, marks)))
+    return [at - sent for at in arrivals]
+
+
+async def scenario(folder: Path, clients_wanted: int, cards: int, label: str) -> dict[str, float]:
+    community = make_keyed_surveys(folder, ["ada"], strangers=())
+    member_keys = add_members(community.surveys_dir, clients_wanted)
+    data = folder / "data"
+    server = ServerProcess(data, community.surveys_dir, extra_args=["--max-sessions", "500", "--connect-rate", "1000"]).wait_ready()
+    try:
+        workspace = Workspace.open(data, community.surveys_dir)
+        run = workspace.runs.open_run("mad-sad-glad", by="ada")
+        retro.next_phase(workspace, run.id, "ada")  # the write phase: the board is up
+        await asyncio.sleep(1.0)  # let the server finish starting (imports, first GC) before the baseline
+        rss_idle = server.rss_kib()
+
+        clients, to_home, to_board = await join(server.port, list(member_keys.values()))
+        await asyncio.gather(*(c.settle(0.3, timeout=30) for c in clients))
+        rss_joined = server.rss_kib()
+        facilitator = await Client.connect(server.port, community.keys["ada"], track_screen=False)
+        await facilitator.wait_bytes(b"Mad / Sad / Glad", timeout=60)
+        await facilitator.settle(0.2)
+        facilitator.send(KEYS["enter"])
+        await facilitator.wait_bytes(BOARD, timeout=60)
+        await facilitator.settle(0.3)
+
+        writer, others = clients[0], clients[1:] + [facilitator]
+        fanout = await write_fanout(writer, others, cards, first_count=1) if others[:-1] else []
+        # Reveal: the writer's first card reaches everyone else.
+        reveal = await reveal_fanout(facilitator, clients[1:] + [facilitator], b"fan-out card 00")
+        for client in [*clients, facilitator]:
+            client.close()
+        result = {
+            "clients": float(clients_wanted),
+            "to_home": to_home,
+            "to_board": to_board,
+            "rss_per_session_mib": (rss_joined - rss_idle) / 1024 / clients_wanted,
+            "rss_idle_mib": rss_idle / 1024,
+        }
+        if fanout:
+            result["write_median"], result["write_p95"] = median_p95(fanout)
+        result["reveal_median"], result["reveal_p95"] = median_p95(reveal)
+        errors = [r for r in server.log_records() if r["event"] == "error"]
+        if errors:
+            raise RuntimeError(f"{label}: sessions crashed: {errors[:3]}")
+        return result
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--cards", type=int, default=10)
+    args = parser.parse_args()
+    print(f"machine: {machine()}")
+    with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
+        base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
+        full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full"))
+
+    def row(name: str, key: str, unit: str, scale: float = 1.0) -> None:
+        b, f = base.get(key), full.get(key)
+        if b is None or f is None:
+            return
+        ratio = f"{f / b:5.1f}x" if b else "   -"
+        print(f"{name:<34} {b * scale:9.1f} {unit:<3} {f * scale:9.1f} {unit:<3} {ratio}")
+
+    print(f"{'':<34} {'2 clients':>13} {f'{args.clients} clients':>13}  ratio")
+    row("all on home screen", "to_home", "ms", 1000)
+    row("all on the retro board (join)", "to_board", "ms", 1000)
+    row("server RSS per session", "rss_per_session_mib", "MiB")
+    row("write fan-out median", "write_median", "ms", 1000)
+    row("write fan-out p95", "write_p95", "ms", 1000)
+    row("reveal fan-out median", "reveal_median", "ms", 1000)
+    row("reveal fan-out p95", "reveal_p95", "ms", 1000)
+    print(f"server RSS before any session: {full['rss_idle_mib']:.1f} MiB")
+    targets = {
+        "write fan-out p95 < 250 ms": full.get("write_p95", 0) < 0.25,
+        "reveal fan-out p95 < 250 ms": full["reveal_p95"] < 0.25,
+        "< 10 MiB per session": full["rss_per_session_mib"] < 10,
+        f"all {args.clients} on the board within 10 s": full["to_board"] < 10,
+    }
+    for target, met in targets.items():
+        print(f"target {target}: {'met' if met else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
