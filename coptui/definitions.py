@@ -47,7 +47,9 @@ ANONYMOUS_MIN_RESPONSES = 3
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Schemas are built on first use, not at import: the home screen needs no definition,
+    # and building them all costs tens of milliseconds of every start.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Question(_Model):
@@ -194,17 +196,17 @@ class FeedbackField(_Model):
     required: bool = True
 
 
-FEEDBACK_MODELS: dict[str, list[FeedbackField]] = {
+FEEDBACK_MODELS: dict[str, list[dict[str, Any]]] = {
     "sbi": [
-        FeedbackField(id="situation", title="Situation", prompt="When and where did it happen?"),
-        FeedbackField(id="behaviour", title="Behaviour", prompt="What did they do, exactly as you saw it?"),
-        FeedbackField(id="impact", title="Impact", prompt="What effect did it have on you or the group?"),
+        {"id": "situation", "title": "Situation", "prompt": "When and where did it happen?"},
+        {"id": "behaviour", "title": "Behaviour", "prompt": "What did they do, exactly as you saw it?"},
+        {"id": "impact", "title": "Impact", "prompt": "What effect did it have on you or the group?"},
     ],
-    "kudos": [FeedbackField(id="message", title="Kudos", prompt="What do you want to thank them for?")],
+    "kudos": [{"id": "message", "title": "Kudos", "prompt": "What do you want to thank them for?"}],
     "keep-start-stop": [
-        FeedbackField(id="keep", title="Keep", prompt="What should they keep doing?", required=False),
-        FeedbackField(id="start", title="Start", prompt="What could they start doing?", required=False),
-        FeedbackField(id="stop", title="Stop", prompt="What could they stop doing?", required=False),
+        {"id": "keep", "title": "Keep", "prompt": "What should they keep doing?", "required": False},
+        {"id": "start", "title": "Start", "prompt": "What could they start doing?", "required": False},
+        {"id": "stop", "title": "Stop", "prompt": "What could they stop doing?", "required": False},
     ],
 }
 
@@ -222,7 +224,7 @@ class FeedbackDefinition(_Model):
     @model_validator(mode="after")
     def _check_rules(self) -> FeedbackDefinition:
         if self.fields is None:
-            object.__setattr__(self, "fields", list(FEEDBACK_MODELS[self.model]))
+            object.__setattr__(self, "fields", [FeedbackField(**spec) for spec in FEEDBACK_MODELS[self.model]])
         else:
             _unique_ids(self.fields, "fields")
         if self.anonymous and self.min_responses < 2:

@@ -7,6 +7,7 @@ when it opens, so editing the TOML later cannot change or weaken a run in progre
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -32,7 +33,12 @@ RESPONSES = "responses"
 PARTICIPANTS = "participants"
 DRAFTS = "drafts"
 SUMMARIES = "summaries"
-_DEFINITION = TypeAdapter(Definition)
+
+
+@cache
+def _definition_adapter() -> TypeAdapter[AnyDefinition]:
+    # Built on first use: most starts never validate a frozen definition.
+    return TypeAdapter(Definition)
 
 
 class RunError(Exception):
@@ -86,7 +92,7 @@ class Run(BaseModel):
         return self.state == "open"
 
     def frozen_definition(self) -> AnyDefinition:
-        return _DEFINITION.validate_python(self.definition)
+        return _definition_adapter().validate_python(self.definition)
 
     def survey(self) -> SurveyDefinition:
         definition = self.frozen_definition()
