@@ -28,7 +28,7 @@ EVIL_NAME = f"[bold red]Chen[/] {EVIL}Wei"
 @pytest.fixture(scope="module")
 def community(tmp_path_factory: pytest.TempPathFactory) -> KeyedCommunity:
     folder = tmp_path_factory.mktemp("ssh")
-    return make_keyed_surveys(folder, ["ada", "bruno", "chen", "dana", "emeka"], names={"chen": EVIL_NAME})
+    return make_keyed_surveys(folder, ["ada", "bruno", "chen", "dana", "emeka", "farah"], names={"chen": EVIL_NAME})
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +42,20 @@ def server(community: KeyedCommunity) -> Iterator[ServerProcess]:
     ).wait_ready()
     yield process
     assert process.stop() == 0
+
+
+@pytest.fixture(autouse=True)
+def _sessions_end_between_tests(server: ServerProcess) -> Iterator[None]:
+    """Sessions a test leaves end before the next test starts (so per-key limits never leak across)."""
+    yield
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        records = server.log_records()
+        started = sum(1 for r in records if r["event"] == "connect")
+        ended = sum(1 for r in records if r["event"] == "disconnect" and r.get("reason") != "no-session")
+        if started == ended:
+            return
+        time.sleep(0.05)
 
 
 def _records(server: ServerProcess, event: str, **fields: object) -> list[dict]:
@@ -251,20 +265,22 @@ async def test_keys_utf8_split_and_lone_escape(server: ServerProcess, community:
 
 
 async def test_a_fourth_session_for_one_key_is_refused_with_a_message(server: ServerProcess, community: KeyedCommunity) -> None:
-    conn = await connect(server.port, community.keys["dana"])
+    # farah's key is used by this test alone: the sessions it leaves must not count against another test.
+    conn = await connect(server.port, community.keys["farah"])
     clients = []
     try:
         # Three sessions multiplexed on one connection, the fourth on another: all count.
         for _ in range(3):
-            clients.append(await Client.connect(server.port, community.keys["dana"], conn=conn))
+            clients.append(await Client.connect(server.port, community.keys["farah"], conn=conn))
         for client in clients:
             await client.wait_text("Open for you")
-        fourth = await Client.connect(server.port, community.keys["dana"])
+        fourth = await Client.connect(server.port, community.keys["farah"])
         assert await fourth.wait_closed(5) == 1
         assert b"already connected 3 times" in fourth.output
         fourth.close()
     finally:
         conn.close()
+    await server.wait_log(lambda r: r["event"] == "refused" and r.get("reason") == "limit-key" and r.get("handle") == "farah")
 
 
 # -- 8. slow client ------------------------------------------------------------------------------------------
