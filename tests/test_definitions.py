@@ -59,7 +59,7 @@ def test_shipped_community_and_objectives_are_valid() -> None:
     community, problems = load_community(default_surveys_dir() / "community.toml")
     assert problems == [] and community is not None
     assert len(community.members) == 8
-    assert {o.metric for o in community.objectives} == {"participation", "mean", "nps", "action_completion", "roti"}
+    assert {o.metric for o in community.objectives} == {"participation", "mean", "nps", "action_completion", "roti", "feedback_completion"}
     assert check_objectives("community.toml", community, load_definitions(default_surveys_dir())) == []
 
 

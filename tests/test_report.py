@@ -9,12 +9,13 @@ import pytest
 from coptui.cli import main
 
 TABLE = [
-    "STATUS  OBJECTIVE                              VALUE  TARGET  CHANGE   OVER",
-    "met     Most members answer the monthly pulse  88%    ≥ 60%   +4 pts   last 3 runs",
-    "met     Members find the community valuable    4.14   ≥ 4.00  +0.09    last 3 runs",
-    "met     Members recommend the community        +52    ≥ +30   +7       last 3 runs",
-    "missed  Retro actions get done                 50%    ≥ 70%   -21 pts  last 3 runs",
-    "met     Retros are worth the time              3.94   ≥ 3.50  ±0       last 3 runs",
+    "STATUS   OBJECTIVE                              VALUE  TARGET  CHANGE   OVER",
+    "met      Most members answer the monthly pulse  88%    ≥ 60%   +4 pts   last 3 runs",
+    "at risk  Members find the community valuable    4.14   ≥ 4.10  +0.09    last 3 runs",
+    "met      Members recommend the community        +52    ≥ +30   +7       last 3 runs",
+    "missed   Retro actions get done                 50%    ≥ 70%   -21 pts  last 3 runs",
+    "met      Retros are worth the time              3.94   ≥ 3.50  ±0       last 3 runs",
+    "met      Feedback owed is given                 86%    ≥ 80%   +8 pts   last 3 runs",
 ]
 
 
@@ -29,10 +30,10 @@ def test_text_report_table_and_charts(capsys, demo_data_dir: Path, surveys_dir: 
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Objectives of Platform Engineering Guild"
-    assert lines[2:8] == TABLE
+    assert lines[2:9] == TABLE
     assert "\x1b" not in out  # stdout is not a terminal: no colour codes
     # One chart per objective, each with its title, target legend and the note below it.
-    assert out.count("── target") == 5
+    assert out.count("── target") == 6
     assert "Members recommend the community (NPS, target ≥ +30)" in out
     assert "NPS over 3 of the last 3 runs: +52; latest run alone: +43" in out
     assert "Dec 25" in out and "Oct 26" in out
@@ -50,10 +51,11 @@ def test_one_objective_at_a_narrow_width(capsys, demo_data_dir: Path, surveys_di
 def test_markdown_summary(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--format", "md", "--width", "80")
     assert code == 0
-    assert out.startswith("# Objectives of Platform Engineering Guild\n\n5 objectives: 4 met, 1 missed.\n")
+    assert out.startswith("# Objectives of Platform Engineering Guild\n\n6 objectives: 4 met, 1 at risk, 1 missed.\n")
     assert "| Status | Objective | Value | Target | Change | Over |" in out
     assert "| missed | Retro actions get done | 50% | ≥ 70% | -21 pts | last 3 runs |" in out
-    assert out.count("```text") == 5
+    assert "**Met with the latest run: Feedback owed is given** (86%, target ≥ 80%)." in out
+    assert out.count("```text") == 6
     assert "## Members find the community valuable" in out
     assert "\x1b" not in out
 
@@ -75,13 +77,13 @@ def test_markdown_escapes_user_text_and_celebrates(capsys, demo_data_dir: Path, 
 def test_unknown_objective_is_one_line_and_exit_1(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "nope")
     assert code == 1 and out == ""
-    assert err.strip() == "coptui: there is no objective 'nope'; known: participation, satisfaction, nps, actions, roti"
+    assert err.strip() == "coptui: there is no objective 'nope'; known: participation, satisfaction, nps, actions, roti, feedback"
 
 
 def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_report(capsys, tmp_path / "empty", surveys_dir, "--width", "80")
     assert code == 0
-    assert "no data  Members find the community valuable  –      ≥ 4.00" in out
+    assert "no data  Members find the community valuable  –      ≥ 4.10" in out
     assert "No data yet" in out
 
 

@@ -52,11 +52,15 @@ async def test_objectives_table_shows_status_value_target_change(demo_workspace:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trends(app, pilot)
         table = screen.query_one("#objectives-table", DataTable)
-        assert table.row_count == 5
+        assert table.row_count == 6
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert rows[0] == ["● met", "Most members answer the monthly pulse", "88%", "≥ 60%", "+4 pts"]
+        # 4.14 over the window reaches 4.10, but October's pulse alone (4.00) does not.
+        assert rows[1] == ["▲ at risk", "Members find the community valuable", "4.14", "≥ 4.10", "+0.09"]
         assert rows[2][:4] == ["● met", "Members recommend the community", "+52", "≥ +30"]
         assert rows[3][0] == "✗ missed"
+        # Missed after the previous feedback round (78%), met with the latest (86%).
+        assert rows[5] == ["★ met", "Feedback owed is given", "86%", "≥ 80%", "+8 pts"]
         assert screen.query_one("#objective-chart", ChartPlot).has_chart
 
 
@@ -77,10 +81,10 @@ async def test_moving_to_an_objective_charts_it_and_says_what_was_left_out(demo_
 
 async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, surveys_dir: Path) -> None:
     path = community_path(surveys_dir)
-    path.write_text(
-        path.read_text(encoding="utf-8").replace('question = "value"\ntarget = 4.0\ndirection = "at_least"\nwindow = 3', 'question = "value"\ntarget = 4.0\ndirection = "at_least"\nwindow = 6'),
-        encoding="utf-8",
-    )
+    shipped = path.read_text(encoding="utf-8")
+    widened = shipped.replace('question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 3', 'question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 6')
+    assert widened != shipped, "the shipped satisfaction objective changed: update this replacement"
+    path.write_text(widened, encoding="utf-8")
     workspace = Workspace.open(demo_data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
@@ -178,15 +182,22 @@ async def test_home_lists_objectives(demo_workspace: Workspace) -> None:
         await settle(app, pilot)
         panel = app.screen.query_one(ObjectivesPanel)
         lines = text_of(panel.query_one("#objectives-lines", Static)).splitlines()
-        assert len(lines) == 5
+        assert len(lines) == 6
         assert lines[0].startswith("● met") and "88% (target ≥ 60%)" in lines[0]
-        assert not panel.query_one("#objectives-banner", Static).has_class("shown")
+        assert lines[1].startswith("▲ at risk") and "4.14 (target ≥ 4.10)" in lines[1]
+        # The demo's latest feedback round turned its objective met: the banner says so, and only that.
+        banner = panel.query_one("#objectives-banner", Static)
+        assert banner.has_class("shown") and banner.display
+        assert text_of(banner) == "★ Objective met! Feedback owed is given: 86% (target ≥ 80%). Well done, everyone."
 
 
 async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path, surveys_dir: Path) -> None:
-    # At 85%, participation was at risk after September's pulse and is met after October's.
+    # At 85%, participation was at risk after September's pulse and is met after October's; the
+    # shipped feedback objective turned met with the latest feedback round too.
     path = community_path(surveys_dir)
-    path.write_text(path.read_text(encoding="utf-8").replace("target = 0.6\n", "target = 0.85\n", 1), encoding="utf-8")
+    shipped = path.read_text(encoding="utf-8")
+    path.write_text(shipped.replace("target = 0.6\n", "target = 0.85\n", 1), encoding="utf-8")
+    assert path.read_text(encoding="utf-8") != shipped
     workspace = Workspace.open(demo_data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
@@ -196,6 +207,7 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         text = text_of(banner)
         assert "Objective met" in text and "Most members answer the monthly pulse" in text
         assert "Most members answer the monthly pulse: 88% (target ≥ 85%)" in text
+        assert "Feedback owed is given: 86% (target ≥ 80%)" in text
         # A member answering the open pulse changes nothing here (open runs never count) ...
         runs = workspace.runs
         pulse = runs.list_runs(kind="survey", state="open")[0]
@@ -207,14 +219,23 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         screen = await open_trends(app, pilot)
         table = screen.query_one("#objectives-table", DataTable)
         assert str(table.get_row_at(0)[0]) == "★ met"
-        assert str(table.get_row_at(1)[0]) == "● met"
+        assert str(table.get_row_at(2)[0]) == "● met"  # NPS: met, and already met before
+        assert str(table.get_row_at(5)[0]) == "★ met"
         assert "Met with the latest run" in text_of(screen.query_one("#objective-note", Static))
-        # ... closing it does: November's pulse keeps the objective met, so it is no longer news.
+        # ... closing it does: November's pulse keeps the objective met, so it is no longer news;
+        # its high value scores turn satisfaction (at risk until now) met, and the feedback
+        # objective, which no pulse moves, is still celebrated.
         for handle in waiting[1:3]:
             runs.submit_response(pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9})
         runs.close_run(pulse.id, by="ada", today=date(2026, 11, 25))
-        await wait_until(app, pilot, lambda: not panel.query_one("#objectives-banner", Static).has_class("shown"))
+        await wait_until(app, pilot, lambda: "Most members" not in text_of(panel.query_one("#objectives-banner", Static)))
+        assert panel.query_one("#objectives-banner", Static).has_class("shown")
+        assert text_of(panel.query_one("#objectives-banner", Static)) == (
+            "★ Objective met! Members find the community valuable: 4.29 (target ≥ 4.10)"
+            " · Feedback owed is given: 86% (target ≥ 80%). Well done, everyone."
+        )
         await wait_until(app, pilot, lambda: str(table.get_row_at(0)[0]) == "● met")
+        assert [str(table.get_row_at(i)[0]) for i in (1, 5)] == ["★ met", "★ met"]
 
 
 # -- snapshots -------------------------------------------------------------------------------------
