@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -20,7 +20,7 @@ from coptui.widgets.objectives import ObjectivesPanel
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
 RECENT_RESULTS = 8
-STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "live": "bold", "open": ""}
+STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
 
 
 @dataclass(frozen=True)
@@ -43,23 +43,18 @@ class HomeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         community = self.app.workspace.community  # type: ignore[attr-defined]
-        member = self.app.member  # type: ignore[attr-defined]
         yield Header()
         with VerticalScroll(id="home"):
-            with Vertical(id="community", classes="panel"):
-                yield Static(literal(community.name, "bold"), id="community-name")
-                yield Static(literal(community.domain), id="community-domain")
-                yield Static(
-                    Text.assemble(
-                        ("Stage: ", "dim"),
-                        community.stage,
-                        ("  ·  Members: ", "dim"),
-                        str(len(community.members)),
-                        ("  ·  You: ", "dim"),
-                        literal(f"{member.name} ({member.role})"),
-                    ),
-                    id="community-meta",
-                )
+            yield Static(
+                Text.assemble(
+                    literal(community.name, "bold"),
+                    ("  ·  ", "dim"),
+                    f"{community.stage} stage, {len(community.members)} members",
+                    "\n",
+                    literal(community.domain, "italic"),
+                ),
+                id="community",
+            )
             yield Static("Open for you", classes="section-title")
             yield DataTable(id="open-runs", cursor_type="row", zebra_stripes=True)
             yield Static("", id="open-runs-empty", classes="empty")
@@ -85,12 +80,27 @@ class HomeScreen(Screen[None]):
         runs = workspace.runs
         open_runs: list[tuple[Run, str]] = []
         for run in runs.list_runs(state="open"):
-            status = runs.status_for(run, handle).status if run.kind == "survey" else "open"
-            open_runs.append((run, status))
+            open_runs.append((run, self._status(run, handle)))
         closed = runs.list_runs(state="closed")
         closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
         recent = [(run, self._responses(run)) for run in closed[:RECENT_RESULTS]]
         self.app.call_from_thread(self.show, HomeData(open_runs, recent))
+
+    def _status(self, run: Run, handle: str) -> str:
+        """Where the member stands in an open run, in a few words."""
+        workspace = self.app.workspace  # type: ignore[attr-defined]
+        if run.kind == "survey":
+            return workspace.runs.status_for(run, handle).status
+        if run.kind == "retro":
+            from coptui.retro import board_for
+
+            return f"live: {board_for(workspace, run, handle).phase_title.lower()}"
+        from coptui.feedback import giver_round
+
+        mine = giver_round(workspace, run.id, handle)
+        if not mine.is_participant:
+            return "not in this round"
+        return f"{mine.remaining} to give" if mine.remaining else "all given"
 
     def _responses(self, run: Run) -> str:
         """Closed surveys answer from their summary in the index, so home never parses big run files."""
