@@ -94,6 +94,11 @@ async def test_markup_in_the_community_name_is_shown_literally(data_dir: Path, s
 async def _loaded(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
+    # Tables size their header row on the refresh after their rows arrive: let it happen.
+    for _ in range(3):
+        await pilot.pause()
+    for table in pilot.app.screen.query(DataTable):
+        table.refresh()
     await pilot.pause()
 
 
