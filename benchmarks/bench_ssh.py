@@ -39,7 +39,7 @@ from coptui import retro  # noqa: E402
 from coptui.workspace import Workspace  # noqa: E402
 from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys  # noqa: E402
 
-COMPOSER = re.compile(r"^ Mad:", re.M)
+COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.M)
 BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
 
 
@@ -88,7 +88,8 @@ async def write_fanout(writer: Client, others: list[Client], cards: int, first_c
         word = "card" if count == 1 else "cards"
         needle = f"Others have written {count} {word}".encode()
         marks = [len(c.output) for c in others]
-        writer.send("a")
+        # One column after another, so that every card fits on the screen at the reveal.
+        writer.send((KEYS["right"] if index else "") + "a")
         await writer.wait_for(lambda c: COMPOSER.search(c.text) is not None, 10, "the card composer")
         text = f"fan-out card {index:02d}"
         writer.send(text)
