@@ -516,6 +516,16 @@ class CoptuiConnection(asyncssh.SSHServer):
         self._leave_pending()
         self._arm_no_session_timer()
 
+    # -- forwarding: none ------------------------------------------------------------------------
+
+    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:
+        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding")
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, "coptui does not forward ports")
+
+    def server_requested(self, listen_host: str, listen_port: int) -> bool:
+        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding")
+        return False
+
     # -- sessions ------------------------------------------------------------------------------
 
     def session_requested(self) -> CoptuiSession:
@@ -744,7 +754,9 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._channel_open = False
         if self.driver is not None:
             self.driver.close_output()
-        self.end("closed")
+        # A peer that stopped answering keepalives (a suspended laptop, a stopped ssh) is
+        # told apart from one that closed the connection.
+        self.end("keepalive" if exc is not None and "keepalive" in str(exc).lower() else "closed")
         self.connection.session_closed()
 
     def _arm_idle_timer(self, delay: float | None = None) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -214,3 +215,25 @@ async def test_openssh_in_tmux_resizes_takes_keys_and_gets_its_terminal_back_on_
         assert mode == "001", f"mouse reporting, alternate screen, cursor: {mode}"
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+@pytest.mark.skipif(not shutil.which("ssh"), reason="needs OpenSSH")
+async def test_a_stopped_openssh_client_is_dropped_by_keepalives(start_server, community: KeyedCommunity) -> None:
+    server = start_server("--keepalive-interval", "0.5")
+    # Not in tmux: tmux sends SIGCONT to a pane's stopped process at once.
+    ssh = subprocess.Popen(
+        ["ssh", "-tt", "-p", str(server.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+         "-i", str(community.key_file("bruno")), "127.0.0.1"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        await server.wait_log(lambda r: r["event"] == "connect" and r.get("handle") == "bruno")
+        ssh.send_signal(signal.SIGSTOP)
+        # 0.5 s interval, 3 unanswered probes: dropped within a few seconds, not left hanging.
+        record = await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "bruno", timeout=10)
+        assert record["reason"] == "keepalive"
+    finally:
+        ssh.send_signal(signal.SIGCONT)
+        ssh.kill()
+        ssh.wait(5)

@@ -141,6 +141,33 @@ async def test_openssh_offering_one_key_and_signing_with_another_is_the_signer(
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
 
 
+@pytest.mark.skipif(not shutil.which("ssh"), reason="needs OpenSSH")
+@pytest.mark.parametrize("how", ["stranger-key", "password"])
+def test_openssh_is_refused_without_a_prompt(server: ServerProcess, community: KeyedCommunity, how: str) -> None:
+    options = ["-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+    if how == "stranger-key":
+        options += ["-i", str(community.key_file("stranger"))]
+    else:
+        options += ["-o", "PreferredAuthentications=password,keyboard-interactive", "-o", "NumberOfPasswordPrompts=1"]
+    result = subprocess.run(
+        ["ssh", "-p", str(server.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "BatchMode=yes", *options, "ada@127.0.0.1", "true"],
+        capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 255
+    assert "Permission denied (publickey)" in result.stderr
+
+
+async def test_port_forwarding_is_administratively_prohibited(server: ServerProcess, community: KeyedCommunity) -> None:
+    conn = await connect(server.port, community.keys["dana"])
+    try:
+        with pytest.raises(asyncssh.ChannelOpenError) as refused:
+            await conn.open_connection("127.0.0.1", server.port)
+        assert refused.value.code == asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED
+    finally:
+        conn.close()
+
+
 async def test_a_removed_key_is_refused_on_its_next_connect(server: ServerProcess, community: KeyedCommunity) -> None:
     first = await connect(server.port, community.keys["emeka"])
     first.close()
@@ -254,9 +281,19 @@ async def test_keys_utf8_split_and_lone_escape(server: ServerProcess, community:
         await client.wait_text("café")
         client.send(KEYS["escape"])  # a lone Esc: only the parser tick turns it into a key
         await client.wait_for(lambda c: "Search for commands" not in c.text and "café" not in c.text, 3, "palette closed")
-        client.send("\x1b[200~pasted\ntext\x1b[201~")  # bracketed paste arrives as one Paste, no Enter
-        client.send("\x1bOP")  # F1: help
-        await client.wait_text("Keys")
+        # A bracketed paste is one Paste: its newline does not press Enter on the palette.
+        client.send("\x10")
+        await client.wait_text("Search for commands")
+        client.send("\x1b[200~help\nme\x1b[201~")
+        await client.wait_for(lambda c: "Search for commands" not in c.text, 5, "the pasted text in the palette")
+        await client.settle()
+        assert "Help: Home" not in client.text
+        client.send(KEYS["enter"])  # now Enter runs the command the paste found
+        await client.wait_text("Help: Home")
+        client.send(KEYS["escape"])
+        await client.wait_for(lambda c: "Help: Home" not in c.text, 5, "help closed")
+        client.send("\x1bOP")  # F1
+        await client.wait_text("Help: Home")
     finally:
         client.close()
 
