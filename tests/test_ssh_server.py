@@ -236,7 +236,8 @@ async def test_colour_depth_follows_each_client_not_the_server(server: ServerPro
     assert b"38;2;" in truecolor
     # NO_COLOR: Textual's Monochrome filter turns every colour into a grey (r == g == b).
     greys = re.findall(rb"[34]8;5;(\d+)", no_color)
-    assert greys and all(int(c) in (0, 7, 8, 15, 16, 231) or 232 <= int(c) <= 255 for c in greys)
+    cube_greys = {16 + 43 * step for step in range(6)}  # 16, 59, 102, 145, 188, 231: r == g == b in the cube
+    assert greys and all(int(c) in {0, 7, 8, 15} | cube_greys or 232 <= int(c) <= 255 for c in greys), greys
 
 
 # -- 3. resize and clamp --------------------------------------------------------------------------------
