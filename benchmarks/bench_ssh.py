@@ -32,14 +32,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncssh  # noqa: E402
+import asyncssh
 
-from benchmarks._common import machine, median_p95  # noqa: E402
-from coptui import retro  # noqa: E402
-from coptui.workspace import Workspace  # noqa: E402
-from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys  # noqa: E402
+from benchmarks._common import machine, median_p95
+from coptui import retro
+from coptui.workspace import Workspace
+from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 
-COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.M)
+COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.MULTILINE)
 BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
 
 

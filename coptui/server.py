@@ -34,7 +34,7 @@ import traceback
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -262,10 +262,10 @@ class EventLog:
             return cls(sys.__stderr__)
         path = path or data_dir / LOG_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(open(path, "a", encoding="utf-8", buffering=1))  # noqa: SIM115 - lives as long as the server
+        return cls(open(path, "a", encoding="utf-8", buffering=1))
 
     def write(self, event: str, **fields: Any) -> None:
-        record = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "event": event}
+        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
         record.update({k: v for k, v in fields.items() if v is not None})
         try:
             self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -124,9 +124,9 @@ def configure_console(app: App[Any], term: str | None, env: Mapping[str, str]) -
         soft_wrap=False,
     )
     app.no_color = no_color
-    app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]  # noqa: SLF001
+    app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]
     if no_color:
-        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())  # noqa: SLF001
+        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())
     return color_system
 
 

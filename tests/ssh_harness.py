@@ -79,7 +79,7 @@ def make_keyed_surveys(
         text = text.replace(marker, f"{marker}keys = [{json.dumps(public)}]\n", 1)
     for handle, name in (names or {}).items():
         text = re.sub(
-            rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n', lambda m: m.group(1) + f"name = {json.dumps(name)}\n", text
+            rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n', lambda m, name=name: m.group(1) + f"name = {json.dumps(name)}\n", text
         )
     path.write_text(text, encoding="utf-8")
     return KeyedCommunity(surveys, keys_dir, keys)
@@ -324,7 +324,7 @@ class Client:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def arrival(self, needle: bytes, start: int = 0) -> float | None:
@@ -349,7 +349,7 @@ class Client:
             self._changed.clear()
             try:
                 await asyncio.wait_for(self._changed.wait(), quiet)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
 
     async def wait_text(self, text: str, timeout: float = 10) -> None:

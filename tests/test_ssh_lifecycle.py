@@ -182,7 +182,7 @@ async def test_openssh_in_tmux_resizes_takes_keys_and_gets_its_terminal_back_on_
     )
 
     def pane() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False).stdout
 
     async def wait_pane(text: str, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout
@@ -209,12 +209,13 @@ async def test_openssh_in_tmux_resizes_takes_keys_and_gets_its_terminal_back_on_
         assert "Open for you" not in shown  # back on the normal screen, not the app's
         mode = subprocess.run(
             ["tmux", "display-message", "-p", "-t", session, "#{mouse_any_flag}#{alternate_on}#{cursor_flag}"],
+            check=False,
             capture_output=True,
             text=True,
         ).stdout.strip()
         assert mode == "001", f"mouse reporting, alternate screen, cursor: {mode}"
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
 
 
 @pytest.mark.skipif(not shutil.which("ssh"), reason="needs OpenSSH")

@@ -55,11 +55,11 @@ async def _everyone_sees(clients: list[Client], text: str, timeout: float = 10) 
 
 async def _write_card(client: Client, text: str, column_moves: int = 0) -> None:
     client.send(KEYS["right"] * column_moves + "a")
-    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.M) is not None, 5, "the card composer")
+    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.MULTILINE) is not None, 5, "the card composer")
     client.send(text + KEYS["enter"])
     await client.wait_text(text)
     client.send(KEYS["escape"])  # close the composer
-    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.M) is None, 5, "composer closed")
+    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.MULTILINE) is None, 5, "composer closed")
 
 
 async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCommunity) -> None:

@@ -17,7 +17,15 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.ssh_harness import KEYS, Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys, remove_member_key
+from tests.ssh_harness import (
+    KEYS,
+    Client,
+    KeyedCommunity,
+    ServerProcess,
+    connect,
+    make_keyed_surveys,
+    remove_member_key,
+)
 
 pytestmark = [pytest.mark.e2e]
 
@@ -125,7 +133,7 @@ async def test_openssh_offering_one_key_and_signing_with_another_is_the_signer(
         pane = ""
         while time.monotonic() < deadline and "Bruno Silva" not in pane:
             await asyncio.sleep(0.1)
-            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False).stdout
         assert "Bruno Silva" in pane, pane
         assert "Ada Okafor" not in pane
         assert re.search(r"Server accepts key: .*ada\.pub", debug.read_text())
@@ -138,7 +146,7 @@ async def test_openssh_offering_one_key_and_signing_with_another_is_the_signer(
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
         await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("fingerprint") == bruno and r.get("reason") == "quit")
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
 
 
 @pytest.mark.skipif(not shutil.which("ssh"), reason="needs OpenSSH")
@@ -152,7 +160,7 @@ def test_openssh_is_refused_without_a_prompt(server: ServerProcess, community: K
     result = subprocess.run(
         ["ssh", "-p", str(server.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
          "-o", "BatchMode=yes", *options, "ada@127.0.0.1", "true"],
-        capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=15, stdin=subprocess.DEVNULL, check=False,
     )  # fmt: skip
     assert result.returncode == 255
     assert "Permission denied (publickey)" in result.stderr
