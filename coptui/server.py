@@ -29,6 +29,7 @@ import os
 import signal
 import stat
 import sys
+import threading
 import time
 import traceback
 from collections import deque
@@ -43,6 +44,7 @@ import asyncssh
 from coptui import __version__
 from coptui.community import Community, community_path, load_community
 from coptui.sshdriver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console
+from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
 from coptui.workspace import Workspace
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
@@ -247,6 +249,63 @@ class MemberKeys:
         return len(self._keys)
 
 
+# -- other processes' writes -------------------------------------------------------------------
+
+
+class ForeignWrites:
+    """Publishes on the hub what other processes (a local `coptui`, a script) write to the folder.
+
+    The server's own writes are already on the hub (the store publishes them), and the
+    folder watcher sees them again a moment later: every session would redraw twice. So
+    each change heard on the hub records the file's (mtime, size) as it is then, and a
+    file event is passed on only if the file is no longer in that state.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._known: dict[Path, tuple[int, int] | None] = {}
+        self._lock = threading.Lock()
+
+    def _path(self, change: Change) -> Path:
+        data_dir = self.workspace.data_dir
+        if change.area == "run" and change.run_id:
+            return data_dir / RUNS_DIR / f"{change.run_id}.json"
+        return data_dir / (ACTIONS_FILE if change.area == "actions" else INDEX_FILE)
+
+    @staticmethod
+    def _state(path: Path) -> tuple[int, int] | None:
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        return info.st_mtime_ns, info.st_size
+
+    def heard(self, change: Change) -> None:
+        """Hub subscriber (any thread): the file as it is after a change everyone already heard of."""
+        path = self._path(change)
+        state = self._state(path)
+        with self._lock:
+            self._known[path] = state
+
+    def seen(self, change: Change) -> None:
+        """Watcher callback: a file changed on disk; tell the hub unless it was us."""
+        path = self._path(change)
+        state = self._state(path)
+        with self._lock:
+            if state is not None and self._known.get(path) == state:
+                return
+        self.workspace.hub.publish(change)
+
+    async def watch(self) -> None:
+        from coptui.watch import watch_data_folder
+
+        unsubscribe = self.workspace.hub.subscribe(self.heard)
+        try:
+            await watch_data_folder(self.workspace.data_dir, self.seen)
+        finally:
+            unsubscribe()
+
+
 # -- the log -----------------------------------------------------------------------------------
 
 
@@ -301,6 +360,7 @@ class CoptuiServer:
         self.pending_logins = 0
         self._recent_connects: dict[str, deque[float]] = {}
         self._listener: asyncssh.SSHAcceptor | None = None
+        self._watcher: asyncio.Task[None] | None = None
         self._stopped = asyncio.Event()
         self._stopping = False
         self.crash_member = os.environ.get(CRASH_HOOK_ENV) or None
@@ -341,6 +401,9 @@ class CoptuiServer:
             )
         except OSError as error:
             raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+        # One watcher for the whole server (not one per session): writes by a local `coptui`
+        # on the same folder reach every session.
+        self._watcher = asyncio.get_running_loop().create_task(ForeignWrites(self.workspace).watch())
         port = self.port
         self.log.write("listening", host=options.host, port=port, host_key=fingerprint(host_key), members_with_keys=len(self.keys))
         print(
@@ -367,6 +430,8 @@ class CoptuiServer:
         self.log.write("stopping", sessions=len(self.sessions))
         if self._listener is not None:
             self._listener.close()
+        if self._watcher is not None:
+            self._watcher.cancel()
         tasks = [s.end("server-stop") for s in list(self.sessions)]
         tasks = [t for t in tasks if t is not None]
         if tasks:

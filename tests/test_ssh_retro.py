@@ -199,3 +199,19 @@ async def test_a_member_who_reconnects_finds_the_phase_and_their_hidden_cards(
         await again.wait_text("my hidden draft")
     finally:
         again.close()
+
+
+async def test_a_write_by_another_process_reaches_ssh_sessions_live(server: ServerProcess, community: KeyedCommunity) -> None:
+    """A local `coptui` (here: the core, in this test process) opens a retro; members on SSH see it at once."""
+    chen = await Client.connect(server.port, community.keys["chen"])
+    try:
+        await chen.wait_text("Nothing open right now")
+        workspace = Workspace.open(server.data_dir, server.surveys_dir)
+        run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
+        await chen.wait_text("Mad / Sad / Glad", timeout=5)
+        chen.send(KEYS["enter"])
+        await chen.wait_text("Phase 1/8 · Review of open actions")
+        await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")
+        await chen.wait_text("Phase 2/8 · Write", timeout=5)
+    finally:
+        chen.close()
