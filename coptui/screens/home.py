@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from coptui.app import DataChanged
 from coptui.runs import Run
+from coptui.store import Change
 from coptui.text import literal
 from coptui.widgets.actions import OpenActions
 from coptui.widgets.objectives import ObjectivesPanel
@@ -40,6 +42,10 @@ class HomeScreen(Screen[None]):
         Binding("enter", "open_selected", "Open", show=True),
         Binding("r", "refresh", "Refresh", show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stale_changes: set[Change] = set()
 
     def compose(self) -> ComposeResult:
         community = self.app.workspace.community  # type: ignore[attr-defined]
@@ -153,11 +159,17 @@ class HomeScreen(Screen[None]):
         # Under another screen (a retro board, a survey), reload once it is shown again, not on
         # every card and vote: in `coptui serve` every session pays for every change.
         if self.app.screen is not self:
-            self._stale = True
+            self._stale_changes |= message.changes
             return
-        self.load()
+        self._reload_for(message.changes)
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "_stale", False):
-            self._stale = False
-            self.load()
+        if self._stale_changes:
+            changes, self._stale_changes = self._stale_changes, set()
+            self._reload_for(changes)
+
+    def _reload_for(self, changes: Iterable[Change]) -> None:
+        changes = frozenset(changes)
+        self.load()
+        self.query_one(OpenActions).data_changed(changes)
+        self.query_one(ObjectivesPanel).data_changed(changes)

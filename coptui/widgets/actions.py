@@ -1,13 +1,12 @@
 """"Your actions" on the home screen: the open retro actions the member owns.
 
-It listens to the hub itself, for the actions file only, so it stays fresh without the
-home screen having to know about it.
+The home screen passes on the app's merged data changes; the widget reloads only when the
+actions file changed.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
+from collections.abc import Iterable
 from datetime import date
 
 from rich.text import Text
@@ -46,13 +45,8 @@ class OpenActions(Vertical):
         Binding("d", "set_status('done')", "Done"),
         Binding("x", "set_status('dropped')", "Drop"),
     ]
-    # Changes arriving within this many seconds are merged into one reload.
-    REFRESH_DELAY = 0.1
-
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._unsubscribe = lambda: None
-        self._reload_pending = False
         self._sources: dict[str, str] = {}  # action id -> the retro it came from
 
     def compose(self) -> ComposeResult:
@@ -64,29 +58,11 @@ class OpenActions(Vertical):
         table = self.query_one(DataTable)
         table.add_columns("Action", "From", "Due (! late)")
         table.display = False
-        loop = asyncio.get_running_loop()
-        # Many apps share one loop in `coptui serve`: run the callback in this app's context,
-        # not in the context of whichever thread or session made the change.
-        context = contextvars.copy_context()
-
-        def on_change(change: Change) -> None:
-            if change.area == "actions":
-                loop.call_soon_threadsafe(self._schedule_reload, context=context)
-
-        self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
         self.load()
 
-    def on_unmount(self) -> None:
-        self._unsubscribe()
-
-    def _schedule_reload(self) -> None:
-        if not self._reload_pending and self.is_mounted:
-            self._reload_pending = True
-            self.set_timer(self.REFRESH_DELAY, self._reload)
-
-    def _reload(self) -> None:
-        self._reload_pending = False
-        self.load()
+    def data_changed(self, changes: Iterable[Change]) -> None:
+        if any(change.area == "actions" for change in changes):
+            self.load()
 
     @work(thread=True, exclusive=True, group="open-actions", exit_on_error=False)
     def load(self) -> None:

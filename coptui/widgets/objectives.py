@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual import work
@@ -59,7 +58,7 @@ def celebration(reports: list[ObjectiveReport]) -> Text | None:
 
 
 class ObjectivesPanel(Vertical):
-    """Loads objective reports in a worker and reloads when the data folder changes (via the hub)."""
+    """Loads objective reports in a worker; reloads when the home screen passes on a change that matters."""
 
     DEFAULT_CSS = """
     ObjectivesPanel {
@@ -79,13 +78,8 @@ class ObjectivesPanel(Vertical):
         padding: 0 1;
     }
     """
-    # Several changes within this many seconds (a whole run closing) cause one reload.
-    RELOAD_DELAY = 0.1
-
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self._unsubscribe = lambda: None
-        self._reload_pending = False
         self.reports: list[ObjectiveReport] = []
 
     def compose(self) -> ComposeResult:
@@ -93,29 +87,11 @@ class ObjectivesPanel(Vertical):
         yield Static("Loading objectives…", id="objectives-lines")
 
     def on_mount(self) -> None:
-        loop = asyncio.get_running_loop()
-        # As in CoptuiApp: in `coptui serve` the callback must run in this session's context.
-        context = contextvars.copy_context()
-
-        def on_change(change: Change) -> None:
-            if affects_trends(change):
-                loop.call_soon_threadsafe(self._schedule_reload, context=context)
-
-        self._unsubscribe = self.app.workspace.hub.subscribe(on_change)  # type: ignore[attr-defined]
         self.load()
 
-    def on_unmount(self) -> None:
-        self._unsubscribe()
-
-    def _schedule_reload(self) -> None:
-        if self._reload_pending or not self.is_attached:
-            return
-        self._reload_pending = True
-        self.set_timer(self.RELOAD_DELAY, self._reload)
-
-    def _reload(self) -> None:
-        self._reload_pending = False
-        self.load()
+    def data_changed(self, changes: Iterable[Change]) -> None:
+        if any(affects_trends(change) for change in changes):
+            self.load()
 
     @work(thread=True, exclusive=True, group="objectives-panel", exit_on_error=False)
     def load(self) -> None:
