@@ -464,7 +464,7 @@ class CoptuiServer:
             return "rate"
         recent.append(now)
         if len(self._recent_connects) > 1000:  # forget quiet addresses
-            for other in [a for a, times in self._recent_connects.items() if not times]:
+            for other in [a for a, times in self._recent_connects.items() if not times or now - times[-1] > 1.0]:
                 del self._recent_connects[other]
         if self.pending_logins >= self.options.max_startups:
             return "startups"
