@@ -98,6 +98,16 @@ def remove_member_key(surveys_dir: Path, handle: str) -> None:
 # -- the server ----------------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """In the server's process: get SIGTERM if the test process dies, so no server outlives a crashed run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class ServerProcess:
     """`coptui serve` in a subprocess on 127.0.0.1 and a port the OS picks."""
 
@@ -122,7 +132,9 @@ class ServerProcess:
             "--connect-rate", "200", *extra_args,
         ]  # fmt: skip
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, cwd=REPO, env=process_env, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=process_env, stdout=subprocess.DEVNULL, stderr=self._stderr, preexec_fn=_die_with_parent
+        )
 
     def wait_ready(self, timeout: float = 20) -> ServerProcess:
         deadline = time.monotonic() + timeout
