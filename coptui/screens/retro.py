@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
+from typing import Self
 
 from rich.text import Text
 from textual import events, on, work
@@ -19,9 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import DescendantFocus
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 from textual.worker import get_current_worker
 
 from coptui import retro
@@ -33,6 +35,7 @@ from coptui.text import literal
 from coptui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.widgets.countdown import Countdown
 from coptui.widgets.retro_item import RetroItem
+from coptui.widgets.steady_footer import SteadyFooter
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
 # Items drawn per column (or list) at first; more on demand. Every widget costs layout time
@@ -269,12 +272,23 @@ class RetroScreen(Screen[None]):
         with Horizontal(id="composer"):
             yield Label("", id="composer-label")
             yield Input(id="composer-input", max_length=retro.MAX_CARD_CHARS)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#composer").display = False
         self.query_one("#retro-list").display = False
         self.load()
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        # Textual counts the screen just under the top one as visible behind it, whatever the
+        # top one's opacity; each time that screen (home) handles a message it passes its
+        # whole area here as dirty (Screen._compositor_refresh), and that area stays dirty
+        # for its next message: every board change cost every session a full-screen render.
+        # Only that path refreshes a screen with regions. This screen is opaque, so nothing
+        # of the screen under it can show: those regions need no repaint.
+        if regions and not (layout or recompose) and self.app.screen is self and self.styles.background.a == 1:
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def workspace(self):  # type: ignore[no-untyped-def]
@@ -305,37 +319,44 @@ class RetroScreen(Screen[None]):
 
     async def show_board(self, board: RetroBoard) -> None:
         async with self._render_lock:
-            if self.board is None or [c.column_id for c in self._columns] != [c.id for c in board.columns]:
-                await self._build_columns(board)
-            self.board = board
-            if self.picked is not None and (board.phase != "group" or board.theme(self.picked) is None):
-                self.picked = None
-            self._show_banner(board)
-            focused = self.focused.item_id if isinstance(self.focused, RetroItem) else None
-            on_board = board.is_open and board.phase in BOARD_PHASES
-            self.query_one("#retro-columns").display = on_board
-            self.query_one("#retro-list").display = not on_board
-            if on_board:
-                for column in self._columns:
-                    entries = column_entries(board, column.column_id, self.picked)
-                    await self._sync(column.items, self._windowed(column.items, entries, focused))
-                    note = column.note
-                    note.display = not entries
-                    message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
-                    if str(note.render()) != message:
-                        note.update(message)
-                self._mark_current_column()
-            else:
-                listing = self.query_one("#retro-list", ListScroll)
-                await self._sync(listing, self._windowed(listing, list_entries(board, date.today()), focused))
-            allowed = {"card": "write", "edit": "write", "name": "group"}
-            if self.composer_mode is not None and (board.phase != allowed[self.composer_mode[0]] or not board.is_open):
-                unsent = self.query_one("#composer-input", Input).value.strip()
-                self._close_composer()
-                if unsent:
-                    self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
-            self._restore_focus(focused)
-            self._refresh_bindings_if_changed()
+            # One layout and one render for the whole change, not one per mount or removal
+            # awaited while drawing: each costs every SSH session CPU on the shared loop.
+            with self.app.batch_update():
+                await self._draw(board)
+            self.check_idle()  # the screen's refresh, held back during the batch, runs now
+
+    async def _draw(self, board: RetroBoard) -> None:
+        if self.board is None or [c.column_id for c in self._columns] != [c.id for c in board.columns]:
+            await self._build_columns(board)
+        self.board = board
+        if self.picked is not None and (board.phase != "group" or board.theme(self.picked) is None):
+            self.picked = None
+        self._show_banner(board)
+        focused = self.focused.item_id if isinstance(self.focused, RetroItem) else None
+        on_board = board.is_open and board.phase in BOARD_PHASES
+        self.query_one("#retro-columns").display = on_board
+        self.query_one("#retro-list").display = not on_board
+        if on_board:
+            for column in self._columns:
+                entries = column_entries(board, column.column_id, self.picked)
+                await self._sync(column.items, self._windowed(column.items, entries, focused))
+                note = column.note
+                note.display = not entries
+                message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
+                if str(note.render()) != message:
+                    note.update(message)
+            self._mark_current_column()
+        else:
+            listing = self.query_one("#retro-list", ListScroll)
+            await self._sync(listing, self._windowed(listing, list_entries(board, date.today()), focused))
+        allowed = {"card": "write", "edit": "write", "name": "group"}
+        if self.composer_mode is not None and (board.phase != allowed[self.composer_mode[0]] or not board.is_open):
+            unsent = self.query_one("#composer-input", Input).value.strip()
+            self._close_composer()
+            if unsent:
+                self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
+        self._restore_focus(focused)
+        self._refresh_bindings_if_changed()
 
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)
