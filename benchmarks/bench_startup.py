@@ -8,7 +8,11 @@ Footer). Runs alternate between the two, so both see the same machine load; both
 compiled bytecode, as an installed app does. coptui opens
 a data folder of 100,000 responses in 200 runs. Target (issue 2): at most 1.5x.
 
-    .venv/bin/python benchmarks/bench_startup.py [--folder DIR] [--repeat 7]
+    .venv/bin/python benchmarks/bench_startup.py [--folder DIR] [--repeat 7] [--before SRC]
+
+``--before SRC`` also launches, in the same alternation, the coptui package found in the
+folder SRC (for example an older commit: ``git archive OLD coptui | tar -x -C SRC``), so a
+change is measured before and after under the same load.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, help="keep the generated data here (reused when it exists)")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--before", type=Path, metavar="SRC", help="also time the coptui package in this folder")
     args = parser.parse_args()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TEXTUAL", "COPTUI", "PYTHONDONTWRITEBYTECODE"))}
     env.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
@@ -108,15 +113,23 @@ def main() -> None:
             print(f"built the data folder in {time.perf_counter() - began:.1f} s")
         coptui = [sys.executable, "-m", "coptui", "--data", str(data), "--surveys", str(surveys), "--as", "ada"]
         hello = [sys.executable, "-c", HELLO]
+        markers = [COMMUNITY_NAME.encode(), OPEN_RUN_TITLE.encode()]
+        before_env = {**env, "PYTHONPATH": str(args.before.resolve())} if args.before else env
         # One untimed launch each: warm file caches, bytecode compiled.
         time_until(hello, [b"Hello, world"], env)
-        time_until(coptui, [COMMUNITY_NAME.encode()], env)
-        hello_times, first_screen, data_shown = [], [], []
+        time_until(coptui, markers, env)
+        if args.before:
+            time_until(coptui, markers, before_env)
+        hello_times, first_screen, data_shown, before_first, before_data = [], [], [], [], []
         for _ in range(args.repeat):
             hello_times.extend(time_until(hello, [b"Hello, world"], env))
-            first, loaded = time_until(coptui, [COMMUNITY_NAME.encode(), OPEN_RUN_TITLE.encode()], env)
+            first, loaded = time_until(coptui, markers, env)
             first_screen.append(first)
             data_shown.append(loaded)
+            if args.before:
+                first, loaded = time_until(coptui, markers, before_env)
+                before_first.append(first)
+                before_data.append(loaded)
         print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
         print(f"data folder: {folder} (100,000 responses in 200 runs); {args.repeat} launches each, alternating")
         h, c, d = (statistics.median(x) for x in (hello_times, first_screen, data_shown))
@@ -125,6 +138,9 @@ def main() -> None:
         print(f"coptui, open runs listed:              median {d * 1000:.0f} ms")
         print(f"ratio first screen coptui / hello world: {c / h:.2f}x  (target <= 1.5x: {'met' if c / h <= 1.5 else 'MISSED'})")
         print(f"ratio open runs listed / hello world:    {d / h:.2f}x")
+        if args.before:
+            bf, bd = statistics.median(before_first), statistics.median(before_data)
+            print(f"before ({args.before}): first screen median {bf * 1000:.0f} ms ({bf / h:.2f}x), open runs listed {bd * 1000:.0f} ms ({bd / h:.2f}x)")
 
 
 if __name__ == "__main__":

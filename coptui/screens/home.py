@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -14,11 +15,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from coptui.app import DataChanged
-from coptui.runs import Run
 from coptui.store import Change
 from coptui.text import literal
 from coptui.widgets.actions import OpenActions
 from coptui.widgets.objectives import ObjectivesPanel
+
+if TYPE_CHECKING:
+    from coptui.runs import Run
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
 RECENT_RESULTS = 8
@@ -77,7 +80,9 @@ class HomeScreen(Screen[None]):
         open_table.add_columns("Run", "Kind", "Opened", "Closes", "You")
         results_table = self.query_one("#recent-results", DataTable)
         results_table.add_columns("Run", "Kind", "Closed", "Responses")
-        self.load()
+        # The runs are read once the first frame is drawn: a worker thread started now would
+        # take the GIL from the first paint (docs/benchmarks.md, "Foundation: start-up").
+        self.call_after_refresh(self.load)
 
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:

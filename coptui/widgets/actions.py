@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -16,10 +17,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from coptui.retro import ActionView, open_actions_for, set_action_status
-from coptui.runs import RunError
 from coptui.store import Change
 from coptui.text import literal
+
+if TYPE_CHECKING:
+    # Imported where used: the home screen's first frame needs none of the retro code.
+    from coptui.retro import ActionView
 
 
 class OpenActions(Vertical):
@@ -58,7 +61,8 @@ class OpenActions(Vertical):
         table = self.query_one(DataTable)
         table.add_columns("Action", "From", "Due (! late)")
         table.display = False
-        self.load()
+        # After the first frame: a thread reading actions would take the GIL from it.
+        self.call_after_refresh(self.load)
 
     def data_changed(self, changes: Iterable[Change]) -> None:
         if any(change.area == "actions" for change in changes):
@@ -66,6 +70,8 @@ class OpenActions(Vertical):
 
     @work(thread=True, exclusive=True, group="open-actions", exit_on_error=False)
     def load(self) -> None:
+        from coptui.retro import open_actions_for
+
         actions = open_actions_for(self.app.workspace, self.app.member.handle)  # type: ignore[attr-defined]
         self.app.call_from_thread(self.show, actions, date.today())
 
@@ -102,6 +108,9 @@ class OpenActions(Vertical):
 
     @work(thread=True, group="open-actions-write", exit_on_error=False)
     def _write_status(self, action_id: str, status: str) -> None:
+        from coptui.retro import set_action_status
+        from coptui.runs import RunError
+
         try:
             set_action_status(self.app.workspace, action_id, self.app.member.handle, status)  # type: ignore[attr-defined, arg-type]
         except RunError as error:

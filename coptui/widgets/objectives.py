@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -12,7 +13,10 @@ from textual.widgets import Static
 
 from coptui.store import Change
 from coptui.text import literal
-from coptui.trends import ObjectiveReport, Trends, affects_trends
+
+if TYPE_CHECKING:
+    # Imported where used: the home screen's first frame needs none of the metrics code.
+    from coptui.trends import ObjectiveReport
 
 # How a status reads wherever objectives are listed (home panel, trends table).
 STATUS_MARKS: dict[str, tuple[str, str]] = {
@@ -87,14 +91,19 @@ class ObjectivesPanel(Vertical):
         yield Static("Loading objectives…", id="objectives-lines")
 
     def on_mount(self) -> None:
-        self.load()
+        # After the first frame: a thread computing objectives would take the GIL from it.
+        self.call_after_refresh(self.load)
 
     def data_changed(self, changes: Iterable[Change]) -> None:
+        from coptui.trends import affects_trends
+
         if any(affects_trends(change) for change in changes):
             self.load()
 
     @work(thread=True, exclusive=True, group="objectives-panel", exit_on_error=False)
     def load(self) -> None:
+        from coptui.trends import Trends
+
         reports = Trends(self.app.workspace).reports()  # type: ignore[attr-defined]
         self.app.call_from_thread(self.show, reports)
 
