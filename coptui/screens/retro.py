@@ -272,7 +272,7 @@ class RetroScreen(Screen[None]):
         with Horizontal(id="composer"):
             yield Label("", id="composer-label")
             yield Input(id="composer-input", max_length=retro.MAX_CARD_CHARS)
-        yield SteadyFooter()
+        yield SteadyFooter(wait_for_sync=True)  # its keys depend on the board: built once it is drawn
 
     def on_mount(self) -> None:
         self.query_one("#composer").display = False
@@ -312,6 +312,7 @@ class RetroScreen(Screen[None]):
 
     def _show_error(self, message: str) -> None:
         self._put("#phase-line", literal(message))
+        self.run_worker(self.query_one(SteadyFooter).sync(), group="retro-draw")  # Back and Help at least
 
     def on_data_changed(self, message: DataChanged) -> None:
         if any(c.area == "actions" or (c.area == "run" and c.run_id == self.run_id) for c in message.changes):
@@ -357,6 +358,7 @@ class RetroScreen(Screen[None]):
                 self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
         self._restore_focus(focused)
         self._refresh_bindings_if_changed()
+        await self.query_one(SteadyFooter).sync()
 
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)

@@ -16,6 +16,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 KeysShown = tuple[tuple[Any, ...], ...]
 
@@ -23,10 +24,14 @@ KeysShown = tuple[tuple[Any, ...], ...]
 class SteadyFooter(Footer):
     """A :class:`Footer` that skips rebuilds which would show the same keys."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, wait_for_sync: bool = False, **kwargs: Any) -> None:
+        """``wait_for_sync``: show no keys until the screen first calls :meth:`sync` (a screen
+        whose keys depend on data it is still loading: the keys are then built once, not twice).
+        """
         super().__init__(*args, **kwargs)
         self._keys_shown: KeysShown | None = None
         self._rebuild_pending = False
+        self._waiting = wait_for_sync
 
     def _keys_now(self) -> KeysShown:
         """Everything of the screen's active bindings that the footer draws."""
@@ -40,9 +45,20 @@ class SteadyFooter(Footer):
     def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._keys_shown = self._keys_now()
-        yield from super().compose()
+        for widget in super().compose():
+            if isinstance(widget, FooterKey):
+                # Give each key its final compact state before it mounts. Otherwise its
+                # watcher adds the class on mount and the binding to the footer's value
+                # takes it off again: two restylings per key (measured: a third of the
+                # footer's cost when it rebuilds).
+                if not widget.has_class("-command-palette"):  # the one key not bound to the footer's value
+                    widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(widget.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self._waiting:
+            return
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
@@ -52,5 +68,21 @@ class SteadyFooter(Footer):
 
     async def _rebuild_if_changed(self) -> None:
         self._rebuild_pending = False
-        if self.is_attached and self._keys_now() != self._keys_shown:
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Show the screen's keys now, if they changed.
+
+        A screen that changes its keys while it redraws calls this in the same update, so
+        that the new keys are laid out and drawn with the rest instead of in one more
+        layout after it.
+        """
+        if self._waiting:
+            self._waiting = False
+            self._bindings_ready = True
+        if not (self.is_attached and self._bindings_ready):
+            return
+        keys = self._keys_now()
+        if keys != self._keys_shown:
+            self._keys_shown = keys  # set before awaiting, so that a sync meanwhile does not rebuild again
             await self.recompose()
