@@ -457,10 +457,22 @@ class RetroScreen(Screen[None]):
                 container.move_child(widget, before=index)
 
     def _put(self, selector: str, content: Text) -> None:
-        """Update a banner part only when its content changed (an update asks for a new layout)."""
-        if self._shown.get(selector) != content:
-            self._shown[selector] = content
-            self.query_one(selector, Static).update(content)
+        """Update a banner part only when its content changed, and lay the screen out again
+        only when the part's size changes.
+
+        In the write phase every card someone writes changes the count in the hint on every
+        other member's screen: a repaint of that line, not a layout of the whole board.
+        """
+        if self._shown.get(selector) == content:
+            return
+        self._shown[selector] = content
+        widget = self.query_one(selector, Static)
+        width, height = widget.content_size
+        widget.update(content, layout=False)
+        if not width or (widget.styles.width is not None and widget.styles.width.is_auto):
+            widget.refresh(layout=True)  # not laid out yet, or as wide as its text
+        elif widget.visual.get_height(widget.styles, width) != height:
+            widget.refresh(layout=True)  # the text wraps to more or fewer lines
 
     def _show_banner(self, board: RetroBoard) -> None:
         self.title = board.title
