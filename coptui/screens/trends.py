@@ -9,7 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher, DataTable, Footer, Header, Select, Static
+from textual.widgets import ContentSwitcher, DataTable, Header, Select, Static
 
 from coptui import charts
 from coptui.app import DataChanged
@@ -18,6 +18,7 @@ from coptui.text import literal
 from coptui.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
 from coptui.widgets.chart import ChartPlot
 from coptui.widgets.objectives import STATUS_MARKS
+from coptui.widgets.steady_footer import SteadyFooter
 
 def status_text(status: Status, *, newly_met: bool = False) -> Text:
     label, style = STATUS_MARKS[status]
@@ -111,7 +112,7 @@ class TrendsScreen(Screen[None]):
             # The other views are built when first opened: most visits only look at the objectives.
             yield Vertical(id="participation", classes="view")
             yield Vertical(id="answers", classes="view")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Trends"
