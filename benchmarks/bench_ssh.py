@@ -16,7 +16,16 @@ Measured, each beside a baseline taken in the same run:
 - reveal fan-out: the facilitator presses n; time until each client's bytes hold the text
   of a card written by someone else.
 
-Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10]
+- server CPU per session: the server process's CPU time (/proc/PID/stat, 10 ms ticks)
+  spent on the join, on one card (median over the cards) and on the reveal, divided by
+  the number of sessions on the board.
+
+``--before SRC`` runs the N-client scenario a second time with the coptui package found
+in the folder SRC (a copy of an older tree), in the same run, so that a change is
+measured before and after under the same load. Both servers run with PYTHONSAFEPATH=1,
+so that only PYTHONPATH (or the installed package) decides which coptui serves.
+
+Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10] [--before SRC]
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import sys
 import tempfile
@@ -41,6 +51,12 @@ from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 
 COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.MULTILINE)
 BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def add_members(surveys_dir: Path, count: int) -> dict[str, asyncssh.SSHKey]:
@@ -80,9 +96,11 @@ async def join(port: int, keys: list[asyncssh.SSHKey]) -> tuple[list[Client], fl
     return list(clients), max(home_times), time.perf_counter() - start
 
 
-async def write_fanout(writer: Client, others: list[Client], cards: int, first_count: int) -> list[float]:
-    """Per card and per other client: seconds from Enter to the new count in that client's bytes."""
+async def write_fanout(writer: Client, others: list[Client], cards: int, first_count: int, pid: int) -> tuple[list[float], list[float]]:
+    """Per card and per other client: seconds from Enter to the new count in that client's bytes;
+    and per card, the server's CPU seconds until every screen showed it and went quiet."""
     samples: list[float] = []
+    cpu: list[float] = []
     for index in range(cards):
         count = first_count + index
         word = "card" if count == 1 else "cards"
@@ -94,13 +112,16 @@ async def write_fanout(writer: Client, others: list[Client], cards: int, first_c
         text = f"fan-out card {index:02d}"
         writer.send(text)
         await writer.wait_text(text)
+        cpu_before = cpu_seconds(pid)
         sent = time.perf_counter()
         writer.send(KEYS["enter"])
         arrivals = await asyncio.gather(*(c.wait_bytes(needle, start=m, timeout=60) for c, m in zip(others, marks)))
         samples.extend(at - sent for at in arrivals)
+        await asyncio.gather(*(c.settle(0.2, timeout=30) for c in [writer, *others]))
+        cpu.append(cpu_seconds(pid) - cpu_before)
         writer.send(KEYS["escape"])
         await writer.wait_for(lambda c: COMPOSER.search(c.text) is None, 10, "the composer closed")
-    return samples
+    return samples, cpu
 
 
 async def reveal_fanout(facilitator: Client, clients: list[Client], needle: bytes) -> list[float]:
@@ -112,11 +133,14 @@ async def reveal_fanout(facilitator: Client, clients: list[Client], needle: byte
     return [at - sent for at in arrivals]
 
 
-async def scenario(folder: Path, clients_wanted: int, cards: int, label: str) -> dict[str, float]:
+async def scenario(folder: Path, clients_wanted: int, cards: int, label: str, source: Path | None = None) -> dict[str, float]:
     community = make_keyed_surveys(folder, ["ada"], strangers=())
     member_keys = add_members(community.surveys_dir, clients_wanted)
     data = folder / "data"
-    server = ServerProcess(data, community.surveys_dir, extra_args=["--max-sessions", "500", "--connect-rate", "1000"]).wait_ready()
+    env = {"PYTHONSAFEPATH": "1"} | ({"PYTHONPATH": str(source.resolve())} if source else {})
+    extra = ["--max-sessions", "500", "--connect-rate", "1000"]
+    server = ServerProcess(data, community.surveys_dir, extra_args=extra, env=env).wait_ready()
+    pid = server.process.pid
     try:
         workspace = Workspace.open(data, community.surveys_dir)
         run = workspace.runs.open_run("mad-sad-glad", by="ada")
@@ -124,8 +148,10 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str) ->
         await asyncio.sleep(1.0)  # let the server finish starting (imports, first GC) before the baseline
         rss_idle = server.rss_kib()
 
+        cpu_start = cpu_seconds(pid)
         clients, to_home, to_board = await join(server.port, list(member_keys.values()))
         await asyncio.gather(*(c.settle(0.3, timeout=30) for c in clients))
+        cpu_join = cpu_seconds(pid) - cpu_start
         rss_joined = server.rss_kib()
         facilitator = await Client.connect(server.port, community.keys["ada"], track_screen=False)
         await facilitator.wait_bytes(b"Mad / Sad / Glad", timeout=60)
@@ -135,9 +161,13 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str) ->
         await facilitator.settle(0.3)
 
         writer, others = clients[0], clients[1:] + [facilitator]
-        fanout = await write_fanout(writer, others, cards, first_count=1) if others[:-1] else []
+        fanout, cpu_cards = await write_fanout(writer, others, cards, 1, pid) if others[:-1] else ([], [])
         # Reveal: the writer's first card reaches everyone else.
+        cpu_start = cpu_seconds(pid)
         reveal = await reveal_fanout(facilitator, clients[1:] + [facilitator], b"fan-out card 00")
+        await asyncio.gather(*(c.settle(0.2, timeout=30) for c in [*clients, facilitator]))
+        cpu_reveal = cpu_seconds(pid) - cpu_start
+        sessions = clients_wanted + 1
         for client in [*clients, facilitator]:
             client.close()
         result = {
@@ -146,9 +176,12 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str) ->
             "to_board": to_board,
             "rss_per_session_mib": (rss_joined - rss_idle) / 1024 / clients_wanted,
             "rss_idle_mib": rss_idle / 1024,
+            "cpu_join": cpu_join / clients_wanted,
+            "cpu_reveal": cpu_reveal / sessions,
         }
         if fanout:
             result["write_median"], result["write_p95"] = median_p95(fanout)
+            result["cpu_card"] = median_p95(cpu_cards)[0] / sessions
         result["reveal_median"], result["reveal_p95"] = median_p95(reveal)
         errors = [r for r in server.log_records() if r["event"] == "error"]
         if errors:
@@ -162,10 +195,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--cards", type=int, default=10)
+    parser.add_argument("--before", type=Path, metavar="SRC", help="also run the N-client scenario with the coptui package in this folder")
     args = parser.parse_args()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
+    before: dict[str, float] | None = None
     with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
+        if args.before:
+            before = asyncio.run(scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before))
         full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full"))
 
     def row(name: str, key: str, unit: str, scale: float = 1.0) -> None:
@@ -183,7 +220,27 @@ def main() -> None:
     row("write fan-out p95", "write_p95", "ms", 1000)
     row("reveal fan-out median", "reveal_median", "ms", 1000)
     row("reveal fan-out p95", "reveal_p95", "ms", 1000)
+    row("server CPU per session: join", "cpu_join", "ms", 1000)
+    row("server CPU per session: a card", "cpu_card", "ms", 1000)
+    row("server CPU per session: reveal", "cpu_reveal", "ms", 1000)
     print(f"server RSS before any session: {full['rss_idle_mib']:.1f} MiB")
+    if before is not None:
+        print(f"\n{args.clients} clients, before ({args.before}) and now:")
+        for name, key, scale, unit in (
+            ("all on the retro board (join)", "to_board", 1000, "ms"),
+            ("write fan-out median", "write_median", 1000, "ms"),
+            ("write fan-out p95", "write_p95", 1000, "ms"),
+            ("reveal fan-out median", "reveal_median", 1000, "ms"),
+            ("reveal fan-out p95", "reveal_p95", 1000, "ms"),
+            ("server CPU per session: join", "cpu_join", 1000, "ms"),
+            ("server CPU per session: a card", "cpu_card", 1000, "ms"),
+            ("server CPU per session: reveal", "cpu_reveal", 1000, "ms"),
+            ("server RSS per session", "rss_per_session_mib", 1, "MiB"),
+        ):
+            if key in before and key in full:
+                b, f = before[key], full[key]
+                ratio = f"{f / b:5.2f}x" if b else "   -"
+                print(f"{name:<34} {b * scale:9.1f} {unit:<3} {f * scale:9.1f} {unit:<3} {ratio}")
     targets = {
         "write fan-out p95 < 250 ms": full.get("write_p95", 0) < 0.25,
         "reveal fan-out p95 < 250 ms": full["reveal_p95"] < 0.25,
