@@ -55,12 +55,14 @@ TIMEOUT = 60.0
 _ESCAPES = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 
 
-def time_until(command: list[str], markers: list[bytes], env: dict[str, str]) -> list[float]:
+def time_until(command: list[str], markers: list[bytes], env: dict[str, str], cwd: Path | None = None) -> list[float]:
     """Seconds from spawning ``command`` in a pty until each marker first appears on screen."""
     primary, secondary = os.openpty()
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     began = time.perf_counter()
-    process = subprocess.Popen(command, stdin=secondary, stdout=secondary, stderr=secondary, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        command, stdin=secondary, stdout=secondary, stderr=secondary, env=env, cwd=cwd, start_new_session=True
+    )
     os.close(secondary)
     seen = b""
     found: dict[bytes, float] = {}
@@ -114,20 +116,24 @@ def main() -> None:
         coptui = [sys.executable, "-m", "coptui", "--data", str(data), "--surveys", str(surveys), "--as", "ada"]
         hello = [sys.executable, "-c", HELLO]
         markers = [COMMUNITY_NAME.encode(), OPEN_RUN_TITLE.encode()]
+        # `python -m` puts the working folder first on sys.path: every launch runs in the
+        # scratch folder, and PYTHONPATH names the source tree to time (this one, or --before).
+        cwd = Path(scratch)
+        this_env = {**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
         before_env = {**env, "PYTHONPATH": str(args.before.resolve())} if args.before else env
         # One untimed launch each: warm file caches, bytecode compiled.
-        time_until(hello, [b"Hello, world"], env)
-        time_until(coptui, markers, env)
+        time_until(hello, [b"Hello, world"], env, cwd)
+        time_until(coptui, markers, this_env, cwd)
         if args.before:
-            time_until(coptui, markers, before_env)
+            time_until(coptui, markers, before_env, cwd)
         hello_times, first_screen, data_shown, before_first, before_data = [], [], [], [], []
         for _ in range(args.repeat):
-            hello_times.extend(time_until(hello, [b"Hello, world"], env))
-            first, loaded = time_until(coptui, markers, env)
+            hello_times.extend(time_until(hello, [b"Hello, world"], env, cwd))
+            first, loaded = time_until(coptui, markers, this_env, cwd)
             first_screen.append(first)
             data_shown.append(loaded)
             if args.before:
-                first, loaded = time_until(coptui, markers, before_env)
+                first, loaded = time_until(coptui, markers, before_env, cwd)
                 before_first.append(first)
                 before_data.append(loaded)
         print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")

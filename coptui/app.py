@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,11 +45,14 @@ class CoptuiApp(App[None]):
     # Changes arriving within this many seconds are merged into one refresh.
     REFRESH_DELAY = 0.05
 
-    def __init__(self, workspace: Workspace, member: Member, *, watch_files: bool = False) -> None:
+    def __init__(self, workspace: Workspace, member: Member, *, watch_files: bool = False, collector_paused: bool = False) -> None:
+        """``collector_paused``: the caller turned the garbage collector off for the start
+        (`coptui` does, see commands.run_tui); the app turns it back on after its first frame."""
         super().__init__()
         self.workspace = workspace
         self.member = member
         self.watch_files = watch_files
+        self.collector_paused = collector_paused
         self._pending: set[Change] = set()
         self._unsubscribe = lambda: None
         # The header draws its text as is: control characters in a name would reach the terminal.
@@ -56,9 +60,14 @@ class CoptuiApp(App[None]):
 
     # -- start and live updates -------------------------------------------------------------
 
-    def on_mount(self) -> None:
+    def get_default_screen(self) -> Screen:
+        # Home is the bottom screen itself rather than pushed over an empty default screen:
+        # one screen to lay out and draw at start, not two.
         from coptui.screens.home import HomeScreen
 
+        return HomeScreen()
+
+    def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
         # Many apps share one loop in `coptui serve`: run the callback in this app's context,
         # not in the context of whichever thread or session made the change.
@@ -68,7 +77,8 @@ class CoptuiApp(App[None]):
             loop.call_soon_threadsafe(self._queue_change, change, context=context)
 
         self._unsubscribe = self.workspace.hub.subscribe(on_change)
-        self.push_screen(HomeScreen())
+        if self.collector_paused:
+            self.call_after_refresh(self._resume_collector)
         if self.watch_files:
             self._watch_data_folder()
         for problem in self.workspace.problems[:5]:
@@ -76,6 +86,17 @@ class CoptuiApp(App[None]):
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+        self._resume_collector()
+
+    def _resume_collector(self) -> None:
+        if not self.collector_paused:
+            return
+        self.collector_paused = False
+        # What the start built (modules, classes, styles, the home screen) lives as long as
+        # the app: frozen, later collections never scan it again. The few thousand objects
+        # of start-up garbage frozen with it (well under 1 MB) are never freed.
+        gc.freeze()
+        gc.enable()
 
     def _queue_change(self, change: Change) -> None:
         first = not self._pending
@@ -128,7 +149,7 @@ class CoptuiApp(App[None]):
         self.push_screen(ResultsScreen(run_id))
 
     def action_go_home(self) -> None:
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_show_trends(self) -> None:
@@ -171,7 +192,8 @@ def make_app(
     member: str,
     workspace: Workspace | None = None,
     watch_files: bool = False,
+    collector_paused: bool = False,
 ) -> CoptuiApp:
     """The one app factory: used by the CLI, the SSH server, tests and snapshot apps."""
     workspace = workspace or Workspace.open(data_dir, surveys_dir)
-    return CoptuiApp(workspace, workspace.member(member), watch_files=watch_files)
+    return CoptuiApp(workspace, workspace.member(member), watch_files=watch_files, collector_paused=collector_paused)

@@ -116,20 +116,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.answers = [*args.answers, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return _handler(args.command)(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        if not _print_user_error(error):
+            raise
+        return 1
+
+
+def _print_user_error(error: Exception) -> bool:
+    """Print a user-facing error as coptui's one line (and a workspace's problems); False for a bug.
+
+    The error classes are imported here, not at start: their modules are loaded by whatever
+    raised them, and the app's start imports them with the garbage collector off."""
     from coptui.commands import CommandError
     from coptui.runs import RunError
     from coptui.store import StoreError
     from coptui.workspace import WorkspaceError
 
-    try:
-        return _handler(args.command)(args)
-    except WorkspaceError as error:
-        print(f"coptui: {error}", file=sys.stderr)
-        for problem in error.problems:
-            print(f"  {problem}", file=sys.stderr)
-        return 1
-    except (CommandError, RunError, StoreError) as error:
-        print(f"coptui: {error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    if not isinstance(error, (WorkspaceError, CommandError, RunError, StoreError)):
+        return False
+    print(f"coptui: {error}", file=sys.stderr)
+    for problem in error.problems if isinstance(error, WorkspaceError) else []:
+        print(f"  {problem}", file=sys.stderr)
+    return True

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from coptui.community import check_objectives, community_path, load_community, login_name
-from coptui.definitions import COMMUNITY_FILE, default_surveys_dir, definition_files, load_definitions
-from coptui.problems import Problem
-from coptui.workspace import Workspace
+if TYPE_CHECKING:
+    from coptui.problems import Problem
+    from coptui.workspace import Workspace
+
+# The core modules are imported inside each command, not here: run_tui imports them with
+# the garbage collector off (see _collector_off_until_first_frame).
 
 
 class CommandError(Exception):
@@ -18,40 +24,67 @@ class CommandError(Exception):
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
+    from coptui.workspace import Workspace
+
     return Workspace.open(getattr(args, "data", None), getattr(args, "surveys", None))
 
 
 def acting_member(args: argparse.Namespace, workspace: Workspace) -> str:
+    from coptui.community import login_name
+
     handle = getattr(args, "member", None) or login_name()
     return workspace.member(handle).handle
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from coptui.app import make_app
-
-    workspace = open_workspace(args)
-    app = make_app(workspace=workspace, member=acting_member(args, workspace), watch_files=True)
-    app.run()
-    return app.return_code or 0
+    with _collector_off_until_first_frame() as paused:
+        workspace = open_workspace(args)
+        return _run_app(workspace, acting_member(args, workspace), paused)
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from coptui.app import make_app
+    from coptui.definitions import default_surveys_dir
     from coptui.demo import seed_demo
+    from coptui.workspace import Workspace
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="coptui-demo-"))
     surveys_dir = default_surveys_dir()
     if not any((data_dir / "runs").glob("*.json")):
         seed_demo(data_dir, surveys_dir)
-    workspace = Workspace.open(data_dir, surveys_dir)
-    handle = args.member or workspace.community.facilitators[0].handle
-    app = make_app(workspace=workspace, member=workspace.member(handle).handle, watch_files=True)
-    app.run()
+    with _collector_off_until_first_frame() as paused:
+        workspace = Workspace.open(data_dir, surveys_dir)
+        handle = args.member or workspace.community.facilitators[0].handle
+        code = _run_app(workspace, workspace.member(handle).handle, paused)
     print(f"The demo data is in {data_dir}; open it again with: coptui --data {data_dir} --as {handle}")
+    return code
+
+
+@contextmanager
+def _collector_off_until_first_frame() -> Iterator[bool]:
+    """Start-up builds about 100,000 objects that live as long as the app (modules, classes,
+    styles, widgets); the garbage collector scanning them again and again as they pile up
+    cost about 35 ms of the time to the first screen (docs/benchmarks.md). It is off until
+    the app has drawn its first frame and turns it back on; on an error before that, here.
+    Yields whether it was paused (not if someone had turned it off already)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield paused
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _run_app(workspace: Workspace, handle: str, collector_paused: bool) -> int:
+    from coptui.app import make_app
+
+    app = make_app(workspace=workspace, member=handle, watch_files=True, collector_paused=collector_paused)
+    app.run()
     return app.return_code or 0
 
 
 def run_seed_demo(args: argparse.Namespace) -> int:
+    from coptui.definitions import default_surveys_dir
     from coptui.demo import seed_demo
 
     summary = seed_demo(args.data, args.surveys or default_surveys_dir(), today=args.today)
@@ -61,6 +94,10 @@ def run_seed_demo(args: argparse.Namespace) -> int:
 
 def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
     """Every problem in the given files or folders, and how many files were checked."""
+    from coptui.community import check_objectives, community_path, load_community
+    from coptui.definitions import COMMUNITY_FILE, definition_files, load_definitions
+    from coptui.problems import Problem
+
     problems: list[Problem] = []
     checked = 0
     folders: dict[Path, list[Path]] = {}
@@ -92,6 +129,8 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
 
 
 def run_validate(args: argparse.Namespace) -> int:
+    from coptui.definitions import default_surveys_dir
+
     paths = args.paths or [default_surveys_dir()]
     problems, checked = validate_paths(paths)
     for problem in problems:

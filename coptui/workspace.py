@@ -9,13 +9,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from coptui.community import Community, Member, check_objectives, community_path, load_community
 from coptui.definitions import DefinitionSet, default_surveys_dir, load_definitions
 from coptui.hub import Hub
 from coptui.problems import Problem
-from coptui.runs import Runs
 from coptui.store import Store
+
+if TYPE_CHECKING:
+    # Imported where used: opening a workspace (and the app's first screen) needs no run logic.
+    from coptui.runs import Runs
 
 
 class WorkspaceError(Exception):
@@ -64,6 +68,8 @@ class Workspace:
 
     @property
     def runs(self) -> Runs:
+        from coptui.runs import Runs
+
         return Runs(self.store, self.definitions, self.community)
 
     def member(self, handle: str) -> Member:
