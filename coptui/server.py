@@ -43,7 +43,7 @@ import asyncssh
 
 from coptui import __version__
 from coptui.community import Community, community_path, load_community
-from coptui.sshdriver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console
+from coptui.sshdriver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console, share_css_parsing
 from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
 from coptui.workspace import Workspace
 
@@ -114,6 +114,7 @@ def serve_main(args: argparse.Namespace) -> int:
 
 
 async def serve(options: ServeOptions) -> int:
+    share_css_parsing()
     workspace = Workspace.open(options.data_dir, options.surveys_dir)
     server = CoptuiServer(workspace, options)
     await server.start()
