@@ -20,6 +20,7 @@ from coptui.widgets.chart import ChartPlot
 from coptui.widgets.objectives import STATUS_MARKS
 from coptui.widgets.steady_footer import SteadyFooter
 
+
 def status_text(status: Status, *, newly_met: bool = False) -> Text:
     label, style = STATUS_MARKS[status]
     if newly_met:
