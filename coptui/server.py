@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextvars
+import gc
 import io
 import json
 import os
@@ -348,6 +349,54 @@ def _client_text(value: str | None, limit: int = 64) -> str | None:
 # -- the server --------------------------------------------------------------------------------
 
 
+class LongLivedObjects:
+    """Keeps Python's full garbage collections off the loop that every session shares.
+
+    Each session's app holds some 15,000 objects (widgets, styles, caches). With 30
+    sessions the process held about 800,000, and a full collection (generation 2)
+    walked them all: about 0.7 s during which no session drew anything. Measured with
+    30 sessions: 14 full collections, 4.0 s of the 10 s of CPU spent on joining, and
+    two in a single reveal (1.3 s of its 2.4 s). So every few seconds whatever has lived
+    that long is frozen (``gc.freeze``: moved out of the collector's reach, which costs
+    nothing); collections then walk only what was made since. Frozen objects that become
+    garbage (a closed session's app) are only reclaimed by an unfreeze and a full
+    collection, which runs once a few seconds after the last session in a burst left.
+    """
+
+    FREEZE_EVERY = 2.0
+    COLLECT_AFTER_LEAVING = 10.0
+
+    def __init__(self) -> None:
+        self._freezer: asyncio.Task[None] | None = None
+        self._collect: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        self._freezer = asyncio.get_running_loop().create_task(self._freeze_often())
+
+    async def _freeze_often(self) -> None:
+        while True:
+            await asyncio.sleep(self.FREEZE_EVERY)
+            gc.freeze()
+
+    def session_left(self) -> None:
+        if self._collect is not None:
+            self._collect.cancel()
+        self._collect = asyncio.get_running_loop().call_later(self.COLLECT_AFTER_LEAVING, self.collect)
+
+    def collect(self) -> None:
+        self._collect = None
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+    def stop(self) -> None:
+        if self._freezer is not None:
+            self._freezer.cancel()
+        if self._collect is not None:
+            self._collect.cancel()
+        gc.unfreeze()
+
+
 class CoptuiServer:
     """Shared state of all connections: workspace, member keys, limits, log, live sessions."""
 
@@ -362,6 +411,7 @@ class CoptuiServer:
         self._recent_connects: dict[str, deque[float]] = {}
         self._listener: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self.long_lived = LongLivedObjects()
         self._stopped = asyncio.Event()
         self._stopping = False
         self.crash_member = os.environ.get(CRASH_HOOK_ENV) or None
@@ -405,6 +455,7 @@ class CoptuiServer:
         # One watcher for the whole server (not one per session): writes by a local `coptui`
         # on the same folder reach every session.
         self._watcher = asyncio.get_running_loop().create_task(ForeignWrites(self.workspace).watch())
+        self.long_lived.start()
         port = self.port
         self.log.write("listening", host=options.host, port=port, host_key=fingerprint(host_key), members_with_keys=len(self.keys))
         print(
@@ -433,6 +484,7 @@ class CoptuiServer:
             self._listener.close()
         if self._watcher is not None:
             self._watcher.cancel()
+        self.long_lived.stop()
         tasks = [s.end("server-stop") for s in list(self.sessions)]
         tasks = [t for t in tasks if t is not None]
         if tasks:
@@ -759,6 +811,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     def _finish(self, exit_code: int) -> None:
         self._cancel_idle_timer()
         self.server.sessions.discard(self)
+        self.server.long_lived.session_left()
         self.server.log.write(
             "disconnect",
             peer=self.connection.peer,
