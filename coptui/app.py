@@ -81,6 +81,10 @@ class CoptuiApp(App[None]):
             self.call_after_refresh(self._resume_collector)
         if self.watch_files:
             self._watch_data_folder()
+        # After the first frame: the problems include the definitions', loaded on first use.
+        self.call_after_refresh(self._notify_problems)
+
+    def _notify_problems(self) -> None:
         for problem in self.workspace.problems[:5]:
             self.notify(problem, title="Problem in your files", severity="warning", timeout=10, markup=False)
 

@@ -1,5 +1,8 @@
 """The workspace: definitions, community and store of one data folder, loaded once.
 
+The definitions are loaded on first use rather than at open: the home screen's first frame
+shows the community and needs none of them (docs/benchmarks.md, "Foundation: start-up").
+
 This is the one door to data for screens, the CLI and the SSH server. It knows nothing of
 Textual. Who is acting (the member) is not part of it: one workspace serves many sessions.
 """
@@ -7,6 +10,7 @@ Textual. Who is acting (the member) is not part of it: one workspace serves many
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,10 +47,24 @@ def default_data_dir() -> Path:
 class Workspace:
     data_dir: Path
     surveys_dir: Path
-    definitions: DefinitionSet
     community: Community
     store: Store
     hub: Hub = field(default_factory=Hub)
+    _definitions: DefinitionSet | None = field(default=None, repr=False, compare=False)
+    # Sessions of `coptui serve` and worker threads share one workspace: the first to ask loads.
+    _definitions_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def definitions(self) -> DefinitionSet:
+        """The definitions of the surveys folder, with the community's objectives checked against them."""
+        if self._definitions is None:
+            with self._definitions_lock:
+                if self._definitions is None:
+                    definitions = load_definitions(self.surveys_dir)
+                    path = community_path(self.surveys_dir)
+                    definitions.problems.extend(check_objectives(path, self.community, definitions))
+                    self._definitions = definitions
+        return self._definitions
 
     @classmethod
     def open(cls, data_dir: Path | None = None, surveys_dir: Path | None = None, *, hub: Hub | None = None) -> Workspace:
@@ -59,10 +77,8 @@ class Workspace:
             raise WorkspaceError(
                 f"{community_path(surveys_dir)} cannot be loaded; `coptui validate {surveys_dir}` shows why", problems
             )
-        definitions = load_definitions(surveys_dir)
-        definitions.problems.extend(check_objectives(community_path(surveys_dir), community, definitions))
         store = Store(data_dir)
-        workspace = cls(data_dir, surveys_dir, definitions, community, store, hub or Hub())
+        workspace = cls(data_dir, surveys_dir, community, store, hub or Hub())
         store.subscribe(workspace.hub.publish)
         return workspace
 
