@@ -1,0 +1,78 @@
+"""What the start-up work must not break: the collector comes back on, home is the bottom
+screen, definitions load once on first use. (Timings are in benchmarks/bench_startup.py.)"""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from coptui.app import CoptuiApp
+from coptui.cli import main
+from coptui.screens.home import HomeScreen
+from coptui.workspace import Workspace
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    yield
+    gc.unfreeze()
+    gc.enable()
+
+
+async def test_the_app_turns_the_paused_collector_back_on_after_its_first_frame(
+    demo_workspace: Workspace, collector_restored: None
+) -> None:
+    gc.disable()
+    app = CoptuiApp(demo_workspace, demo_workspace.member("ada"), collector_paused=True)
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 0  # what the start built is frozen, not scanned again
+        assert app.query_one("#open-runs", DataTable).row_count > 0
+
+
+async def test_an_app_not_told_of_a_pause_leaves_the_collector_alone(demo_workspace: Workspace, collector_restored: None) -> None:
+    # `coptui serve` runs many apps in one process: they must not turn the collector on.
+    gc.disable()
+    app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert not gc.isenabled()
+
+
+def test_the_collector_is_back_on_when_the_app_cannot_start(tmp_path: Path, surveys_dir: Path, collector_restored: None) -> None:
+    assert main(["--data", str(tmp_path / "data"), "--surveys", str(surveys_dir), "--as", "nobody"]) == 1
+    assert gc.isenabled()
+
+
+async def test_home_is_the_bottom_screen_and_h_comes_back_to_it(demo_workspace: Workspace) -> None:
+    app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and isinstance(app.screen, HomeScreen)
+        await pilot.press("t")
+        await pilot.pause()
+        assert len(app.screen_stack) == 2
+        await pilot.press("h")
+        await pilot.pause()
+        assert len(app.screen_stack) == 1 and isinstance(app.screen, HomeScreen)
+
+
+def test_definitions_load_once_on_first_use_from_many_threads(data_dir: Path, surveys_dir: Path) -> None:
+    workspace = Workspace.open(data_dir, surveys_dir)
+    assert workspace._definitions is None  # opening needs none: the first screen shows the community
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(workspace.definitions)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(seen) == 8 and all(item is seen[0] for item in seen)
+    assert workspace.definitions.get("cop-pulse") is not None
