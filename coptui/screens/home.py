@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -26,12 +25,6 @@ if TYPE_CHECKING:
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
 RECENT_RESULTS = 8
 STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
-
-
-@dataclass(frozen=True)
-class HomeData:
-    open_runs: list[tuple[Run, str]]
-    recent_results: list[tuple[Run, str]]
 
 
 class HomeScreen(Screen[None]):
@@ -88,14 +81,14 @@ class HomeScreen(Screen[None]):
     def load(self) -> None:
         workspace = self.app.workspace  # type: ignore[attr-defined]
         handle = self.app.member.handle  # type: ignore[attr-defined]
-        runs = workspace.runs
-        open_runs: list[tuple[Run, str]] = []
-        for run in runs.list_runs(state="open"):
-            open_runs.append((run, self._status(run, handle)))
-        closed = runs.list_runs(state="closed")
+        listing = workspace.runs.list_runs()  # one read of the index for both tables
+        open_runs = [(run, self._status(run, handle)) for run in listing if run.state == "open"]
+        # What is open for the member is listed first, before the recent results are counted.
+        self.app.call_from_thread(self.show_open_runs, open_runs)
+        closed = [run for run in listing if run.state == "closed"]
         closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
         recent = [(run, self._responses(run)) for run in closed[:RECENT_RESULTS]]
-        self.app.call_from_thread(self.show, HomeData(open_runs, recent))
+        self.app.call_from_thread(self.show_recent_results, recent)
 
     def _status(self, run: Run, handle: str) -> str:
         """Where the member stands in an open run, in a few words."""
@@ -121,10 +114,10 @@ class HomeScreen(Screen[None]):
             return str(summary["responses"])
         return str(runs.response_count(run.id)) if run.kind == "survey" else "-"
 
-    def show(self, data: HomeData) -> None:
+    def show_open_runs(self, open_runs: list[tuple[Run, str]]) -> None:
         open_table = self.query_one("#open-runs", DataTable)
         open_table.clear()
-        for run, status in data.open_runs:
+        for run, status in open_runs:
             open_table.add_row(
                 literal(run.title),
                 KIND_LABELS[run.kind],
@@ -134,11 +127,13 @@ class HomeScreen(Screen[None]):
                 key=run.id,
             )
         empty = self.query_one("#open-runs-empty", Static)
-        empty.update("" if data.open_runs else "Nothing open right now. Facilitators open runs with f.")
-        empty.display = not data.open_runs
+        empty.update("" if open_runs else "Nothing open right now. Facilitators open runs with f.")
+        empty.display = not open_runs
+
+    def show_recent_results(self, recent_results: list[tuple[Run, str]]) -> None:
         results_table = self.query_one("#recent-results", DataTable)
         results_table.clear()
-        for run, responses in data.recent_results:
+        for run, responses in recent_results:
             results_table.add_row(
                 literal(run.title),
                 KIND_LABELS[run.kind],
