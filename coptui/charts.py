@@ -99,6 +99,10 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     ys = [scale * float(p.value) for _, p in measured]  # type: ignore[arg-type]
     span = [0.5, len(points) + 0.5]
     roomy = height >= ROOMY_HEIGHT  # small charts keep their legend to target, met and missed
+    baseline = [] if objective.baseline is None else [scale * objective.baseline]
+    # The baseline is in the range too: a labelled line that plotext clips away entirely
+    # leaves its legend entry without colours, and plotext fails building the figure.
+    low, high = _value_range(objective.metric, ys + [scale * objective.target] + baseline)
     # Target and baseline as labelled lines (plotext's hline has no legend entry), under the data.
     figure.plot(span, [scale * objective.target] * 2, color=TARGET_COLOR, marker="─", label="target")
     if objective.baseline is not None:
@@ -111,7 +115,6 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
         figure.scatter([x for x, _ in met], [y for _, y in met], color=MET_COLOR, marker="●", label=None if small else "met")
     if missed:
         figure.scatter([x for x, _ in missed], [y for _, y in missed], color=MISSED_COLOR, marker="✗", label=None if small else "missed")
-    low, high = _value_range(objective.metric, ys + [scale * objective.target])
     left_out = [index + 1 for index, p in enumerate(points) if p.value is None]
     if left_out:
         # Withheld runs keep their place in time, marked on the floor of the chart.
