@@ -9,6 +9,7 @@ Measured in one process per repeat, headless (``App.run_test``, 100x32), after t
 - home: pushing a fresh home screen until its workers are done and the frame is drawn
   (the home screen reads the runs and, in its objectives panel, the objective reports);
 - trends: pressing t until the trends screen's worker is done and the frame is drawn;
+- next objective: then pressing down to each other objective (table cursor, note, chart);
 - report: ``report_main`` in process, stdout to /dev/null (text, 5 objectives, 5 charts);
 - report (process): ``coptui report`` as a subprocess, wall clock, including Python start.
 For the screens, "wall" ends when the pilot finds the app idle; "drawn" is when the app drew
@@ -114,7 +115,7 @@ async def push_and_wait(app: CoptuiApp, pilot: Any, screen: Screen[None]) -> Clo
     return clock
 
 
-async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock, Clock]:
+async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock, Clock, list[Clock]]:
     workspace = Workspace.open(data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
@@ -133,7 +134,16 @@ async def time_screens(data_dir: Path, surveys_dir: Path) -> tuple[Clock, Clock,
         screen = app.screen
         assert isinstance(screen, TrendsScreen) and screen.data is not None
         assert screen.query_one("#objectives-table").row_count == len(workspace.community.objectives)
-    return bare, home, trends
+
+        # Every other objective's chart, one key press each (draws each chart once).
+        moves = []
+        for row in range(1, len(screen.data.reports)):
+            with Clock() as move:
+                await pilot.press("down")
+                await pilot.pause()
+            assert screen.selected_report() is screen.data.reports[row]
+            moves.append(move)
+    return bare, home, trends, moves
 
 
 def time_report(data_dir: Path, surveys_dir: Path) -> Clock:
@@ -176,9 +186,10 @@ def main() -> None:
     index_size = (data_dir / "index.json").stat().st_size
     load_before = f"{os.getloadavg()[0]:.2f}"
 
-    bares, homes, trends, reports, processes, cores = [], [], [], [], [], []
+    bares, homes, trends, moves, reports, processes, cores = [], [], [], [], [], [], []
     for _ in range(args.repeat):
-        bare, home, trend = asyncio.run(time_screens(data_dir, surveys_dir))
+        bare, home, trend, next_objective = asyncio.run(time_screens(data_dir, surveys_dir))
+        moves.extend(next_objective)
         bares.append(bare)
         homes.append(home)
         trends.append(trend)
@@ -197,6 +208,7 @@ def main() -> None:
         ("header+footer screen", bares),
         ("home screen (baseline)", homes),
         ("trends screen", trends),
+        ("next objective (chart)", moves),
         ("trends core (overview)", cores),
         ("report, in process", reports),
     ]
@@ -204,7 +216,7 @@ def main() -> None:
         wall, p95 = median_p95([c.wall for c in clocks])
         cpu, _ = median_p95([c.cpu for c in clocks])
         line = f"{name:<24} {wall * 1000:9.1f} {p95 * 1000:9.1f} {wall / home_wall:6.2f} {cpu * 1000:9.1f} {cpu / home_cpu:6.2f}"
-        if any(clocks is screens for screens in (bares, homes, trends)):
+        if any(clocks is screens for screens in (bares, homes, trends, moves)):
             drawn, drawn_p95 = median_p95([c.drawn for c in clocks])
             line += f" {drawn * 1000:10.1f} {drawn_p95 * 1000:10.1f}"
         print(line)
