@@ -80,9 +80,17 @@ class SteadyFooter(Footer):
         if self._waiting:
             self._waiting = False
             self._bindings_ready = True
+        open("/tmp/prof/err.txt","a").write(f"sync attached={self.is_attached} ready={self._bindings_ready}\n")
         if not (self.is_attached and self._bindings_ready):
             return
         keys = self._keys_now()
         if keys != self._keys_shown:
             self._keys_shown = keys  # set before awaiting, so that a sync meanwhile does not rebuild again
-            await self.recompose()
+            try:
+                # Textual binds each key to its footer while composing, which needs the footer
+                # as the active message pump: the screen calling this is not.
+                with self._context():
+                    await self.recompose()
+            except Exception:
+                self._keys_shown = None  # try again on the next change
+                raise
