@@ -228,11 +228,15 @@ class Runs:
 
     # -- summaries of closed runs (what trends read, so they never open every run file) ------
 
-    def summary(self, run: Run) -> dict[str, Any] | None:
-        """The gated counts of a closed survey run, from the index (rebuilt if a crash lost it)."""
+    def summary(self, run: Run, index: Snapshot | None = None) -> dict[str, Any] | None:
+        """The gated counts of a closed survey run, from the index (rebuilt if a crash lost it).
+
+        Pass ``index`` (one ``store.read_index()``) when asking for many runs: the index is
+        read and parsed once instead of once per run.
+        """
         if run.is_open or run.kind != "survey":
             return None
-        summary = self.store.read_index().get(SUMMARIES, run.id)
+        summary = (index or self.store.read_index()).get(SUMMARIES, run.id)
         return summary if summary is not None else self._write_summary(run)
 
     def _write_summary(self, run: Run) -> dict[str, Any]:

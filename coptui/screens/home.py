@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from coptui.app import DataChanged
-from coptui.store import Change
+from coptui.store import Change, Snapshot
 from coptui.text import literal
+from coptui.widgets.steady_footer import SteadyFooter
 from coptui.widgets.actions import OpenActions
 from coptui.widgets.objectives import ObjectivesPanel
 
@@ -65,7 +66,7 @@ class HomeScreen(Screen[None]):
             yield ObjectivesPanel(id="objectives")
             yield Static("Recent results", classes="section-title")
             yield DataTable(id="recent-results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.title = "coptui"
@@ -87,7 +88,8 @@ class HomeScreen(Screen[None]):
         self.app.call_from_thread(self.show_open_runs, open_runs)
         closed = [run for run in listing if run.state == "closed"]
         closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
-        recent = [(run, self._responses(run)) for run in closed[:RECENT_RESULTS]]
+        index = self.app.workspace.store.read_index()  # type: ignore[attr-defined]
+        recent = [(run, self._responses(run, index)) for run in closed[:RECENT_RESULTS]]
         self.app.call_from_thread(self.show_recent_results, recent)
 
     def _status(self, run: Run, handle: str) -> str:
@@ -106,10 +108,10 @@ class HomeScreen(Screen[None]):
             return "not in this round"
         return f"{mine.remaining} to give" if mine.remaining else "all given"
 
-    def _responses(self, run: Run) -> str:
+    def _responses(self, run: Run, index: Snapshot) -> str:
         """Closed surveys answer from their summary in the index, so home never parses big run files."""
         runs = self.app.workspace.runs  # type: ignore[attr-defined]
-        summary = runs.summary(run)
+        summary = runs.summary(run, index)
         if summary is not None:
             return str(summary["responses"])
         return str(runs.response_count(run.id)) if run.kind == "survey" else "-"
