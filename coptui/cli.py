@@ -132,13 +132,15 @@ def _print_user_error(error: Exception) -> bool:
     The error classes are imported here, not at start: their modules are loaded by whatever
     raised them, and the app's start imports them with the garbage collector off."""
     from coptui.commands import CommandError
-    from coptui.runs import RunError
+    from coptui.runs import AnswerError, RunError
     from coptui.store import StoreError
     from coptui.workspace import WorkspaceError
 
     if not isinstance(error, (WorkspaceError, CommandError, RunError, StoreError)):
         return False
-    print(f"coptui: {error}", file=sys.stderr)
+    # Several problems with one answer: one line each, so that a script's log reads like validate's.
+    for line in error.problems if isinstance(error, AnswerError) else [str(error)]:
+        print(f"coptui: {line}", file=sys.stderr)
     for problem in error.problems if isinstance(error, WorkspaceError) else []:
         print(f"  {problem}", file=sys.stderr)
     return True

@@ -154,3 +154,16 @@ def test_options_before_the_subcommand_count(data_dir: Path, surveys_dir: Path, 
     assert (data_dir / "runs" / f"{run_id}.json").exists()
     assert main(["runs", "--data", str(data_dir)]) == 0
     assert run_id in capsys.readouterr().out
+
+
+def test_answer_problems_are_one_line_each(data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--data", str(data_dir), "--surveys", str(surveys_dir)]
+    assert main(["runs", *common, "--as", "ada", "--open", "health-check"]) == 0
+    run_id = capsys.readouterr().out.strip().splitlines()[-1]
+    assert main(["answer", run_id, *common, "--as", "chen", "mission=x", "nosuch=1"]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "coptui: mission takes a whole number, not 'x'",
+        "coptui: 'nosuch' is not a question of health-check; allowed: "
+        "mission, mission_trend, learning, learning_trend, fun, fun_trend, support, support_trend, delivering, delivering_trend, notes",
+    ]
