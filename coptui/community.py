@@ -102,6 +102,11 @@ class Community(_Model):
     def member(self, handle: str) -> Member | None:
         return next((m for m in self.members if m.handle == handle), None)
 
+    def is_facilitator(self, handle: str) -> bool:
+        """Whether ``handle`` names a member with the facilitator role (unknown handles are not)."""
+        member = self.member(handle)
+        return member is not None and member.is_facilitator
+
     @property
     def facilitators(self) -> list[Member]:
         return [m for m in self.members if m.is_facilitator]

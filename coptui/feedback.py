@@ -220,8 +220,7 @@ def start_round(
         raise FeedbackError(f"there is no definition {definition_id!r}")
     if not isinstance(definition, FeedbackDefinition):
         raise FeedbackError(f"{definition_id} is a {definition.kind}, not a feedback form")
-    starter = workspace.community.member(by)
-    if starter is None or not starter.is_facilitator:
+    if not workspace.community.is_facilitator(by):
         raise FeedbackError(f"only a facilitator can start a feedback round; {by} is not one in community.toml")
     handles = [m.handle for m in workspace.community.members]
     plan = make_pairing(pairing, handles, per_member, seed)
@@ -600,8 +599,7 @@ def _counts(current: _Round) -> tuple[list[tuple[str, int, int]], int, int]:
 
 def round_counts(workspace: Workspace, run_id: str, viewer: str) -> RoundCounts:
     """Owed and given per member, for a facilitator only."""
-    member = workspace.community.member(viewer)
-    if member is None or not member.is_facilitator:
+    if not workspace.community.is_facilitator(viewer):
         raise FeedbackError("only a facilitator can see how a feedback round is going")
     current = _load(workspace.store, run_id)
     rows, owed, given = _counts(current)

@@ -294,7 +294,7 @@ def board_for(source: Workspace | Store, run: Run | str, handle: str) -> RetroBo
     definition = retro_definition(run)
     state = _state(snapshot, definition)
     phase = state["phase"]
-    member = None if isinstance(source, Store) else source.community.member(handle)
+    is_facilitator = not isinstance(source, Store) and source.community.is_facilitator(handle)
 
     pending = snapshot.all(PENDING)
     columns = _column_order(definition)
@@ -354,7 +354,7 @@ def board_for(source: Workspace | Store, run: Run | str, handle: str) -> RetroBo
         opened_on=run.opened_on,
         closed_on=run.closed_on,
         handle=handle,
-        is_facilitator=bool(member and member.is_facilitator),
+        is_facilitator=is_facilitator,
         phase=phase,
         phases=tuple(definition.phases),
         columns=tuple(ColumnView(c.id, c.title, c.prompt) for c in definition.columns),
@@ -386,8 +386,7 @@ def _require_member(workspace: Workspace, handle: str) -> None:
 
 
 def _require_facilitator(workspace: Workspace, handle: str, what: str) -> None:
-    member = workspace.community.member(handle)
-    if member is None or not member.is_facilitator:
+    if not workspace.community.is_facilitator(handle):
         raise RetroError(f"only a facilitator can {what}")
 
 

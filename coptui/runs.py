@@ -153,8 +153,7 @@ class Runs:
     # -- lifecycle ------------------------------------------------------------------------
 
     def _require_facilitator(self, handle: str, action: str) -> None:
-        member = self.community.member(handle)
-        if member is None or not member.is_facilitator:
+        if not self.community.is_facilitator(handle):
             raise RunError(f"only a facilitator can {action}; {handle} is not one in community.toml")
 
     def new_run_id(self, definition_id: str, on: date) -> str:
