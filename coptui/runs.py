@@ -26,7 +26,7 @@ from coptui.definitions import (
     RetroDefinition,
     SurveyDefinition,
 )
-from coptui.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store
+from coptui.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store, Tx
 
 RunState = Literal["open", "closed"]
 RESPONSES = "responses"
@@ -247,8 +247,12 @@ class Runs:
                 tx.put(SUMMARIES, run.id, summary)
         return summary
 
-    def _open_run_for_answers(self, run_id: str) -> Run:
-        run = self.get(run_id)
+    def _open_run_for_answers(self, run_id: str, tx: Tx) -> Run:
+        """The run, read inside the caller's transaction: a run closed a moment ago takes no answer."""
+        record = tx.get(RUN_META_TABLE, RUN_META_KEY)
+        if record is None:
+            raise RunError(f"there is no run {run_id!r}; `coptui runs` lists them")
+        run = Run.model_validate(record)
         if not run.is_open:
             raise RunError(f"run {run_id} is closed (since {run.closed_on}); answers are no longer taken")
         if run.closes_on is not None and date.today() > run.closes_on:
@@ -263,9 +267,9 @@ class Runs:
 
     def save_draft(self, run_id: str, handle: str, answers: Mapping[str, Any], position: int = 0) -> None:
         self._require_member(handle)
-        run = self._open_run_for_answers(run_id)
         values, na = split_answers(answers)
         with self.store.run_tx(run_id) as tx:
+            run = self._open_run_for_answers(run_id, tx)
             if tx.get(PARTICIPANTS, handle) is not None and not _can_edit(run):
                 raise RunError(f"you have already answered {run.title}")
             tx.put(DRAFTS, handle, {"answers": values, "na": na, "position": position})
@@ -288,11 +292,10 @@ class Runs:
     def submit_response(self, run_id: str, handle: str, answers: Mapping[str, Any], *, now: datetime | None = None) -> str:
         """Validate and store one member's response; returns the response id."""
         self._require_member(handle)
-        run = self._open_run_for_answers(run_id)
-        survey = run.survey()
-        values, na = validate_answers(survey, answers)
         response_id = uuid.uuid4().hex
         with self.store.run_tx(run_id) as tx:
+            run = self._open_run_for_answers(run_id, tx)
+            values, na = validate_answers(run.survey(), answers)
             previous = tx.get(PARTICIPANTS, handle)
             if previous is not None and not _can_edit(run):
                 raise RunError(f"{handle} has already answered {run_id}; a member answers once")

@@ -203,3 +203,13 @@ def test_any_command_line_value_parses_or_is_refused(question, text: str) -> Non
         parse_cli_value(question, text)
     except AnswerError as error:
         assert error.problems
+
+
+def test_answering_an_unknown_run_writes_nothing(workspace) -> None:
+    from coptui.runs import RunError
+
+    with pytest.raises(RunError, match="there is no run 'ghost-run'"):
+        workspace.runs.submit_response("ghost-run", "chen", {"mission": 3})
+    with pytest.raises(RunError, match="there is no run 'ghost-run'"):
+        workspace.runs.save_draft("ghost-run", "chen", {"mission": 3})
+    assert not workspace.store.run_exists("ghost-run")
