@@ -566,6 +566,9 @@ class CoptuiConnection(asyncssh.SSHServer):
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.conn = conn
+        # asyncssh has no callback for `ssh -A`: a session's agent forwarding request asks
+        # the connection for an agent listener, so this answer is where it is refused and logged.
+        conn.create_agent_listener = self._refuse_agent_forwarding  # type: ignore[method-assign]
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = str(peer[0])
         self.server.connections.add(self)
@@ -644,6 +647,10 @@ class CoptuiConnection(asyncssh.SSHServer):
 
     def server_requested(self, listen_host: str, listen_port: int) -> bool:
         self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding")
+        return False
+
+    async def _refuse_agent_forwarding(self) -> bool:
+        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="agent-forwarding")
         return False
 
     # -- sessions ------------------------------------------------------------------------------
