@@ -1,21 +1,35 @@
-"""The community: members, roles and objectives, loaded from ``community.toml``."""
+"""The community: members, roles and objectives, loaded from ``community.toml``.
+
+The types are plain frozen dataclasses, and this module imports neither pydantic nor the
+definitions: a start with a warm community cache (community_cache.py) builds the community
+without them. The file itself is validated by the pydantic models of community_schema.py,
+imported only when a file is validated.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+if TYPE_CHECKING:
+    from coptui.definitions import DefinitionSet
+    from coptui.problems import Problem
 
-from coptui.definitions import COMMUNITY_FILE, DefinitionSet, Identifier, SurveyDefinition, read_toml
-from coptui.problems import Problem, problems_from_validation
+# The same name as definitions.COMMUNITY_FILE (a test checks): spelled here too, so that
+# finding the file does not import the definitions and pydantic with them.
+COMMUNITY_FILE = "community.toml"
 
 Stage = Literal["initiation", "building", "maturing", "sustaining"]
 Role = Literal["facilitator", "member"]
 Metric = Literal["mean", "favourable", "nps", "participation", "action_completion", "roti", "feedback_completion"]
 Direction = Literal["at_least", "at_most"]
+STAGES: tuple[str, ...] = ("initiation", "building", "maturing", "sustaining")
+ROLES: tuple[str, ...] = ("facilitator", "member")
+METRICS: tuple[str, ...] = ("mean", "favourable", "nps", "participation", "action_completion", "roti", "feedback_completion")
+DIRECTIONS: tuple[str, ...] = ("at_least", "at_most")
 METRIC_NAMES: dict[str, str] = {
     "mean": "mean score",
     "favourable": "favourable share",
@@ -26,78 +40,50 @@ METRIC_NAMES: dict[str, str] = {
     "feedback_completion": "feedback completion",
 }
 # Which question types each question-based metric can read.
-_METRIC_QUESTION_TYPES: dict[str, frozenset[str]] = {
+METRIC_QUESTION_TYPES: dict[str, frozenset[str]] = {
     "mean": frozenset({"likert", "rating", "nps"}),
     "favourable": frozenset({"likert", "rating"}),
     "nps": frozenset({"nps"}),
 }
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Member(_Model):
-    handle: Identifier
-    name: str = Field(min_length=1)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Member:
+    handle: str
+    name: str
     role: Role = "member"
     title: str = ""
-    keys: list[str] = Field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
 
     @property
     def is_facilitator(self) -> bool:
         return self.role == "facilitator"
 
 
-class Objective(_Model):
-    id: Identifier
-    title: str = Field(min_length=1)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Objective:
+    id: str
+    title: str
     metric: Metric
     survey: str | None = None
     question: str | None = None
     target: float
     direction: Direction = "at_least"
-    window: int = Field(default=3, ge=1, le=24)
+    window: int = 3
     baseline: float | None = None
 
-    @model_validator(mode="after")
-    def _check_shape(self) -> Objective:
-        needs_question = self.metric in _METRIC_QUESTION_TYPES
-        needs_survey = needs_question or self.metric == "participation"
-        if needs_survey and not self.survey:
-            raise ValueError(f"a {self.metric} objective needs survey = \"<definition id>\"")
-        if needs_question and not self.question:
-            raise ValueError(f"a {self.metric} objective needs question = \"<question id>\"")
-        if not needs_question and self.question:
-            raise ValueError(f"question is not allowed on a {self.metric} objective")
-        if self.metric in ("participation", "favourable", "action_completion", "feedback_completion") and not 0 <= self.target <= 1:
-            raise ValueError(f"target {self.target} is out of range for a rate; allowed: 0 to 1 (0.6 means 60%)")
-        if self.metric == "nps" and not -100 <= self.target <= 100:
-            raise ValueError(f"target {self.target} is out of range for NPS; allowed: -100 to 100")
-        if self.metric == "roti" and not 1 <= self.target <= 5:
-            raise ValueError(f"target {self.target} is out of range for ROTI; allowed: 1 to 5")
-        return self
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Community:
+    """A validated community: build it with :func:`load_community` (or from the cache)."""
 
-class Community(_Model):
-    name: str = Field(min_length=1)
-    domain: str = Field(min_length=1)
+    name: str
+    domain: str
     stage: Stage = "building"
     description: str = ""
     authorized_keys: str | None = None
-    members: list[Member] = Field(min_length=1)
-    objectives: list[Objective] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _check_unique(self) -> Community:
-        for what, items, key in (("members", self.members, "handle"), ("objectives", self.objectives, "id")):
-            seen: set[str] = set()
-            for index, item in enumerate(items):
-                value = getattr(item, key)
-                if value in seen:
-                    raise ValueError(f"{what}[{index}].{key} {value!r} is a duplicate; every {key} must be unique")
-                seen.add(value)
-        return self
+    members: list[Member]
+    objectives: list[Objective] = field(default_factory=list)
 
     def member(self, handle: str) -> Member | None:
         return next((m for m in self.members if m.handle == handle), None)
@@ -113,17 +99,22 @@ class Community(_Model):
 
 
 def load_community(path: Path) -> tuple[Community | None, list[Problem]]:
-    data, problems = read_toml(path)
-    if data is None:
-        return None, problems
+    """Read and validate a community file: the community, or None and every problem found."""
+    from coptui.community_schema import parse_community
+    from coptui.problems import Problem
+
     try:
-        return Community.model_validate(data), []
-    except ValidationError as error:
-        return None, problems_from_validation(path, error)
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
+    return parse_community(path, raw)
 
 
 def check_objectives(path: Path | str, community: Community, definitions: DefinitionSet) -> list[Problem]:
     """Objectives that point at a survey or question that does not exist, or that cannot be measured."""
+    from coptui.definitions import SurveyDefinition
+    from coptui.problems import Problem
+
     problems: list[Problem] = []
     surveys = {d.id: d for d in definitions.of_kind("survey")}
     for index, objective in enumerate(community.objectives):
@@ -149,7 +140,7 @@ def check_objectives(path: Path | str, community: Community, definitions: Defini
                 )
             )
             continue
-        allowed = _METRIC_QUESTION_TYPES[objective.metric]
+        allowed = METRIC_QUESTION_TYPES[objective.metric]
         if question.type not in allowed:
             problems.append(
                 Problem(

@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coptui.community import Community, Member, check_objectives, community_path, load_community
-from coptui.definitions import DefinitionSet, default_surveys_dir, load_definitions
+from coptui.community import Community, Member, community_path
+from coptui.community_cache import load_community_cached
 from coptui.hub import Hub
-from coptui.problems import Problem
 from coptui.store import Store
 
 if TYPE_CHECKING:
-    # Imported where used: opening a workspace (and the app's first screen) needs no run logic.
+    # Imported where used: opening a workspace (and the app's first screen) needs no run
+    # logic, no definition and no pydantic (the community comes from its cache).
+    from coptui.definitions import DefinitionSet
+    from coptui.problems import Problem
     from coptui.runs import Runs
 
 
@@ -43,6 +45,15 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("coptui", appauthor=False))
 
 
+def shipped_surveys_dir() -> Path:
+    """``definitions.default_surveys_dir()`` (a test checks they agree), without importing
+    the definitions: their module imports pydantic, which the first screen does without."""
+    packaged = Path(__file__).parent / "surveys"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "surveys"
+
+
 @dataclass
 class Workspace:
     data_dir: Path
@@ -60,6 +71,9 @@ class Workspace:
         if self._definitions is None:
             with self._definitions_lock:
                 if self._definitions is None:
+                    from coptui.community import check_objectives
+                    from coptui.definitions import load_definitions
+
                     definitions = load_definitions(self.surveys_dir)
                     path = community_path(self.surveys_dir)
                     definitions.problems.extend(check_objectives(path, self.community, definitions))
@@ -68,11 +82,12 @@ class Workspace:
 
     @classmethod
     def open(cls, data_dir: Path | None = None, surveys_dir: Path | None = None, *, hub: Hub | None = None) -> Workspace:
-        surveys_dir = Path(surveys_dir) if surveys_dir else default_surveys_dir()
+        surveys_dir = Path(surveys_dir) if surveys_dir else shipped_surveys_dir()
         data_dir = Path(data_dir) if data_dir else default_data_dir()
         if not surveys_dir.is_dir():
             raise WorkspaceError(f"the surveys folder {surveys_dir} does not exist")
-        community, problems = load_community(community_path(surveys_dir))
+        # Validated as before when the file is new or changed; else built from the cache.
+        community, problems = load_community_cached(community_path(surveys_dir), data_dir)
         if community is None:
             raise WorkspaceError(
                 f"{community_path(surveys_dir)} cannot be loaded; `coptui validate {surveys_dir}` shows why", problems

@@ -18,7 +18,7 @@ def test_a_baseline_far_from_the_data_stays_on_the_chart(demo_workspace: Workspa
     report = next(r for r in overview(demo_workspace).reports if r.objective.metric == "mean")
     values = [p.value for p in report.points if p.value is not None]
     far_below = round(min(values) - 1.0, 1)
-    report = dataclasses.replace(report, objective=report.objective.model_copy(update={"baseline": far_below}))
+    report = dataclasses.replace(report, objective=dataclasses.replace(report.objective, baseline=far_below))
     figure = charts.new_figure(100, height)
     charts.draw_objective(figure, report, width=100, height=height)
     text = charts.render(figure, colour=False)
