@@ -4,6 +4,9 @@ screen, definitions load once on first use. (Timings are in benchmarks/bench_sta
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +17,7 @@ from textual.widgets import DataTable
 from coptui.app import CoptuiApp
 from coptui.cli import main
 from coptui.screens.home import HomeScreen
+from coptui.community_cache import cache_path
 from coptui.workspace import Workspace
 
 
@@ -76,3 +80,63 @@ def test_definitions_load_once_on_first_use_from_many_threads(data_dir: Path, su
         thread.join(timeout=30)
     assert len(seen) == 8 and all(item is seen[0] for item in seen)
     assert workspace.definitions.get("cop-pulse") is not None
+
+
+# Runs `coptui --data D --surveys S --as ada` headless and notes every import of pydantic:
+# in which thread, and whether the app had drawn its first frame yet (the app resumes the
+# paused collector right after it). The app quits at its first frame.
+START_PROBE = """
+import json, sys, threading
+
+events = []
+state = {"drawn": False}
+
+class NoteImports:
+    def find_spec(self, name, path=None, target=None):
+        if name == "pydantic":
+            events.append({"main_thread": threading.current_thread() is threading.main_thread(), "drawn": state["drawn"]})
+        return None
+
+sys.meta_path.insert(0, NoteImports())
+
+from coptui.app import CoptuiApp
+
+resume, run = CoptuiApp._resume_collector, CoptuiApp.run
+
+def first_frame(self):
+    if not state["drawn"]:
+        state["drawn"] = True
+        self.exit()
+    resume(self)
+
+CoptuiApp._resume_collector = first_frame
+CoptuiApp.run = lambda self, **kwargs: run(self, headless=True, **kwargs)
+
+from coptui.cli import main
+
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "drawn": state["drawn"], "events": events}))
+"""
+
+
+def start_and_note_pydantic(data_dir: Path, surveys_dir: Path) -> dict:
+    command = [sys.executable, "-c", START_PROBE, "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_start_with_a_warm_cache_imports_no_pydantic_before_its_first_frame(data_dir: Path, surveys_dir: Path) -> None:
+    Workspace.open(data_dir, surveys_dir)  # validates community.toml and caches it
+    seen = start_and_note_pydantic(data_dir, surveys_dir)
+    assert seen["code"] == 0 and seen["drawn"]
+    assert [e for e in seen["events"] if not e["drawn"]] == []
+
+
+def test_the_start_probe_notices_pydantic_when_the_cache_is_cold(data_dir: Path, surveys_dir: Path) -> None:
+    # The check above can fail: without a cache, community.toml is validated before the app starts.
+    Workspace.open(data_dir, surveys_dir)
+    cache_path(data_dir).unlink()
+    seen = start_and_note_pydantic(data_dir, surveys_dir)
+    assert seen["code"] == 0 and seen["drawn"]
+    assert {"main_thread": True, "drawn": False} in seen["events"]
