@@ -9,10 +9,12 @@ later start whose key matches builds the community from the cache; any other sta
 validates as before (a broken file is refused with its problems) and writes the cache anew.
 
 The cache is never trusted blindly: a file that does not parse, whose key differs, whose
-body does not match the digest in its header, or whose fields are not exactly what a
-validated community holds, is ignored, and the community file is validated again. Writes
-are atomic (``store.atomic_write``); a data folder that cannot be written just goes
-without the cache.
+body does not match the digest in its header, or whose fields are not of the types and
+values a validated community holds, is ignored, and the community file is validated again; so is a
+cache file that another user owns or could write (it would give write access to the data
+folder a say over members, roles and SSH keys). Writes are atomic
+(``store.atomic_write``, the file readable and writable by its owner only); a data folder
+that cannot be written just goes without the cache.
 """
 
 from __future__ import annotations
@@ -81,9 +83,12 @@ def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None,
 
 
 def read_cache(cache: Path, key: str) -> Community | None:
-    """The community cached under ``key``, or None when the cache is missing, stale or damaged."""
+    """The community cached under ``key``, or None when the cache is missing, stale, damaged
+    or not certainly ours."""
     try:
-        content = cache.read_bytes()
+        content = _read_own_file(cache)
+        if content is None:
+            return None
         head, _, body = content.partition(b"\n")
         header = orjson.loads(head)
         if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT or header.get("key") != key:
@@ -95,6 +100,27 @@ def read_cache(cache: Path, key: str) -> Community | None:
         return None
 
 
+def _read_own_file(path: Path) -> bytes | None:
+    """The bytes of ``path`` if this user wrote it and no one else can write it, else None.
+
+    The community says who may log in to `coptui serve` (members' keys) and who facilitates.
+    Anyone may know a cache's key (a hash of community.toml) and write a consistent one: a
+    file that another user could have written, or a symbolic link to one, is not used, so
+    that write access to the data folder gives no more say over the community than before."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        stat = os.fstat(fd)
+        geteuid = getattr(os, "geteuid", None)
+        if (geteuid is not None and stat.st_uid != geteuid()) or stat.st_mode & 0o022:
+            return None
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def write_cache(cache: Path, key: str, community: Community) -> None:
     """Store ``community`` under ``key``; a folder that cannot be written goes without a cache."""
     from coptui.store import atomic_write
@@ -103,7 +129,7 @@ def write_cache(cache: Path, key: str, community: Community) -> None:
     header = orjson.dumps({"format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()})
     try:
         os.makedirs(cache.parent, exist_ok=True)
-        atomic_write(cache, header + b"\n" + body)
+        atomic_write(cache, header + b"\n" + body, mode=0o600)
     except OSError:
         pass
 

@@ -192,6 +192,30 @@ def test_a_damaged_cache_is_ignored_and_replaced(
     assert validations.calls == 2  # written anew, whole
 
 
+def test_a_cache_another_user_could_have_written_is_not_used(
+    data_dir: Path, surveys_dir: Path, validations: ValidationCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its key and digest are easy to make: what makes it ours is who owns it and who can write it.
+    Workspace.open(data_dir, surveys_dir)
+    cache = cache_path(data_dir)
+    assert cache.stat().st_mode & 0o077 == 0  # written for its owner only
+    cache.chmod(0o664)
+    Workspace.open(data_dir, surveys_dir)
+    assert validations.calls == 2
+    assert cache.stat().st_mode & 0o077 == 0  # replaced by one of ours
+    copy = data_dir / "elsewhere.json"
+    copy.write_bytes(cache.read_bytes())
+    copy.chmod(0o600)
+    cache.unlink()
+    cache.symlink_to(copy)
+    Workspace.open(data_dir, surveys_dir)
+    assert validations.calls == 3
+    assert not cache.is_symlink()
+    monkeypatch.setattr(community_cache.os, "geteuid", lambda: cache.stat().st_uid + 1)
+    Workspace.open(data_dir, surveys_dir)
+    assert validations.calls == 4
+
+
 def test_a_cache_of_another_community_file_is_not_used(tmp_path: Path, data_dir: Path) -> None:
     first, second = tmp_path / "one" / COMMUNITY_FILE, tmp_path / "two" / COMMUNITY_FILE
     for path, name in ((first, "One"), (second, "Two")):
