@@ -23,6 +23,8 @@ CORE = [
     "conditions",
     "problems",
     "community",
+    "community_schema",
+    "community_cache",
     "store",
     "runs",
     "results",
