@@ -154,8 +154,8 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         # Vote: limits and remaining votes shown; others' votes hidden until the vote ends.
         await ada.press("n")
         await settle(pilots, all_in(apps, "vote"))
-        await chen.press("right", "v", "v")
-        await dana.press("right", "v")
+        await chen.press("v", "v")  # chen and dana are still on the column they wrote in: stop
+        await dana.press("v")
         await settle(pilots, lambda: board_of(chen_app).votes_left == 1 and board_of(dana_app).votes_left == 2)  # type: ignore[union-attr]
         assert "Votes left: 1/3" in screen_text(chen_app)
         assert "▲" not in screen_text(dana_app) and "3 votes" not in screen_text(ada_app)
@@ -303,29 +303,36 @@ def test_snapshot_vote_phase(snap_compare, workspace: Workspace, fixed_clock: No
     assert snap_compare(app, terminal_size=SIZE, run_before=_snapshot_wait("vote"))
 
 
-async def test_a_long_column_draws_a_window_and_more_on_demand(workspace: Workspace) -> None:
-    from coptui.screens.retro import WINDOW
-    from coptui.widgets.retro_item import RetroItem
+async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(workspace: Workspace) -> None:
+    from coptui.widgets.board_list import BoardList
 
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write")
-    for number in range(WINDOW + 4):
-        retro.add_card(workspace, run_id, "chen", "start", f"Idea {number}")
+    for number in range(16):
+        retro.add_card(workspace, run_id, "chen", "start", f"Idea {number:02d}")
     retro.advance(workspace, run_id, "ada", to="group")
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
         await settle([pilot])
         app.call_later(app.open_run, run_id)
         await settle([pilot], phase_is(app, "group"))
-        screen = app.screen
-        assert isinstance(screen, RetroScreen)
+        column = app.focused
+        assert isinstance(column, BoardList) and column.current is not None
+        first, second, last = (column.items[i].content.plain.split(" — ")[0] for i in (0, 1, -1))
+        assert first in screen_text(app) and last not in screen_text(app)  # 16 boxes do not fit
+        await pilot.press(*["down"] * 20)  # past the end: the cursor stops on the last theme
+        await settle([pilot])
+        assert column.current is column.items[-1]
+        text = screen_text(app)
+        assert last in text and first not in text  # scrolled to keep the cursor in view
+        await pilot.press("home")
+        await settle([pilot])
+        assert column.current is column.items[0] and first in screen_text(app)
 
-        def drawn() -> list[RetroItem]:
-            return [w for w in screen._columns[0].items.children if isinstance(w, RetroItem) and w.kind == "theme"]
-
-        more = screen._columns[0].items.children[-1]
-        assert len(drawn()) == WINDOW
-        assert isinstance(more, RetroItem) and more.kind == "more" and "4 more" in str(more.render())
-        await pilot.press(*["down"] * WINDOW)
-        await settle([pilot], lambda: len(drawn()) == WINDOW + 4)
-        assert app.focused is drawn()[WINDOW]  # the first item drawn on demand has the focus
+        # A click on the second theme puts the cursor there and picks it up (group phase).
+        line = column._tops[1] + 1  # the first line of its text, inside the box
+        await pilot.click(column, offset=(4, line - int(column.scroll_offset.y)))
+        await settle([pilot])
+        assert column.current is not None and second in column.current.content.plain
+        assert app.screen.picked == column.current.id  # type: ignore[attr-defined]
+        assert "moving…" in screen_text(app)

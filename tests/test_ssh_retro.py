@@ -122,6 +122,8 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
         ada.send("n")
         await _everyone_sees(clients, "Phase 5/8 · Vote")
         await chen.wait_text("Votes left: 3/3")
+        chen.send(KEYS["left"])  # from Sad, where chen wrote last, to the Mad column and its theme
+        await chen.settle()
         chen.send("v")
         await chen.wait_text("Votes left: 2/3")
         chen.send("v")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import partial
 from typing import Self
@@ -18,7 +17,7 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus
 from textual.geometry import Region
 from textual.screen import Screen
@@ -34,13 +33,10 @@ from coptui.store import StoreError
 from coptui.text import literal
 from coptui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.widgets.countdown import Countdown
-from coptui.widgets.retro_item import RetroItem
+from coptui.widgets.board_list import BoardItem, BoardList
 from coptui.widgets.steady_footer import SteadyFooter
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
-# Items drawn per column (or list) at first; more on demand. Every widget costs layout time
-# on the event loop that all SSH sessions share, and a big board rarely fits a screen anyway.
-WINDOW = 12
 # Which phase each member action belongs to; the footer shows an action only in its phase.
 PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
     "add_card": ("write",),
@@ -61,37 +57,18 @@ PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
     "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
 }
 FACILITATOR_ACTIONS = frozenset({"reveal", "next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
-ALWAYS = frozenset({"back", "column", "item"})
+ALWAYS = frozenset({"back", "column"})
 STATUS_MARKS = {"open": "☐", "done": "✓", "dropped": "✗"}
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One item to draw: reconciled against the widgets already on screen by (id, kind)."""
-
-    id: str
-    kind: str  # card | theme | action | heading | note
-    content: Text
-    classes: str = ""
-
-    @property
-    def focusable(self) -> bool:
-        return self.kind in ("card", "theme", "action")
-
-
-class ColumnScroll(VerticalScroll, can_focus=False, inherit_bindings=False):
-    """A board column. No arrow bindings of its own: arrows move between cards, not the scroll."""
+class BoardColumn(Vertical):
+    """A board column: its title and its cards (or themes)."""
 
     def __init__(self, index: int, column_id: str, title: Widget) -> None:
-        self.items = Vertical(classes="column-items")
-        self.note = Static("", classes="column-note")
-        super().__init__(title, self.items, self.note, classes="retro-column")
+        self.list = BoardList(classes="column-items")
+        super().__init__(title, self.list, classes="retro-column")
         self.index = index
         self.column_id = column_id
-
-
-class ListScroll(VerticalScroll, can_focus=False, inherit_bindings=False):
-    """The single list of the review, discuss, actions and close phases."""
 
 
 def _author(card: CardView) -> Text:
@@ -134,24 +111,24 @@ def action_text(action: ActionView, today: date) -> Text:
     return text
 
 
-def _heading(key: str, title: str) -> Entry:
-    return Entry(f"h-{key}", "heading", Text(title), "-heading")
+def _heading(key: str, title: str) -> BoardItem:
+    return BoardItem(f"h-{key}", "heading", Text(title), "-heading")
 
 
-def _note(key: str, message: str) -> Entry:
-    return Entry(f"n-{key}", "note", Text(message), "-note")
+def _note(key: str, message: str) -> BoardItem:
+    return BoardItem(f"n-{key}", "note", Text(message), "-note")
 
 
-def list_entries(board: RetroBoard, today: date) -> list[Entry]:
+def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
     """What the list layout shows in the review, discuss, actions and close phases, and once closed."""
-    entries: list[Entry] = []
+    entries: list[BoardItem] = []
 
     def actions(actions: tuple[ActionView, ...], title: str, empty: str) -> None:
         entries.append(_heading("actions", title))
         if not actions:
             entries.append(_note("actions", empty))
         for action in actions:
-            entries.append(Entry(action.id, "action", action_text(action, today), "-done" if action.status != "open" else ""))
+            entries.append(BoardItem(action.id, "action", action_text(action, today), "-done" if action.status != "open" else ""))
 
     def themes(title: str) -> None:
         entries.append(_heading("themes", title))
@@ -162,7 +139,7 @@ def list_entries(board: RetroBoard, today: date) -> list[Entry]:
             content = theme_text(theme, board)
             if current:
                 content = Text.assemble(("▶ Now discussing\n", "bold"), content)
-            entries.append(Entry(theme.id, "theme", content, "-current" if current else ""))
+            entries.append(BoardItem(theme.id, "theme", content, "-current" if current else ""))
 
     if not board.is_open:
         themes("Themes, most voted first" if board.votes_visible else "Themes")
@@ -192,11 +169,11 @@ def roti_summary(scores: tuple[int, ...]) -> str:
     return f"Mean {mean:.1f} from {len(scores)} answers ({spread})"
 
 
-def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> list[Entry]:
+def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> list[BoardItem]:
     if not board.revealed:
-        return [Entry(card.id, "card", literal(card.text), "-mine") for card in board.my_cards if card.column == column_id]
+        return [BoardItem(card.id, "card", literal(card.text), "-mine") for card in board.my_cards if card.column == column_id]
     return [
-        Entry(theme.id, "theme", theme_text(theme, board, picked=theme.id == picked), "-picked" if theme.id == picked else "")
+        BoardItem(theme.id, "theme", theme_text(theme, board, picked=theme.id == picked), "-picked" if theme.id == picked else "")
         for theme in board.themes
         if theme.column == column_id
     ]
@@ -240,8 +217,6 @@ class RetroScreen(Screen[None]):
         Binding("right_square_bracket", "next_theme", "Next theme", key_display="]"),
         Binding("left", "column(-1)", "Previous column", show=False),
         Binding("right", "column(1)", "Next column", show=False),
-        Binding("up", "item(-1)", "Previous card", show=False),
-        Binding("down", "item(1)", "Next card", show=False),
     ]
 
     def __init__(self, run_id: str) -> None:
@@ -251,11 +226,9 @@ class RetroScreen(Screen[None]):
         self.picked: str | None = None  # the theme being moved in the group phase
         self.column_index = 0
         self.composer_mode: tuple[str, str] | None = None  # ("card", column) | ("edit", card) | ("name", theme)
-        self._columns: list[ColumnScroll] = []
+        self._columns: list[BoardColumn] = []
         self._render_lock = asyncio.Lock()
         self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
-        self._drawn: dict[int, list[Entry]] = {}  # what each container of items shows
-        self._limits: dict[int, int] = {}  # how many items each container draws (see WINDOW)
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -268,7 +241,7 @@ class RetroScreen(Screen[None]):
                 yield Countdown(id="countdown")
             yield Static("", id="phase-hint")
         yield Horizontal(id="retro-columns")
-        yield ListScroll(id="retro-list")
+        yield BoardList(id="retro-list")
         with Horizontal(id="composer"):
             yield Label("", id="composer-label")
             yield Input(id="composer-input", max_length=retro.MAX_CARD_CHARS)
@@ -333,41 +306,31 @@ class RetroScreen(Screen[None]):
         if self.picked is not None and (board.phase != "group" or board.theme(self.picked) is None):
             self.picked = None
         self._show_banner(board)
-        focused = self.focused.item_id if isinstance(self.focused, RetroItem) else None
         on_board = board.is_open and board.phase in BOARD_PHASES
         self.query_one("#retro-columns").display = on_board
         self.query_one("#retro-list").display = not on_board
         if on_board:
+            empty = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
             for column in self._columns:
-                entries = column_entries(board, column.column_id, self.picked)
-                await self._sync(column.items, self._windowed(column.items, entries, focused))
-                note = column.note
-                note.display = not entries
-                message = "No cards yet. Press a to write one." if board.phase == "write" else "No cards."
-                if str(note.render()) != message:
-                    note.update(message)
+                column.list.set_items(column_entries(board, column.column_id, self.picked), empty)
             self._mark_current_column()
         else:
-            listing = self.query_one("#retro-list", ListScroll)
-            await self._sync(listing, self._windowed(listing, list_entries(board, date.today()), focused))
+            self.query_one("#retro-list", BoardList).set_items(list_entries(board, date.today()))
         allowed = {"card": "write", "edit": "write", "name": "group"}
         if self.composer_mode is not None and (board.phase != allowed[self.composer_mode[0]] or not board.is_open):
             unsent = self.query_one("#composer-input", Input).value.strip()
             self._close_composer()
             if unsent:
                 self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
-        self._restore_focus(focused)
+        self._restore_focus()
         self._refresh_bindings_if_changed()
         await self.query_one(SteadyFooter).sync()
 
     async def _build_columns(self, board: RetroBoard) -> None:
         holder = self.query_one("#retro-columns", Horizontal)
         await holder.remove_children()
-        listing = id(self.query_one("#retro-list"))
-        self._drawn = {k: v for k, v in self._drawn.items() if k == listing}
-        self._limits = {k: v for k, v in self._limits.items() if k == listing}
         self._columns = [
-            ColumnScroll(
+            BoardColumn(
                 index,
                 column.id,
                 Static(Text.assemble(literal(column.title, "bold"), "\n", literal(column.prompt, "dim")), classes="column-title"),
@@ -376,85 +339,6 @@ class RetroScreen(Screen[None]):
         ]
         await holder.mount_all(self._columns)
         self.column_index = min(self.column_index, len(self._columns) - 1)
-
-    def _windowed(self, holder: Widget, entries: list[Entry], focused: str | None) -> list[Entry]:
-        """The first entries up to this holder's limit, and a "more" line for the rest.
-
-        The limit stretches to keep the focused item, the theme being moved and the theme
-        under discussion drawn.
-        """
-        limit = self._limits.get(id(holder), WINDOW)
-        keep = {focused, self.picked, self.board.discuss_theme if self.board else None} - {None}
-        items = [e for e in entries if e.focusable]
-        for position, entry in enumerate(items):
-            if entry.id in keep:
-                limit = max(limit, position + 1)
-        if len(items) <= limit:
-            return entries
-        shown: list[Entry] = []
-        count = 0
-        for entry in entries:
-            if entry.focusable:
-                if count == limit:
-                    break
-                count += 1
-            shown.append(entry)
-        hidden = len(items) - limit
-        shown.append(Entry("more", "more", Text(f"… {hidden} more: ↓ at the end, or click here", "italic"), "-note"))
-        return shown
-
-    def _expand(self, holder: Widget, focus_next: bool) -> None:
-        self._limits[id(holder)] = max(self._limits.get(id(holder), WINDOW), len(self._items_of(holder))) + WINDOW
-
-        async def redraw() -> None:
-            if self.board is not None:
-                await self.show_board(self.board)
-            if focus_next:
-                items = self._items_of(holder)
-                if len(items) > 1:
-                    items[min(len(items) - 1, self._limits[id(holder)] - WINDOW)].focus()
-
-        self.run_worker(redraw(), group="retro-draw")
-
-    def _items_of(self, holder: Widget) -> list[RetroItem]:
-        return [w for w in holder.children if isinstance(w, RetroItem) and w.can_focus]
-
-    def _has_more(self, holder: Widget) -> bool:
-        return any(isinstance(w, RetroItem) and w.kind == "more" for w in holder.children)
-
-    async def _sync(self, container: Widget, entries: list[Entry]) -> None:
-        """Make the container show ``entries``, touching only what changed.
-
-        Many sessions redraw on every change in `coptui serve`: widgets that stay are
-        updated in place, only new items are mounted and only gone ones removed.
-        """
-        if self._drawn.get(id(container)) == entries:
-            return
-        self._drawn[id(container)] = entries
-        existing = {(w.item_id, w.kind): w for w in container.children if isinstance(w, RetroItem)}
-        if not existing:
-            if entries:
-                await container.mount_all(RetroItem(e.id, e.kind, e.content, focusable=e.focusable, classes=e.classes) for e in entries)
-            return
-        wanted = {(e.id, e.kind) for e in entries}
-        gone = [w for key, w in existing.items() if key not in wanted]
-        if gone:
-            await container.remove_children(gone)
-        order: list[RetroItem] = []
-        for index, entry in enumerate(entries):
-            widget = existing.get((entry.id, entry.kind))
-            if widget is None:
-                widget = RetroItem(entry.id, entry.kind, entry.content, focusable=entry.focusable, classes=entry.classes)
-                if index < len(container.children):
-                    await container.mount(widget, before=index)
-                else:
-                    await container.mount(widget)
-            else:
-                widget.show(entry.content, entry.classes)
-            order.append(widget)
-        for index, widget in enumerate(order):
-            if container.children[index] is not widget:
-                container.move_child(widget, before=index)
 
     def _put(self, selector: str, content: Text) -> None:
         """Update a banner part only when its content changed, and lay the screen out again
@@ -507,38 +391,21 @@ class RetroScreen(Screen[None]):
 
     # -- focus and navigation -----------------------------------------------------------------------
 
-    def _items(self, container: Widget) -> list[RetroItem]:
-        return self._items_of(container.items if isinstance(container, ColumnScroll) else container)
+    def _lists(self) -> list[BoardList]:
+        """The lists shown now: the columns' on the board, else the one list."""
+        if self.board is not None and self.board.is_open and self.board.phase in BOARD_PHASES:
+            return [column.list for column in self._columns]
+        return [self.query_one("#retro-list", BoardList)]
 
-    def _container_of(self, widget: Widget) -> Widget | None:
-        for ancestor in widget.ancestors:
-            if isinstance(ancestor, (ColumnScroll, ListScroll)):
-                return ancestor
-        return None
-
-    def _restore_focus(self, focused: str | None) -> None:
+    def _restore_focus(self) -> None:
         if self.composer_mode is not None:
             return
-        if focused is not None and isinstance(self.focused, RetroItem) and self.focused.item_id == focused and self.focused.is_attached:
-            return  # the common case: the same item still has the focus
-        on_board = self.board is not None and self.board.is_open and self.board.phase in BOARD_PHASES
-        containers: list[Widget] = list(self._columns) if on_board else [self.query_one("#retro-list", ListScroll)]
-        items = [item for container in containers for item in self._items(container)]
-        if focused is not None:
-            match = next((item for item in items if item.item_id == focused), None)
-            if match is not None:
-                if self.focused is not match:
-                    match.focus(scroll_visible=False)
-                return
-        if isinstance(self.focused, RetroItem) and self.focused in items:
-            return
-        if on_board and self._columns:
-            column_items = self._items(self._columns[self.column_index])
-            target = column_items[0] if column_items else None
-        else:
-            target = items[0] if items else None
+        lists = self._lists()
+        if isinstance(self.focused, BoardList) and self.focused in lists:
+            return  # the common case: the cursor stays where it was, on the same item
+        target = lists[min(self.column_index, len(lists) - 1)] if lists else None
         if target is not None:
-            target.focus()
+            target.focus(scroll_visible=False)
         else:
             self.set_focus(None)
 
@@ -548,51 +415,32 @@ class RetroScreen(Screen[None]):
 
     @on(DescendantFocus)
     def _follow_focus(self, event: DescendantFocus) -> None:
-        column = self._container_of(event.widget)
-        if isinstance(column, ColumnScroll) and column.index != self.column_index:
+        column = event.widget.parent
+        if isinstance(column, BoardColumn) and column.index != self.column_index:
             self.column_index = column.index
             self._mark_current_column()
 
     def on_click(self, event: events.Click) -> None:
         widget = event.widget
-        column = widget if isinstance(widget, ColumnScroll) else (self._container_of(widget) if widget else None)
-        if isinstance(column, ColumnScroll):
-            self.column_index = column.index
-            self._mark_current_column()
+        column = widget if isinstance(widget, BoardColumn) else (widget.parent if widget is not None else None)
+        if isinstance(column, BoardColumn) and self.focused is not column.list:
+            column.list.focus()
 
     def action_column(self, delta: int) -> None:
         if not self._columns or not self.query_one("#retro-columns").display:
             return
-        row = 0
-        if isinstance(self.focused, RetroItem) and self._container_of(self.focused) is self._columns[self.column_index]:
-            row = self._items(self._columns[self.column_index]).index(self.focused)
+        current = self._columns[self.column_index].list
+        row = current.position if self.focused is current else 0
         self.column_index = (self.column_index + delta) % len(self._columns)
         self._mark_current_column()
-        items = self._items(self._columns[self.column_index])
-        if items:
-            items[min(row, len(items) - 1)].focus()
-        else:
-            self.set_focus(None)
+        target = self._columns[self.column_index].list
+        target.move_to_position(row)
+        target.focus()
 
-    def action_item(self, delta: int) -> None:
-        on_board = self.query_one("#retro-columns").display
-        container: Widget = self._columns[self.column_index] if on_board and self._columns else self.query_one("#retro-list", ListScroll)
-        items = self._items(container)
-        if not items:
-            return
-        if isinstance(self.focused, RetroItem) and self.focused in items:
-            index = items.index(self.focused) + delta
-            holder = container.items if isinstance(container, ColumnScroll) else container
-            if index >= len(items) and self._has_more(holder):
-                self._expand(holder, focus_next=True)
-                return
-            index = max(0, min(len(items) - 1, index))
-        else:
-            index = 0
-        items[index].focus()
-
-    def _focused(self, kind: str) -> RetroItem | None:
-        return self.focused if isinstance(self.focused, RetroItem) and self.focused.kind == kind else None
+    def _focused(self, kind: str) -> BoardItem | None:
+        if isinstance(self.focused, BoardList) and self.focused.current is not None and self.focused.current.kind == kind:
+            return self.focused.current
+        return None
 
     # -- which keys apply now ---------------------------------------------------------------------------
 
@@ -659,7 +507,7 @@ class RetroScreen(Screen[None]):
         self.composer_mode = None
         self.query_one("#composer").display = False
         self.query_one("#composer-input", Input).value = ""
-        self._restore_focus(None)
+        self._restore_focus()
         self.refresh_bindings()
 
     @on(Input.Submitted, "#composer-input")
@@ -713,14 +561,14 @@ class RetroScreen(Screen[None]):
         if item is None or self.board is None:
             self.notify("Move to one of your cards first (arrows).", severity="warning")
             return
-        card = next((c for c in self.board.my_cards if c.id == item.item_id), None)
+        card = next((c for c in self.board.my_cards if c.id == item.id), None)
         if card is not None:
             self._open_composer(("edit", card.id), "Edit card:", card.text)
 
     def action_delete_card(self) -> None:
         item = self._focused("card")
         if item is not None:
-            self.write(partial(retro.delete_card, self.workspace, self.run_id, self.handle, item.item_id), done="Card deleted.")
+            self.write(partial(retro.delete_card, self.workspace, self.run_id, self.handle, item.id), done="Card deleted.")
 
     def action_move(self) -> None:
         item = self._focused("theme")
@@ -728,17 +576,17 @@ class RetroScreen(Screen[None]):
             self.notify("Move to a theme first (arrows).", severity="warning")
             return
         if self.picked is None:
-            self.picked = item.item_id
-        elif self.picked == item.item_id:
+            self.picked = item.id
+        elif self.picked == item.id:
             self.picked = None
         else:
             source, self.picked = self.picked, None
-            self.write(partial(retro.merge_themes, self.workspace, self.run_id, self.handle, source, item.item_id))
+            self.write(partial(retro.merge_themes, self.workspace, self.run_id, self.handle, source, item.id))
         self.run_worker(self.show_board(self.board), group="retro-draw")
 
     def action_name_theme(self) -> None:
         item = self._focused("theme")
-        theme = self.board.theme(item.item_id) if item is not None and self.board is not None else None
+        theme = self.board.theme(item.id) if item is not None and self.board is not None else None
         if theme is None:
             self.notify("Move to a theme first (arrows).", severity="warning")
             return
@@ -747,22 +595,22 @@ class RetroScreen(Screen[None]):
     def action_ungroup(self) -> None:
         item = self._focused("theme")
         if item is not None:
-            self.write(partial(retro.ungroup_theme, self.workspace, self.run_id, self.handle, item.item_id))
+            self.write(partial(retro.ungroup_theme, self.workspace, self.run_id, self.handle, item.id))
 
     def action_vote(self) -> None:
         item = self._focused("theme")
         if item is not None:
-            self.write(partial(retro.vote, self.workspace, self.run_id, self.handle, item.item_id))
+            self.write(partial(retro.vote, self.workspace, self.run_id, self.handle, item.id))
 
     def action_unvote(self) -> None:
         item = self._focused("theme")
         if item is not None:
-            self.write(partial(retro.unvote, self.workspace, self.run_id, self.handle, item.item_id))
+            self.write(partial(retro.unvote, self.workspace, self.run_id, self.handle, item.id))
 
     def _set_status(self, status: str) -> None:
         item = self._focused("action")
         if item is not None:
-            change = partial(retro.set_action_status, self.workspace, item.item_id, self.handle, status, in_run=self.run_id)
+            change = partial(retro.set_action_status, self.workspace, item.id, self.handle, status, in_run=self.run_id)
             self.write(change, done=f"Action marked {status}.")
 
     def action_mark_done(self) -> None:
@@ -780,7 +628,7 @@ class RetroScreen(Screen[None]):
             return
         about = ""
         item = self._focused("theme")
-        theme = board.theme(item.item_id) if item is not None else board.theme(board.discuss_theme or "")
+        theme = board.theme(item.id) if item is not None else board.theme(board.discuss_theme or "")
         if theme is not None:
             about = theme.title
         dialog = ActionDialog(list(board.members), self.handle, date.today(), about)
@@ -791,11 +639,8 @@ class RetroScreen(Screen[None]):
             change = partial(retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due)
             self.write(change, done="Action added.")
 
-    @on(RetroItem.Chosen)
-    def _clicked(self, event: RetroItem.Chosen) -> None:
-        if event.item.kind == "more" and event.item.parent is not None:
-            self._expand(event.item.parent, focus_next=False)
-            return
+    @on(BoardList.Chosen)
+    def _clicked(self, event: BoardList.Chosen) -> None:
         if event.item.kind != "theme":
             return
         if self.board is not None and self.board.is_open and self.board.phase == "group":
