@@ -35,8 +35,12 @@ class HomeScreen(Screen[None]):
         "and press Enter to take part), recent results of closed runs, and how the community is doing "
         "on its objectives. t shows the trends, i your feedback inbox; facilitators open and close runs with f."
     )
+    # The runs table, not the page around it: otherwise the arrows scroll the page and Enter
+    # opens whichever row the table's cursor was left on.
+    AUTO_FOCUS = "#open-runs"
     BINDINGS = [
-        Binding("enter", "open_selected", "Open", show=True),
+        # Before the focused table's own Enter (unnamed, so not in the footer or the help).
+        Binding("enter", "open_selected", "Open", show=True, priority=True),
         Binding("r", "refresh", "Refresh", show=False),
     ]
 
