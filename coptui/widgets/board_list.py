@@ -30,8 +30,13 @@ ROUND = "╭─╮│╰╯"
 HEAVY = "┏━┓┃┗┛"
 DOUBLE = "╔═╗║╚╝"
 
-# (text key, width, style) -> wrapped lines. Shared by every BoardList in the process.
+# Drawn items, shared by every BoardList in the process: all sessions of `coptui serve` show
+# the same cards at a few widths, so each is wrapped and boxed once, and Textual's own caches
+# on these strips (crops, divisions) serve every session too.
+# (text key, width, style) -> wrapped lines; (text key, width, style, frame, border) -> box lines.
 _WRAPPED: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
+_BOXES: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
+_BLANKS: LRUCache[tuple[int, Style], Strip] = LRUCache(64)
 
 
 def _text_key(text: Text) -> tuple[object, ...]:
@@ -123,7 +128,7 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows: list[tuple[int, int]] = []  # virtual line -> (item index, row)
         self._tops: list[int] = []  # item index -> its first virtual line
         self._laid_out_width = -1
-        self._lines: dict[int, Strip] = {}
+        self._styles: dict[str, Style] = {}  # this widget's base and component styles, until restyled
 
     # -- what it shows -------------------------------------------------------------------------
 
@@ -187,7 +192,6 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         if index == self.cursor:
             return
         self.cursor = index
-        self._lines.clear()
         self.refresh()
         self._scroll_to_cursor()
 
@@ -246,11 +250,9 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.post_message(self.Chosen(self, item))
 
     def on_focus(self) -> None:
-        self._lines.clear()
         self.refresh()
 
     def on_blur(self) -> None:
-        self._lines.clear()
         self.refresh()
 
     # -- layout and drawing --------------------------------------------------------------------------
@@ -265,18 +267,28 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._lines.clear()
+        self._styles.clear()
         self._laid_out_width = -1  # styles (and so wrapped lines) may differ
 
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        style = self._styles.get(name)
+        if style is None:
+            if name == "base":
+                style = self.rich_style
+            else:
+                style = self._style("base") + self.get_component_rich_style(name, partial=True)
+            self._styles[name] = style
+        return style
 
     def _body_style(self, item: BoardItem, index: int) -> Style:
-        style = self.rich_style
         if item.kind == "heading":
-            style += self._style("board-list--heading")
-        elif item.kind == "note" or "-done" in item.flags:
-            style += self._style("board-list--note" if item.kind == "note" else "board-list--done")
+            style = self._style("board-list--heading")
+        elif item.kind == "note":
+            style = self._style("board-list--note")
+        elif "-done" in item.flags:
+            style = self._style("board-list--done")
+        else:
+            style = self._style("base")
         if index == self.cursor and self.has_focus:
             style += Style(bgcolor=self._cursor_style(item).bgcolor)
         return style
@@ -309,7 +321,6 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
     def _compute_rows(self) -> None:
         width = self._width
         self._laid_out_width = width
-        self._lines.clear()
         rows: list[tuple[int, int]] = []
         tops: list[int] = []
         if width > 0:
@@ -329,53 +340,70 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.virtual_size = Size(width, len(rows))
 
     def _empty_lines(self) -> list[Strip]:
-        return self._wrapped(Text(self.empty), max(self._width - 2, 1), self.rich_style + self._style("board-list--note"))
+        return self._wrapped(Text(self.empty), max(self._width - 2, 1), self._style("board-list--note"))
 
     def render_line(self, y: int) -> Strip:
-        line = self.scroll_offset.y + y
         width = self._width
         if width != self._laid_out_width:
             self._compute_rows()  # resized since the items were wrapped
-        strip = self._lines.get(line)
+        line = self.scroll_offset.y + y
+        strip = self._render_virtual_line(line, width)
+        return strip if strip.cell_length == width else strip.crop_extend(0, width, self._style("base"))
+
+    def _blank(self, width: int) -> Strip:
+        style = self._style("base")
+        strip = _BLANKS.get((width, style))
         if strip is None:
-            strip = self._render_virtual_line(line, width)
-            self._lines[line] = strip
-        return strip.crop_extend(0, width, self.rich_style)
+            strip = _BLANKS[(width, style)] = Strip.blank(width, style)
+        return strip
 
     def _render_virtual_line(self, line: int, width: int) -> Strip:
-        base = self.rich_style
         if line >= len(self._rows):
-            return Strip.blank(width, base)
+            return self._blank(width)
         index, row = self._rows[line]
         if index < 0:
-            return self._padded(self._empty_lines()[row], base)
+            return self._padded_lines(self._empty_lines(), Text(self.empty), self._style("board-list--note"))[row]
         item = self.items[index]
         if row == GAP:
-            return Strip.blank(width, base)
+            return self._blank(width)
+        if item.kind == "note":
+            return self._padded_lines(self._body(index), item.content, self._body_style(item, index))[row]
         if not item.selectable:
-            body = self._body(index)[row]
-            return self._padded(body, base) if item.kind == "note" else body
-        chars, border = self._frame(item, index)
-        left, horizontal, right, vertical, bottom_left, bottom_right = chars
-        inside = self._body_style(item, index)
-        if row == TOP:
-            return Strip([Segment(left + horizontal * (width - 2) + right, border)], width)
-        if row == BOTTOM:
-            return Strip([Segment(bottom_left + horizontal * (width - 2) + bottom_right, border)], width)
-        body = self._body(index)[row]
-        return Strip([Segment(vertical, border), Segment(" ", inside), *body, Segment(" ", inside), Segment(vertical, border)], width)
+            return self._body(index)[row]
+        return self._box(index)[row + 1]  # TOP is -1: the box's first line
 
-    def _padded(self, body: Strip, style: Style) -> Strip:
-        return Strip([Segment(" ", style), *body, Segment(" ", style)], body.cell_length + 2)
+    def _padded_lines(self, body: list[Strip], text: Text, style: Style) -> list[Strip]:
+        key = ("padded", _text_key(text), self._width, style)
+        lines = _BOXES.get(key)
+        if lines is None:
+            pad = Segment(" ", style)
+            lines = _BOXES[key] = [Strip([pad, *line, pad], line.cell_length + 2) for line in body]
+        return lines
+
+    def _box(self, index: int) -> list[Strip]:
+        """The item's lines in its frame: top border, body lines, bottom border."""
+        item = self.items[index]
+        width = self._width
+        inside = self._body_style(item, index)
+        chars, border = self._frame(item, index)
+        key = (_text_key(item.content), width, inside, chars, border)
+        lines = _BOXES.get(key)
+        if lines is None:
+            left, horizontal, right, vertical, bottom_left, bottom_right = chars
+            pad, side = Segment(" ", inside), Segment(vertical, border)
+            lines = [Strip([Segment(left + horizontal * (width - 2) + right, border)], width)]
+            lines.extend(Strip([side, pad, *body, pad, side], width) for body in self._body(index))
+            lines.append(Strip([Segment(bottom_left + horizontal * (width - 2) + bottom_right, border)], width))
+            _BOXES[key] = lines
+        return lines
 
     def _frame(self, item: BoardItem, index: int) -> tuple[str, Style]:
-        base = self.rich_style
         if "-picked" in item.flags:
-            return DOUBLE, base + self._style("board-list--picked")
+            return DOUBLE, self._style("board-list--picked")
         if index == self.cursor and self.has_focus:
-            return HEAVY, base + self._cursor_style(item)
+            return HEAVY, self._cursor_style(item)
         if "-mine" in item.flags:
-            return ROUND, base + self._style("board-list--mine")
+            return ROUND, self._style("board-list--mine")
         if "-current" in item.flags:
-            return ROUND, base + self._style("board-list--current")
-        return ROUND, base + self._style("board-list--border")
+            return ROUND, self._style("board-list--current")
+        return ROUND, self._style("board-list--border")
