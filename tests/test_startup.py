@@ -1,5 +1,6 @@
 """What the start-up work must not break: the collector comes back on, home is the bottom
-screen, definitions load once on first use. (Timings are in benchmarks/bench_startup.py.)"""
+screen, definitions load once on first use, and a start with a warm community cache imports
+no pydantic before its first frame. (Timings are in benchmarks/bench_startup.py.)"""
 
 from __future__ import annotations
 
