@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_big_data_folder, machine, make_surveys  # noqa: E402
+from _common import build_big_data_folder, machine, make_surveys
 
 HELLO = """
 from textual.app import App

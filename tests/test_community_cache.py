@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 import coptui.community_schema
 from coptui import community_cache
 from coptui.community import COMMUNITY_FILE, Community, community_path, load_community
-from coptui.community_cache import cache_key, cache_path, community_from_json, community_to_json, load_community_cached, read_cache
+from coptui.community_cache import (
+    cache_key,
+    cache_path,
+    community_from_json,
+    community_to_json,
+    load_community_cached,
+    read_cache,
+)
 from coptui.definitions import COMMUNITY_FILE as DEFINITIONS_COMMUNITY_FILE
 from coptui.definitions import default_surveys_dir
 from coptui.workspace import Workspace, WorkspaceError, shipped_surveys_dir
