@@ -80,7 +80,6 @@ class SteadyFooter(Footer):
         if self._waiting:
             self._waiting = False
             self._bindings_ready = True
-        open("/tmp/prof/err.txt","a").write(f"sync attached={self.is_attached} ready={self._bindings_ready}\n")
         if not (self.is_attached and self._bindings_ready):
             return
         keys = self._keys_now()
