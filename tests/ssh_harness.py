@@ -405,3 +405,104 @@ async def connect(port: int, key: asyncssh.SSHKey, *, username: str = "member", 
 
 
 KEYS = {"up": "\x1b[A", "down": "\x1b[B", "right": "\x1b[C", "left": "\x1b[D", "enter": "\r", "tab": "\t", "escape": "\x1b"}
+
+
+# -- OpenSSH in tmux -------------------------------------------------------------------------------
+
+
+def openssh_command(port: int, key_file: Path, *options: str, user: str = "member") -> str:
+    """An `ssh -tt` command line for a tmux pane: this key only, no known_hosts, quiet."""
+    return " ".join(
+        [
+            "ssh", "-tt", "-p", str(port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-i", str(key_file), *options, f"{user}@127.0.0.1",
+        ]
+    )  # fmt: skip
+
+
+class TmuxPane:
+    """A detached tmux session running one command, read with ``capture-pane``."""
+
+    def __init__(
+        self, name: str, command: str, *, width: int = 100, height: int = 30, env: dict[str, str] | None = None
+    ) -> None:
+        self.name = name
+        setenv = [arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")]
+        size = ["-x", str(width), "-y", str(height)]
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, *size, *setenv, command], check=True)
+
+    def capture(self, *, styles: bool = False) -> str:
+        args = ["tmux", "capture-pane", "-p", *(["-e"] if styles else []), "-t", self.name]
+        return subprocess.run(args, capture_output=True, text=True, check=False).stdout
+
+    async def wait_text(self, text: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.capture()
+            if text in shown:
+                return shown
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"{text!r} not in tmux pane {self.name} within {timeout}s:\n{self.capture()}")
+
+    async def settle(self, quiet: float = 0.4, timeout: float = 5) -> str:
+        """The pane once it stopped changing for ``quiet`` seconds (styles included)."""
+        deadline = time.monotonic() + timeout
+        shown, since = self.capture(styles=True), time.monotonic()
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            now = self.capture(styles=True)
+            if now != shown:
+                shown, since = now, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return shown
+        return shown
+
+    def send_keys(self, *keys: str, literal: bool = False) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], capture_output=True, check=False)
+
+
+_SGR = re.compile(r"\x1b\[([0-9;:]*)m")
+
+
+def colours_used(text: str) -> set[tuple[str, str]]:
+    """Every colour an SGR sequence in ``text`` sets, as ("fg" | "bg", "256:N" | "rgb:R,G,B" | "ansi:N")."""
+    found: set[tuple[str, str]] = set()
+    for match in _SGR.finditer(text):
+        params = [int(p) if p.isdigit() else 0 for p in match.group(1).replace(":", ";").split(";")]
+        i = 0
+        while i < len(params):
+            code = params[i]
+            if code in (38, 48) and i + 2 < len(params) and params[i + 1] == 5:
+                found.add(("fg" if code == 38 else "bg", f"256:{params[i + 2]}"))
+                i += 3
+                continue
+            if code in (38, 48) and i + 4 < len(params) and params[i + 1] == 2:
+                found.add(("fg" if code == 38 else "bg", "rgb:{},{},{}".format(*params[i + 2 : i + 5])))
+                i += 5
+                continue
+            if 30 <= code <= 37 or 90 <= code <= 97:
+                found.add(("fg", f"ansi:{code - 30 if code < 90 else code - 82}"))
+            elif 40 <= code <= 47 or 100 <= code <= 107:
+                found.add(("bg", f"ansi:{code - 40 if code < 100 else code - 92}"))
+            i += 1
+    return found
+
+
+def is_grey(colour: str) -> bool:
+    """True for a colour with red == green == blue (the 256-colour grey ramp and cube greys included)."""
+    kind, _, value = colour.partition(":")
+    if kind == "rgb":
+        red, green, blue = (int(v) for v in value.split(","))
+        return red == green == blue
+    number = int(value)
+    if kind == "ansi":
+        return number in (0, 7, 8, 15)
+    if number < 16:
+        return number in (0, 7, 8, 15)
+    if number >= 232:
+        return True
+    cube = number - 16
+    return cube // 36 == (cube // 6) % 6 == cube % 6
