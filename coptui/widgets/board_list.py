@@ -259,7 +259,10 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
 
     @property
     def _width(self) -> int:
-        return self.scrollable_content_region.width
+        # From the size the compositor gave (the gutter for the scrollbar is always kept, see
+        # the CSS): the region properties look the widget up on its screen each time, which
+        # cost more than drawing the lines.
+        return max(0, self.container_size.width - self.styles.scrollbar_size_vertical)
 
     def on_resize(self) -> None:
         if self._width != self._laid_out_width:

@@ -1,95 +1,149 @@
-"""Textual's footer, rebuilt only when the keys it shows change.
+"""The key bar at the bottom of the busiest screens: one widget that draws its keys as one line.
 
-Textual's :class:`~textual.widgets.Footer` recomposes (removes and mounts one widget per
-key, then restyles them) every time the screen's bindings *may* have changed: on every
-focus move, and once per move when several happen in one update. In `coptui serve` all
-sessions share one event loop, and on the retro board a phase change moves the focus a
-few times per session: measured, a third of a session's CPU for the reveal went to
-footers rebuilt with the same keys. This footer rebuilds once per burst, and only when
-the keys, their descriptions or their enabled state differ from what it shows.
+Textual's :class:`~textual.widgets.Footer` is a container of one widget per key, and it
+recomposes (removes, mounts and restyles every key) whenever the screen's bindings may
+have changed. In `coptui serve` all sessions share one event loop; on the retro board a
+phase change changes the keys on every screen at once, and profiled with 20 sessions,
+rebuilding footers took half of the reveal's CPU. This footer looks the same, draws
+the same keys in the same order, and when they change it repaints one line.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from textual.app import ComposeResult
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
-KeysShown = tuple[tuple[Any, ...], ...]
+# (key, key as shown, description, action, enabled) for each key drawn.
+KeyShown = tuple[str, str, str, str, bool]
 
 
-class SteadyFooter(Footer):
-    """A :class:`Footer` that skips rebuilds which would show the same keys."""
+class SteadyFooter(Widget, can_focus=False):
+    """The screen's active keys (those with ``show``), the command palette's at the right."""
 
-    def __init__(self, *args: Any, wait_for_sync: bool = False, **kwargs: Any) -> None:
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"footer-key--key", "footer-key--description", "footer-key--separator"}
+    DEFAULT_CSS = """
+    SteadyFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+    }
+    SteadyFooter > .footer-key--key {
+        color: $footer-key-foreground;
+        background: $footer-key-background;
+        text-style: bold;
+    }
+    SteadyFooter > .footer-key--description {
+        color: $footer-description-foreground;
+        background: $footer-description-background;
+    }
+    SteadyFooter > .footer-key--separator {
+        color: $foreground 20%;
+    }
+    """
+
+    def __init__(self, *, wait_for_sync: bool = False, show_command_palette: bool = True, id: str | None = None) -> None:
         """``wait_for_sync``: show no keys until the screen first calls :meth:`sync` (a screen
-        whose keys depend on data it is still loading: the keys are then built once, not twice).
+        whose keys depend on data it is still loading: the keys are then drawn once, not twice).
         """
-        super().__init__(*args, **kwargs)
-        self._keys_shown: KeysShown | None = None
-        self._rebuild_pending = False
+        super().__init__(id=id)
+        self.show_command_palette = show_command_palette
         self._waiting = wait_for_sync
+        self._keys: tuple[KeyShown, ...] = ()
+        self._palette: KeyShown | None = None
+        self._spans: list[tuple[int, int, KeyShown]] = []  # x ranges of the drawn keys, for clicks
+        self._sync_pending = False
 
-    def _keys_now(self) -> KeysShown:
-        """Everything of the screen's active bindings that the footer draws."""
-        keys = tuple(
-            (binding.key, binding.key_display, binding.description, binding.action, binding.group, enabled, tooltip)
-            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
-            if binding.show
-        )
-        return (*keys, (self.show_command_palette, self.compact))
+    # -- which keys ------------------------------------------------------------------------------
 
-    def compose(self) -> ComposeResult:
-        if self._bindings_ready:
-            self._keys_shown = self._keys_now()
-        for widget in super().compose():
-            if isinstance(widget, FooterKey):
-                # Give each key its final compact state before it mounts. Otherwise its
-                # watcher adds the class on mount and the binding to the footer's value
-                # takes it off again: two restylings per key (measured: a third of the
-                # footer's cost when it rebuilds).
-                if not widget.has_class("-command-palette"):  # the one key not bound to the footer's value
-                    widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(widget.compact, "-compact", update=False)
-            yield widget
+    def _keys_now(self) -> tuple[tuple[KeyShown, ...], KeyShown | None]:
+        active = self.screen.active_bindings
+        shown: dict[str, KeyShown] = {}  # one key per action, the first bound, as Textual's footer
+        palette_key = self.app.COMMAND_PALETTE_BINDING if self.app.ENABLE_COMMAND_PALETTE else None
+        palette: KeyShown | None = None
+        for key, (_, binding, enabled, _tooltip) in active.items():
+            if key == palette_key and self.show_command_palette:
+                palette = self._key(binding, enabled)
+            elif binding.show and binding.action not in shown:
+                shown[binding.action] = self._key(binding, enabled)
+        return tuple(shown.values()), palette
+
+    def _key(self, binding: Binding, enabled: bool) -> KeyShown:
+        return (binding.key, self.app.get_key_display(binding), binding.description, binding.action, enabled)
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        if not self._waiting:
+            self.call_after_refresh(self.sync)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        if self._waiting:
+        if self._waiting or not self.is_attached or screen is not self.screen or self._sync_pending:
             return
-        self._bindings_ready = True
-        if not screen.app.app_focus:
-            return
-        if self.is_attached and screen is self.screen and not self._rebuild_pending:
-            self._rebuild_pending = True
-            self.call_after_refresh(self._rebuild_if_changed)
-
-    async def _rebuild_if_changed(self) -> None:
-        self._rebuild_pending = False
-        await self.sync()
+        self._sync_pending = True  # once per burst of changes
+        self.call_after_refresh(self.sync)
 
     async def sync(self) -> None:
-        """Show the screen's keys now, if they changed.
-
-        A screen that changes its keys while it redraws calls this in the same update, so
-        that the new keys are laid out and drawn with the rest instead of in one more
-        layout after it.
-        """
-        if self._waiting:
-            self._waiting = False
-            self._bindings_ready = True
-        if not (self.is_attached and self._bindings_ready):
+        """Show the screen's keys now, if they changed (a repaint of this line, no layout)."""
+        self._sync_pending = False
+        self._waiting = False
+        if not self.is_attached:
             return
-        keys = self._keys_now()
-        if keys != self._keys_shown:
-            self._keys_shown = keys  # set before awaiting, so that a sync meanwhile does not rebuild again
-            try:
-                # Textual binds each key to its footer while composing, which needs the footer
-                # as the active message pump: the screen calling this is not.
-                with self._context():
-                    await self.recompose()
-            except Exception:
-                self._keys_shown = None  # try again on the next change
-                raise
+        keys, palette = self._keys_now()
+        if (keys, palette) != (self._keys, self._palette):
+            self._keys, self._palette = keys, palette
+            self.refresh()
+
+    # -- drawing ---------------------------------------------------------------------------------------
+
+    def _label(self, key: KeyShown, *, compact: bool = False) -> Text:
+        """" esc Back " as Textual's footer draws a key; compact (its command palette key): "^p palette"."""
+        _key, display, description, _action, enabled = key
+        key_text = display if compact else f" {display} "
+        text = Text.assemble((key_text, self.get_component_rich_style("footer-key--key", partial=True)))
+        if description:
+            described = f" {description}" if compact else f"{description} "
+            text.append(described, self.get_component_rich_style("footer-key--description", partial=True))
+        if not enabled:
+            text.stylize(Style(dim=True))
+        return text
+
+    def render(self) -> Text:
+        width = self.size.width
+        spans: list[tuple[int, int, KeyShown]] = []
+        right = Text()
+        if self._palette is not None:
+            label = self._label(self._palette, compact=True)
+            right = Text("▏", self.get_component_rich_style("footer-key--separator", partial=True))
+            right.append_text(label)
+            right.append(" ")
+            spans.append((width - label.cell_len - 1, width - 1, self._palette))
+        room = max(0, width - right.cell_len)
+        left = Text(end="")
+        for key in self._keys:
+            if left.cell_len >= room:
+                break
+            label = self._label(key)
+            spans.append((left.cell_len, min(room, left.cell_len + label.cell_len), key))
+            left.append_text(label)
+        left.truncate(room, pad=True)
+        self._spans = spans
+        return Text.assemble(left, right, no_wrap=True, end="")
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        for start, end, key in self._spans:
+            if start <= event.x < end:
+                if key[4]:
+                    self.app.simulate_key(key[0])
+                else:
+                    self.app.bell()
+                return
