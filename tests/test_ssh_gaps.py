@@ -314,6 +314,33 @@ async def _open_by_clicking(client: Client, row_text: str, opened_text: str) -> 
     await client.wait_text(opened_text)
 
 
+async def test_a_change_by_someone_else_leaves_the_highlighted_run_where_it_is(
+    server: ServerProcess, community: KeyedCommunity, runs: dict[str, str]
+) -> None:
+    """In `coptui serve` every session's home reloads on every change anyone makes: the member's
+    cursor must stay on the run they chose, or Enter opens another one."""
+    client = await Client.connect(server.port, community.keys["farah"])
+    try:
+        await client.wait_text("Mad / Sad / Glad")
+        await client.settle()
+        row, line = next((y, line) for y, line in enumerate(client.text.splitlines()) if "Mad / Sad / Glad" in line)
+        x, y = line.index("Mad / Sad / Glad") + 1, row + 1
+        client.send(f"\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")  # a click: the cursor to the retro's row
+        await client.settle()
+        assert "Phase" not in client.text  # a first click highlights, it does not open
+        # Another change reaches the session (here farah's own draft, written beside the server,
+        # so that the reload shows): the table is filled again.
+        workspace = Workspace.open(server.data_dir, server.surveys_dir)
+        await asyncio.to_thread(workspace.runs.save_draft, runs["pulse"], "farah", {"domain": 4}, 0)
+        await client.wait_text("draft")
+        await client.settle()
+        client.send(KEYS["enter"])
+        await client.wait_for(lambda c: "Phase 4/8 · Group" in c.text or "Survey —" in c.text, 10, "a run opened")
+        assert "Phase 4/8 · Group" in client.text, "Enter opened another run than the highlighted one"
+    finally:
+        client.close()
+
+
 # -- 8. a slow client and 1,000 board changes -----------------------------------------------------------
 
 

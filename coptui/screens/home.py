@@ -28,6 +28,20 @@ RECENT_RESULTS = 8
 STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
 
 
+def _cursor_key(table: DataTable) -> str | None:
+    """The run the table's cursor is on (None in an empty table)."""
+    if not table.row_count:
+        return None
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+def _put_cursor_back(table: DataTable, key: str | None) -> None:
+    # Any change by anyone refills the tables (in `coptui serve`, every session's): the cursor
+    # stays on the run the member chose, so Enter opens what they saw highlighted.
+    if key is not None and key in table.rows:
+        table.move_cursor(row=table.get_row_index(key), scroll=False)
+
+
 class HomeScreen(Screen[None]):
     HELP_TITLE = "Home"
     HELP = (
@@ -122,6 +136,7 @@ class HomeScreen(Screen[None]):
 
     def show_open_runs(self, open_runs: list[tuple[Run, str]]) -> None:
         open_table = self.query_one("#open-runs", DataTable)
+        chosen = _cursor_key(open_table)
         open_table.clear()
         for run, status in open_runs:
             open_table.add_row(
@@ -132,12 +147,14 @@ class HomeScreen(Screen[None]):
                 Text(status, style=STATUS_STYLES.get(status, "")),
                 key=run.id,
             )
+        _put_cursor_back(open_table, chosen)
         empty = self.query_one("#open-runs-empty", Static)
         empty.update("" if open_runs else "Nothing open right now. Facilitators open runs with f.")
         empty.display = not open_runs
 
     def show_recent_results(self, recent_results: list[tuple[Run, str]]) -> None:
         results_table = self.query_one("#recent-results", DataTable)
+        chosen = _cursor_key(results_table)
         results_table.clear()
         for run, responses in recent_results:
             results_table.add_row(
@@ -147,6 +164,7 @@ class HomeScreen(Screen[None]):
                 responses,
                 key=run.id,
             )
+        _put_cursor_back(results_table, chosen)
 
     @on(DataTable.RowSelected)
     def _open_row(self, event: DataTable.RowSelected) -> None:
