@@ -355,8 +355,11 @@ class RetroScreen(Screen[None]):
         widget.update(content, layout=False)
         if not width or (widget.styles.width is not None and widget.styles.width.is_auto):
             widget.refresh(layout=True)  # not laid out yet, or as wide as its text
-        elif widget.visual.get_height(widget.styles, width) != height:
-            widget.refresh(layout=True)  # the text wraps to more or fewer lines
+        else:
+            minimum = widget.styles.min_height
+            needed = widget.visual.get_height(widget.styles, width)
+            if max(needed, int(minimum.value) if minimum is not None and minimum.is_cells else 0) != height:
+                widget.refresh(layout=True)  # the text wraps to more or fewer lines than there is room for
 
     def _show_banner(self, board: RetroBoard) -> None:
         self.title = board.title
@@ -387,7 +390,9 @@ class RetroScreen(Screen[None]):
         if self.picked is not None and board.theme(self.picked) is not None:
             hint = Text("Moving a theme: go to the theme to merge it into and press m (Esc cancels).", "bold")
         self._put("#phase-hint", hint)
-        self.sub_title = board.phase_title if board.is_open else "closed"
+        # The phase is on the phase line, not in the header: a new sub-title repaints the
+        # whole screen (Screen.sub_title is a repainting reactive), on every session at once.
+        self.sub_title = "live retro" if board.is_open else "closed"
 
     # -- focus and navigation -----------------------------------------------------------------------
 
