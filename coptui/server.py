@@ -34,11 +34,11 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import asyncssh
 
@@ -47,6 +47,9 @@ from coptui.community import Community, community_path, load_community
 from coptui.sshdriver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console, share_css_parsing
 from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
 from coptui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from coptui.serve_workers import SlotTicket, WorkerContext
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 LOG_FILE = "serve.log"
@@ -84,6 +87,7 @@ class ServeOptions:
     keepalive_interval: float = 30
     keepalive_count_max: int = 3
     max_output: int = DEFAULT_MAX_BUFFER
+    workers: int = 1  # server processes sharing the port (coptui/serve_workers.py)
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -101,6 +105,7 @@ class ServeOptions:
             login_timeout=getattr(args, "login_timeout", None) or defaults.login_timeout,
             keepalive_interval=getattr(args, "keepalive_interval", None) or defaults.keepalive_interval,
             max_output=getattr(args, "max_output", None) or defaults.max_output,
+            workers=max(1, getattr(args, "workers", None) or defaults.workers),
         )
 
 
@@ -108,16 +113,20 @@ def serve_main(args: argparse.Namespace) -> int:
     """Entry point of ``coptui serve``: runs until SIGTERM or ctrl+c, returns the exit code."""
     options = ServeOptions.from_args(args)
     try:
+        if options.workers > 1:
+            from coptui.serve_workers import run_workers
+
+            return run_workers(options)
         return asyncio.run(serve(options))
     except ServeError as error:
         print(f"coptui serve: {error}", file=sys.stderr)
         return 1
 
 
-async def serve(options: ServeOptions) -> int:
+async def serve(options: ServeOptions, *, worker: WorkerContext | None = None) -> int:
     share_css_parsing()
     workspace = Workspace.open(options.data_dir, options.surveys_dir)
-    server = CoptuiServer(workspace, options)
+    server = CoptuiServer(workspace, options, worker)
     await server.start()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -314,19 +323,21 @@ class ForeignWrites:
 class EventLog:
     """One JSON object per line: connects, refusals, disconnects. Never answer text."""
 
-    def __init__(self, stream: IO[str]) -> None:
+    def __init__(self, stream: IO[str], **always: Any) -> None:
         self._stream = stream
+        self._always = always  # fields of every record (the worker's number)
 
     @classmethod
-    def open(cls, path: Path | None, data_dir: Path) -> EventLog:
+    def open(cls, path: Path | None, data_dir: Path, **always: Any) -> EventLog:
         if path is not None and str(path) == "-":
-            return cls(sys.__stderr__)
+            return cls(sys.__stderr__, **always)
         path = path or data_dir / LOG_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
-        return cls(open(path, "a", encoding="utf-8", buffering=1))
+        # Appended line by line: with --workers, several processes write the same file.
+        return cls(open(path, "a", encoding="utf-8", buffering=1), **always)
 
     def write(self, event: str, **fields: Any) -> None:
-        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event}
+        record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **self._always}
         record.update({k: v for k, v in fields.items() if v is not None})
         try:
             self._stream.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -337,6 +348,14 @@ class EventLog:
     def close(self) -> None:
         if self._stream is not sys.__stderr__:
             self._stream.close()
+
+
+def serve_log_note(options: ServeOptions, event: str, **fields: Any) -> None:
+    """One record in the server's log from outside a server (the supervisor of the workers)."""
+    assert options.data_dir is not None
+    log = EventLog.open(options.log_path, options.data_dir)
+    log.write(event, **fields)
+    log.close()
 
 
 def _client_text(value: str | None, limit: int = 64) -> str | None:
@@ -402,17 +421,20 @@ class LongLivedObjects:
 class CoptuiServer:
     """Shared state of all connections: workspace, member keys, limits, log, live sessions."""
 
-    def __init__(self, workspace: Workspace, options: ServeOptions) -> None:
+    def __init__(self, workspace: Workspace, options: ServeOptions, worker: WorkerContext | None = None) -> None:
         self.workspace = workspace
         self.options = options
+        self.worker = worker
         self.keys = MemberKeys(workspace.surveys_dir, workspace.community)
-        self.log = EventLog.open(options.log_path, workspace.data_dir)
+        extra = {"worker": worker.index} if worker is not None else {}
+        self.log = EventLog.open(options.log_path, workspace.data_dir, **extra)
         self.sessions: set[CoptuiSession] = set()
         self.connections: set[CoptuiConnection] = set()
         self.pending_logins = 0
         self._recent_connects: dict[str, deque[float]] = {}
         self._listener: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._detach_relay: Callable[[], None] | None = None
         self.long_lived = LongLivedObjects()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -420,9 +442,10 @@ class CoptuiServer:
 
     async def start(self) -> None:
         host_key = load_host_key(self.workspace.data_dir)
-        for problem in self.keys.problems:
+        first = self.worker is None or self.worker.index == 0  # one worker speaks for them all
+        for problem in self.keys.problems if first else ():
             print(f"coptui serve: warning: {problem}", file=sys.__stderr__)
-        if not len(self.keys):
+        if first and not len(self.keys):
             print(
                 f"coptui serve: warning: no member has an SSH key yet; add keys = [...] to members in "
                 f"{community_path(self.workspace.surveys_dir)}",
@@ -451,15 +474,23 @@ class CoptuiServer:
                 line_editor=False,
                 encoding=None,
                 rdns_lookup=False,
+                reuse_port=self.worker is not None,  # workers share the port: the kernel spreads connections
             )
         except OSError as error:
             raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
         # One watcher for the whole server (not one per session): writes by a local `coptui`
         # on the same folder reach every session.
         self._watcher = asyncio.get_running_loop().create_task(ForeignWrites(self.workspace).watch())
+        if self.worker is not None:
+            loop = asyncio.get_running_loop()
+            self._detach_relay = self.worker.relay.attach(self.workspace.store, self.workspace.hub, loop)
         self.long_lived.start()
         port = self.port
-        self.log.write("listening", host=options.host, port=port, host_key=fingerprint(host_key), members_with_keys=len(self.keys))
+        self.log.write(
+            "listening", host=options.host, port=port, host_key=fingerprint(host_key), members_with_keys=len(self.keys), pid=os.getpid()
+        )
+        if not first:
+            return
         print(
             f"coptui serve: listening on {options.host}:{port} (host key {fingerprint(host_key)}); "
             f"members connect with: ssh -p {port} {options.host}",
@@ -486,6 +517,8 @@ class CoptuiServer:
             self._listener.close()
         if self._watcher is not None:
             self._watcher.cancel()
+        if self._detach_relay is not None:
+            self._detach_relay()
         self.long_lived.stop()
         tasks = [s.end("server-stop") for s in list(self.sessions)]
         tasks = [t for t in tasks if t is not None]
@@ -524,6 +557,27 @@ class CoptuiServer:
         if self.pending_logins >= self.options.max_startups:
             return "startups"
         return None
+
+    def claim_session(self, session: CoptuiSession) -> tuple[str, int] | None:
+        """Count ``session`` in, or say which limit it is over: (reason, limit)."""
+        if self.worker is not None:
+            options = self.options
+            ticket = self.worker.slots.claim(session.fingerprint or "", options.max_sessions, options.max_per_key)
+            if isinstance(ticket, tuple):
+                return ticket
+            session.ticket = ticket
+        else:
+            over = self.admit_session(session.fingerprint or "")
+            if over is not None:
+                return over
+        self.sessions.add(session)
+        return None
+
+    def release_session(self, session: CoptuiSession) -> None:
+        self.sessions.discard(session)
+        if session.ticket is not None:
+            session.ticket.release()
+            session.ticket = None
 
     def admit_session(self, key_fingerprint: str) -> tuple[str, int] | None:
         """None if one more session may start for this key, else (reason, limit)."""
@@ -706,6 +760,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._idle_timer: asyncio.TimerHandle | None = None
         self._channel_open = True
         self._early_input = bytearray()
+        self.ticket: SlotTicket | None = None  # its slots in the limits shared by workers
 
     # -- requests before the session starts ------------------------------------------------------
 
@@ -738,12 +793,11 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             host, port = self.chan.get_extra_info("sockname")[:2]
             self._refuse(refusal, NO_PTY_MESSAGE.format(port=port, host=host), stderr=True)
             return
-        over = self.server.admit_session(self.fingerprint or "")
+        over = self.server.claim_session(self)
         if over is not None:
             reason, count = over
             self._refuse(reason, MESSAGES[reason].format(count=count))
             return
-        self.server.sessions.add(self)
         self.server.log.write(
             "connect",
             peer=self.connection.peer,
@@ -819,7 +873,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def _finish(self, exit_code: int) -> None:
         self._cancel_idle_timer()
-        self.server.sessions.discard(self)
+        self.server.release_session(self)
         self.server.long_lived.session_left()
         self.server.log.write(
             "disconnect",

@@ -1,0 +1,247 @@
+"""`coptui serve --workers N`: N server processes on one port, one data folder.
+
+One Python process draws every session on one event loop, so a big retro is bound by
+one core (docs/benchmarks.md, "SSH serving"). With N workers the kernel spreads new
+connections over N processes (SO_REUSEPORT), each with its own loop, sessions and store
+handle on the same data folder (the store's file lock keeps writes safe, as it does for
+a local `coptui` beside the server). What the workers share:
+
+- **changes**: a change written by one worker is relayed at once to the others over a
+  datagram socket, so every session hears of it as fast as the writer's own sessions
+  (the folder watcher would take 50-150 ms more); if a datagram is lost, the watcher
+  still catches the change;
+- **limits**: sessions in total and per key are counted across workers with one lock
+  file per slot (``flock``): the kernel frees a slot when its session's process ends,
+  however it ends;
+- the host key, made once by the supervisor before the workers start, and the log file
+  (one JSON line per write, appended; each record names its worker).
+
+The supervisor process only starts the workers, passes signals on and starts a worker
+again if one dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import fcntl
+import gc
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coptui.store import Change
+
+if TYPE_CHECKING:
+    from coptui.hub import Hub
+    from coptui.server import ServeOptions
+    from coptui.store import Store
+
+_relaying = threading.local()
+
+
+class ChangeRelay:
+    """Passes this worker's writes to the other workers, and theirs to this worker's hub."""
+
+    def __init__(self, inbox: socket.socket, outboxes: list[socket.socket]) -> None:
+        self.inbox = inbox
+        self.outboxes = outboxes
+        for box in (inbox, *outboxes):
+            box.setblocking(False)
+        self._hub: Hub | None = None
+
+    def attach(self, store: Store, hub: Hub, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        self._hub = hub
+        unsubscribe = store.subscribe(self.send)  # the store's own writes only, not relayed news
+        loop.add_reader(self.inbox.fileno(), self._receive)
+
+        def detach() -> None:
+            unsubscribe()
+            loop.remove_reader(self.inbox.fileno())
+
+        return detach
+
+    def send(self, change: Change) -> None:
+        """Store listener (any thread): one datagram to each other worker, never blocking."""
+        payload = json.dumps([change.area, change.run_id]).encode()
+        for box in self.outboxes:
+            with contextlib.suppress(OSError):  # full or gone: that worker's folder watcher catches up
+                box.send(payload)
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                payload = self.inbox.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            try:
+                area, run_id = json.loads(payload)
+                change = Change(str(area), None if run_id is None else str(run_id))
+            except (ValueError, TypeError):
+                continue
+            if self._hub is not None:
+                self._hub.publish(change)
+
+
+class SessionSlots:
+    """Session limits counted across processes: a session holds a lock on one slot file of
+    its key and one of the server, and a limit is reached when every slot is locked."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def claim(self, key_fingerprint: str, total: int, per_key: int) -> SlotTicket | tuple[str, int]:
+        key_name = "key-" + hashlib.sha256(key_fingerprint.encode()).hexdigest()[:24]
+        key_slot = self._lock_one(key_name, per_key)
+        if key_slot is None:
+            return "limit-key", per_key
+        total_slot = self._lock_one("session", total)
+        if total_slot is None:
+            os.close(key_slot)
+            return "limit-total", total
+        return SlotTicket((key_slot, total_slot))
+
+    def _lock_one(self, name: str, count: int) -> int | None:
+        for index in range(count):
+            fd = os.open(self.folder / f"{name}.{index}", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return fd
+        return None
+
+
+@dataclasses.dataclass
+class SlotTicket:
+    fds: tuple[int, ...]
+
+    def release(self) -> None:
+        fds, self.fds = self.fds, ()
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerContext:
+    """What one worker is given by the supervisor."""
+
+    index: int
+    relay: ChangeRelay
+    slots: SessionSlots
+
+
+def run_workers(options: ServeOptions) -> int:
+    """The supervisor: prepares what the workers share, starts them, waits for them."""
+    from coptui.server import ServeError, load_host_key, serve, serve_log_note
+    from coptui.workspace import Workspace
+
+    count = options.workers
+    workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
+    load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
+    # Load what every session uses before forking: the workers share those pages.
+    import coptui.app  # noqa: F401
+    import coptui.screens.home  # noqa: F401
+    import coptui.screens.retro  # noqa: F401
+
+    try:
+        reserved = _reserve_port(options.host, options.port)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+    port = reserved.getsockname()[1]
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+    slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
+    worker_options = dataclasses.replace(options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir)
+    gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
+
+    def start(index: int) -> int:
+        pid = os.fork()
+        if pid:
+            return pid
+        code = 1
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _end_with_supervisor()
+            reserved.close()
+            relay = ChangeRelay(pairs[index][0], [pair[1] for other, pair in enumerate(pairs) if other != index])
+            context = WorkerContext(index, relay, SessionSlots(slots_dir))
+            code = asyncio.run(serve(worker_options, worker=context))
+        except BaseException as error:  # noqa: BLE001 - a worker reports and exits, never returns into the supervisor
+            print(f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}", file=sys.__stderr__, flush=True)
+        finally:
+            os._exit(code)
+
+    stopping = False
+    workers: dict[int, int] = {}
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for index in range(count):
+        workers[start(index)] = index
+    serve_log_note(worker_options, "workers", workers=count, port=port)
+    code = 0
+    try:
+        while workers:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            index = workers.pop(pid, None)
+            if index is None:
+                continue
+            exit_code = os.waitstatus_to_exitcode(status)
+            if stopping:
+                code = max(code, exit_code if exit_code > 0 else 0)
+                continue
+            print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
+            workers[start(index)] = index
+    finally:
+        reserved.close()
+        shutil.rmtree(slots_dir, ignore_errors=True)
+    return code
+
+
+def _end_with_supervisor() -> None:
+    """In a worker: SIGTERM when the supervisor dies, however it dies (Linux), so that no
+    worker keeps serving the port alone."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _reserve_port(host: str, port: int) -> socket.socket:
+    """A bound socket that holds the port (the workers listen on it with SO_REUSEPORT).
+
+    Bound but not listening: the kernel gives connections only to listening sockets.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    reserved = socket.socket(family, socket.SOCK_STREAM)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    reserved.bind((host, port))
+    return reserved
