@@ -8,7 +8,8 @@ Measured, each beside a baseline taken in the same run:
 
 - join: N clients connect at once, each reaches its home screen, opens the retro and sees
   its board ("Phase 2/8 · Write"); time until the last one does. Baseline: one client.
-- memory: server RSS with N sessions on the board minus RSS before anyone connected,
+- memory: server PSS (RSS with pages shared between forked workers counted once) with N
+  sessions on the board minus the same before anyone connected,
   divided by N. Baseline: the same with one session.
 - write fan-out: one member submits a card (Enter in the composer); time until each other
   client's bytes show the new count ("Others have written K card"): while the write phase
@@ -53,10 +54,35 @@ COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.MULTILINE)
 BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
 
 
+def process_tree(pid: int) -> list[int]:
+    """The process and its descendants (the workers of `coptui serve --workers N`)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").iterdir():
+            pending += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time so far of a process and its descendants."""
+    total = 0
+    for member in process_tree(pid):
+        fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def memory_kib(pid: int) -> int:
+    """Proportional set size of the process tree (pages shared by forked workers are counted
+    once in total, not once per worker as RSS would)."""
+    total = 0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1])
+    return total
 
 
 def add_members(surveys_dir: Path, count: int) -> dict[str, asyncssh.SSHKey]:
@@ -133,12 +159,14 @@ async def reveal_fanout(facilitator: Client, clients: list[Client], needle: byte
     return [at - sent for at in arrivals]
 
 
-async def scenario(folder: Path, clients_wanted: int, cards: int, label: str, source: Path | None = None) -> dict[str, float]:
+async def scenario(
+    folder: Path, clients_wanted: int, cards: int, label: str, source: Path | None = None, workers: int = 1
+) -> dict[str, float]:
     community = make_keyed_surveys(folder, ["ada"], strangers=())
     member_keys = add_members(community.surveys_dir, clients_wanted)
     data = folder / "data"
     env = {"PYTHONSAFEPATH": "1"} | ({"PYTHONPATH": str(source.resolve())} if source else {})
-    extra = ["--max-sessions", "500", "--connect-rate", "1000"]
+    extra = ["--max-sessions", "500", "--connect-rate", "1000"] + (["--workers", str(workers)] if workers > 1 else [])
     server = ServerProcess(data, community.surveys_dir, extra_args=extra, env=env).wait_ready()
     pid = server.process.pid
     try:
@@ -146,13 +174,14 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str, so
         run = workspace.runs.open_run("mad-sad-glad", by="ada")
         retro.next_phase(workspace, run.id, "ada")  # the write phase: the board is up
         await asyncio.sleep(1.0)  # let the server finish starting (imports, first GC) before the baseline
-        rss_idle = server.rss_kib()
+        rss_idle = memory_kib(pid)
 
-        cpu_start = cpu_seconds(pid)
+        cpu_start, harness_start = cpu_seconds(pid), time.process_time()
         clients, to_home, to_board = await join(server.port, list(member_keys.values()))
         await asyncio.gather(*(c.settle(0.3, timeout=30) for c in clients))
         cpu_join = cpu_seconds(pid) - cpu_start
-        rss_joined = server.rss_kib()
+        harness_join = time.process_time() - harness_start
+        rss_joined = memory_kib(pid)
         facilitator = await Client.connect(server.port, community.keys["ada"], track_screen=False)
         await facilitator.wait_bytes(b"Mad / Sad / Glad", timeout=60)
         await facilitator.settle(0.2)
@@ -163,10 +192,11 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str, so
         writer, others = clients[0], clients[1:] + [facilitator]
         fanout, cpu_cards = await write_fanout(writer, others, cards, 1, pid) if others[:-1] else ([], [])
         # Reveal: the writer's first card reaches everyone else.
-        cpu_start = cpu_seconds(pid)
+        cpu_start, harness_start = cpu_seconds(pid), time.process_time()
         reveal = await reveal_fanout(facilitator, clients[1:] + [facilitator], b"fan-out card 00")
         await asyncio.gather(*(c.settle(0.2, timeout=30) for c in [*clients, facilitator]))
         cpu_reveal = cpu_seconds(pid) - cpu_start
+        harness_reveal = time.process_time() - harness_start
         sessions = clients_wanted + 1
         for client in [*clients, facilitator]:
             client.close()
@@ -178,6 +208,9 @@ async def scenario(folder: Path, clients_wanted: int, cards: int, label: str, so
             "rss_idle_mib": rss_idle / 1024,
             "cpu_join": cpu_join / clients_wanted,
             "cpu_reveal": cpu_reveal / sessions,
+            # The clients' own CPU (this process): on this machine it competes with the server.
+            "harness_join": harness_join,
+            "harness_reveal": harness_reveal,
         }
         if fanout:
             result["write_median"], result["write_p95"] = median_p95(fanout)
@@ -196,6 +229,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--cards", type=int, default=10)
     parser.add_argument("--before", type=Path, metavar="SRC", help="also run the N-client scenario with the coptui package in this folder")
+    parser.add_argument("--workers", type=int, default=1, help="coptui serve --workers N for the N-client scenario (the baseline keeps 1)")
     args = parser.parse_args()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
     before: dict[str, float] | None = None
@@ -203,7 +237,7 @@ def main() -> None:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
         if args.before:
             before = asyncio.run(scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before))
-        full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full"))
+        full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full", workers=args.workers))
 
     def row(name: str, key: str, unit: str, scale: float = 1.0) -> None:
         b, f = base.get(key), full.get(key)
@@ -212,10 +246,10 @@ def main() -> None:
         ratio = f"{f / b:5.1f}x" if b else "   -"
         print(f"{name:<34} {b * scale:9.1f} {unit:<3} {f * scale:9.1f} {unit:<3} {ratio}")
 
-    print(f"{'':<34} {'2 clients':>13} {f'{args.clients} clients':>13}  ratio")
+    print(f"{'':<34} {'2 clients':>13} {f'{args.clients} clients':>13}  ratio   (server workers: 1 and {args.workers})")
     row("all on home screen", "to_home", "ms", 1000)
     row("all on the retro board (join)", "to_board", "ms", 1000)
-    row("server RSS per session", "rss_per_session_mib", "MiB")
+    row("server memory (PSS) per session", "rss_per_session_mib", "MiB")
     row("write fan-out median", "write_median", "ms", 1000)
     row("write fan-out p95", "write_p95", "ms", 1000)
     row("reveal fan-out median", "reveal_median", "ms", 1000)
@@ -223,7 +257,11 @@ def main() -> None:
     row("server CPU per session: join", "cpu_join", "ms", 1000)
     row("server CPU per session: a card", "cpu_card", "ms", 1000)
     row("server CPU per session: reveal", "cpu_reveal", "ms", 1000)
-    print(f"server RSS before any session: {full['rss_idle_mib']:.1f} MiB")
+    print(f"server memory (PSS) before any session: {full['rss_idle_mib']:.1f} MiB")
+    print(
+        f"CPU of the clients (this process), {args.clients} clients: join {full['harness_join']:.1f} s, "
+        f"reveal {full['harness_reveal']:.2f} s (it shares the machine's cores with the server)"
+    )
     if before is not None:
         print(f"\n{args.clients} clients, before ({args.before}) and now:")
         for name, key, scale, unit in (
@@ -235,7 +273,7 @@ def main() -> None:
             ("server CPU per session: join", "cpu_join", 1000, "ms"),
             ("server CPU per session: a card", "cpu_card", 1000, "ms"),
             ("server CPU per session: reveal", "cpu_reveal", 1000, "ms"),
-            ("server RSS per session", "rss_per_session_mib", 1, "MiB"),
+            ("server memory (PSS) per session", "rss_per_session_mib", 1, "MiB"),
         ):
             if key in before and key in full:
                 b, f = before[key], full[key]
