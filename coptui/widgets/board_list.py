@@ -267,6 +267,8 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
     def on_resize(self) -> None:
         if self._width != self._laid_out_width:
             self._lay_out()
+        else:
+            self.virtual_size = Size(self._width, max(len(self._rows), self.container_size.height))
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -340,7 +342,10 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
             if not self.items and self.empty:
                 rows.extend((-1, row) for row in range(len(self._empty_lines())))
         self._rows, self._tops = rows, tops
-        self.virtual_size = Size(width, len(rows))
+        # At least as tall as the widget: a board whose items still fit keeps its virtual
+        # size, and a new virtual size means a layout of the whole screen (every session's,
+        # at a reveal), where a repaint of the changed lines is enough.
+        self.virtual_size = Size(width, max(len(rows), self.container_size.height))
 
     def _empty_lines(self) -> list[Strip]:
         return self._wrapped(Text(self.empty), max(self._width - 2, 1), self._style("board-list--note"))
