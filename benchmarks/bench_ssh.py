@@ -31,6 +31,8 @@ Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10] [--before SRC]
 
 from __future__ import annotations
 
+from typing import Any
+
 import argparse
 import asyncio
 import json
@@ -39,6 +41,7 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -161,7 +164,7 @@ async def reveal_fanout(facilitator: Client, clients: list[Client], needle: byte
 
 async def scenario(
     folder: Path, clients_wanted: int, cards: int, label: str, source: Path | None = None, workers: int = 1
-) -> dict[str, float]:
+) -> dict[str, Any]:
     community = make_keyed_surveys(folder, ["ada"], strangers=())
     member_keys = add_members(community.surveys_dir, clients_wanted)
     data = folder / "data"
@@ -182,6 +185,7 @@ async def scenario(
         cpu_join = cpu_seconds(pid) - cpu_start
         harness_join = time.process_time() - harness_start
         rss_joined = memory_kib(pid)
+        per_worker = Counter(r.get("worker", 0) for r in server.log_records() if r["event"] == "connect")
         facilitator = await Client.connect(server.port, community.keys["ada"], track_screen=False)
         await facilitator.wait_bytes(b"Mad / Sad / Glad", timeout=60)
         await facilitator.settle(0.2)
@@ -211,6 +215,7 @@ async def scenario(
             # The clients' own CPU (this process): on this machine it competes with the server.
             "harness_join": harness_join,
             "harness_reveal": harness_reveal,
+            "sessions_per_worker": "/".join(str(n) for _, n in sorted(per_worker.items())),  # type: ignore[dict-item]
         }
         if fanout:
             result["write_median"], result["write_p95"] = median_p95(fanout)
@@ -232,7 +237,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="coptui serve --workers N for the N-client scenario (the baseline keeps 1)")
     args = parser.parse_args()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
-    before: dict[str, float] | None = None
+    before: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
         if args.before:
@@ -258,6 +263,7 @@ def main() -> None:
     row("server CPU per session: a card", "cpu_card", "ms", 1000)
     row("server CPU per session: reveal", "cpu_reveal", "ms", 1000)
     print(f"server memory (PSS) before any session: {full['rss_idle_mib']:.1f} MiB")
+    print(f"sessions per server worker (the {args.clients} clients): {full['sessions_per_worker']}")
     print(
         f"CPU of the clients (this process), {args.clients} clients: join {full['harness_join']:.1f} s, "
         f"reveal {full['harness_reveal']:.2f} s (it shares the machine's cores with the server)"
