@@ -477,6 +477,7 @@ async def test_killing_the_terminal_mid_draft_and_reconnecting_resumes_the_same_
             await first.settle()
             first.send_keys("PageDown")
         await first.wait_text("What one change would make you recommend it?")  # shown for a score of 6 or less
+        await first.settle()  # the text box is drawn and focused: what is typed before that is lost
         first.send_keys("more demos please", literal=True)
         await first.wait_text("more demos please")
     finally:
