@@ -429,7 +429,12 @@ class TmuxPane:
         self.name = name
         setenv = [arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")]
         size = ["-x", str(width), "-y", str(height)]
-        subprocess.run(["tmux", "new-session", "-d", "-s", name, *size, *setenv, command], check=True)
+        # tmux may size the pane a moment after starting the command: a program that reads its
+        # size at once can start at 80x24 and miss the resize. Start it once the size is there
+        # (polled, at most 5 s), without the COLUMNS and LINES the shell noted meanwhile.
+        wait = f'for _ in $(seq 100); do [ "$(stty size)" = "{height} {width}" ] && break; sleep 0.05; done'
+        sized = f"{wait}; unset COLUMNS LINES; {command}"
+        subprocess.run(["tmux", "new-session", "-d", "-s", name, *size, *setenv, sized], check=True)
 
     def capture(self, *, styles: bool = False) -> str:
         args = ["tmux", "capture-pane", "-p", *(["-e"] if styles else []), "-t", self.name]
