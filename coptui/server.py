@@ -761,6 +761,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._channel_open = True
         self._early_input = bytearray()
         self.ticket: SlotTicket | None = None  # its slots in the limits shared by workers
+        self.color_system = "truecolor"  # the client's colour depth (configure_console)
 
     # -- requests before the session starts ------------------------------------------------------
 
@@ -831,7 +832,14 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def _make_driver(self, app: Any, **options: Any) -> SSHDriver:
         assert self.chan is not None
-        self.driver = SSHDriver(app, channel=self.chan, on_overflow=self._on_overflow, max_buffer=self.server.options.max_output, **options)
+        self.driver = SSHDriver(
+            app,
+            channel=self.chan,
+            on_overflow=self._on_overflow,
+            max_buffer=self.server.options.max_output,
+            color_system=self.color_system,
+            **options,
+        )
         if self._early_input:
             self.driver.feed(bytes(self._early_input))
             self._early_input.clear()
@@ -847,7 +855,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         try:
             assert self.handle is not None
             app = self.app = make_app(workspace=self.server.workspace, member=self.handle)
-            configure_console(app, self.term, self.env)
+            self.color_system = configure_console(app, self.term, self.env)
             app.driver_class = self._make_driver
             # A traceback may hold what a member typed: it goes nowhere near a channel or the log.
             app.error_console = Console(file=io.StringIO(), markup=False, highlight=False)

@@ -36,6 +36,8 @@ from textual.filter import Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
 
+from coptui.colour_depth import downgrade
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -111,13 +113,18 @@ def configure_console(app: App[Any], term: str | None, env: Mapping[str, str]) -
     Textual builds ``app.console`` and the NO_COLOR filter from ``os.environ`` in
     ``App.__init__``; in a server that would give every member the colour depth of
     whoever started the server. Call before the app runs.
+
+    The console renders in truecolor whatever the client has: rendered codes are cached
+    on objects all sessions share (see :mod:`coptui.colour_depth`), so every session
+    renders the same codes and :class:`SSHDriver` fits them to its client. Returns the
+    client's colour depth, for the driver.
     """
     color_system, no_color = color_system_for(term, env)
     console_env = {"TERM": term or "xterm-256color"}
     if "COLORTERM" in env:
         console_env["COLORTERM"] = env["COLORTERM"]
     app.console = Console(
-        color_system=color_system,
+        color_system="truecolor",
         file=app.console.file,
         markup=True,
         highlight=False,
@@ -193,9 +200,13 @@ class SSHDriver(Driver):
         debug: bool = False,
         mouse: bool = True,
         size: tuple[int, int] | None = None,
+        color_system: str = "truecolor",
     ) -> None:
+        """``color_system``: the client's colour depth; the app renders in truecolor and
+        output is fitted to the client here (:func:`configure_console`)."""
         super().__init__(app, debug=debug, mouse=mouse, size=clamp_size(*(size or DEFAULT_SIZE)))
         self._channel = channel
+        self._color_system = color_system
         self._on_overflow = on_overflow
         self._max_buffer = max_buffer
         self._pending: list[str] = []
@@ -217,7 +228,7 @@ class SSHDriver(Driver):
         """Send what was written since the last flush as one channel write (one SSH packet or a few)."""
         if not self._pending or not self._output_open:
             return
-        data, self._pending = "".join(self._pending), []
+        data, self._pending = downgrade("".join(self._pending), self._color_system), []
         try:
             self._channel.write(data.encode("utf-8", "replace"))
         except (OSError, RuntimeError):  # the channel is closing: nobody is left to read it

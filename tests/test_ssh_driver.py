@@ -96,12 +96,11 @@ def test_the_console_ignores_the_servers_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("NO_COLOR", "1")
     app = App()
     assert app.no_color  # Textual read the server's environment ...
-    configure_console(app, "xterm-256color", {})
-    assert app.console.color_system == "256"  # ... the session's console does not
+    assert configure_console(app, "xterm-256color", {}) == "256"  # ... the session's does not
+    assert app.console.color_system == "truecolor"  # rendered in truecolor, fitted by the driver
     assert not app.no_color
     assert not any(isinstance(f, Monochrome) for f in app._filters)
-    configure_console(app, "xterm-256color", {"NO_COLOR": "1", "COLORTERM": "truecolor"})
-    assert app.console.color_system == "truecolor"
+    assert configure_console(app, "xterm-256color", {"NO_COLOR": "1", "COLORTERM": "truecolor"}) == "truecolor"
     assert app.no_color and any(isinstance(f, Monochrome) for f in app._filters)
 
 

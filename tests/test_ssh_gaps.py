@@ -299,13 +299,6 @@ async def test_a_no_color_client_sees_the_greys_of_a_local_no_color_run(
         replayed.kill()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, remove this mark once fixed: Textual caches rendered ANSI on shared objects whatever "
-    "the console's colour system (rich Style._ansi set by Strip.render_ansi, Strip._render_cache, the "
-    "process-wide Strip.blank lru_cache), so in coptui serve the first session to draw a style decides "
-    "its codes for every later session",
-)
 async def test_a_256_colour_client_after_a_truecolor_one_gets_no_truecolor_codes(
     community: KeyedCommunity, tmp_path: Path
 ) -> None:
