@@ -1,10 +1,13 @@
 """`coptui serve --workers N`: N server processes on one port, one data folder.
 
 One Python process draws every session on one event loop, so a big retro is bound by
-one core (docs/benchmarks.md, "SSH serving"). With N workers the kernel spreads new
-connections over N processes (SO_REUSEPORT), each with its own loop, sessions and store
-handle on the same data folder (the store's file lock keeps writes safe, as it does for
-a local `coptui` beside the server). What the workers share:
+one core (docs/benchmarks.md, "SSH serving"). With N workers, N processes each have their
+own loop, sessions and store handle on the same data folder (the store's file lock keeps
+writes safe, as it does for a local `coptui` beside the server). The supervisor process
+accepts every connection and hands it (the socket itself, over a Unix socket) to the
+worker holding the fewest connections, as each worker reports: an even share, where the
+kernel's spreading by address and port (SO_REUSEPORT) gave 18 and 32 of 50 in a
+benchmark. What the workers share:
 
 - **changes**: a change written by one worker is relayed at once to the others over a
   datagram socket, so every session hears of it as fast as the writer's own sessions
@@ -16,8 +19,8 @@ a local `coptui` beside the server). What the workers share:
 - the host key, made once by the supervisor before the workers start, and the log file
   (one JSON line per write, appended; each record names its worker).
 
-The supervisor process only starts the workers, passes signals on and starts a worker
-again if one dies.
+The supervisor only accepts, hands connections out, passes signals on and starts a
+worker again if one dies; it draws nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import gc
 import hashlib
 import json
 import os
+import select
 import shutil
 import signal
 import socket
@@ -143,10 +147,32 @@ class WorkerContext:
     index: int
     relay: ChangeRelay
     slots: SessionSlots
+    link: socket.socket  # connections come in here; the worker's connection count goes out
+
+    def take_connections(self, loop: asyncio.AbstractEventLoop, serve: Callable[[socket.socket], object]) -> None:
+        """Call ``serve`` with each connected socket the supervisor hands over."""
+        self.link.setblocking(False)
+
+        def receive() -> None:
+            while True:
+                try:
+                    _, fds, _, _ = socket.recv_fds(self.link, 16, 8)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    return
+                for fd in fds:
+                    serve(socket.socket(fileno=fd))
+
+        loop.add_reader(self.link.fileno(), receive)
+
+    def report_load(self, connections: int) -> None:
+        with contextlib.suppress(OSError):
+            self.link.send(str(connections).encode())
 
 
 def run_workers(options: ServeOptions) -> int:
-    """The supervisor: prepares what the workers share, starts them, waits for them."""
+    """The supervisor: prepares what the workers share, starts them, hands them connections."""
     from coptui.server import ServeError, load_host_key, serve, serve_log_note
     from coptui.workspace import Workspace
 
@@ -159,11 +185,13 @@ def run_workers(options: ServeOptions) -> int:
     import coptui.screens.retro  # noqa: F401
 
     try:
-        reserved = _reserve_port(options.host, options.port)
+        listener = socket.create_server((options.host, options.port), backlog=128)
     except OSError as error:
         raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
-    port = reserved.getsockname()[1]
-    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    changes = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+    links = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
     slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
     worker_options = dataclasses.replace(options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir)
     gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
@@ -171,15 +199,16 @@ def run_workers(options: ServeOptions) -> int:
     def start(index: int) -> int:
         pid = os.fork()
         if pid:
+            load[index] = 0  # a worker started again holds nothing yet
             return pid
         code = 1
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             _end_with_supervisor()
-            reserved.close()
-            relay = ChangeRelay(pairs[index][0], [pair[1] for other, pair in enumerate(pairs) if other != index])
-            context = WorkerContext(index, relay, SessionSlots(slots_dir))
+            listener.close()
+            relay = ChangeRelay(changes[index][0], [pair[1] for other, pair in enumerate(changes) if other != index])
+            context = WorkerContext(index, relay, SessionSlots(slots_dir), links[index][1])
             code = asyncio.run(serve(worker_options, worker=context))
         except BaseException as error:  # noqa: BLE001 - a worker reports and exits, never returns into the supervisor
             print(f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}", file=sys.__stderr__, flush=True)
@@ -187,7 +216,8 @@ def run_workers(options: ServeOptions) -> int:
             os._exit(code)
 
     stopping = False
-    workers: dict[int, int] = {}
+    workers: dict[int, int] = {}  # pid -> index
+    load = [0] * count  # connections each worker holds, as last reported, plus those handed since
 
     def forward(signum: int, _frame: object) -> None:
         nonlocal stopping
@@ -200,48 +230,87 @@ def run_workers(options: ServeOptions) -> int:
     signal.signal(signal.SIGINT, forward)
     for index in range(count):
         workers[start(index)] = index
-    serve_log_note(worker_options, "workers", workers=count, port=port)
+        links[index][0].setblocking(False)
+    serve_log_note(worker_options, "workers", workers=count, port=port, pid=os.getpid())
     code = 0
     try:
         while workers:
-            try:
-                pid, status = os.wait()
-            except ChildProcessError:
-                break
-            index = workers.pop(pid, None)
-            if index is None:
-                continue
-            exit_code = os.waitstatus_to_exitcode(status)
-            if stopping:
-                code = max(code, exit_code if exit_code > 0 else 0)
-                continue
-            print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
-            workers[start(index)] = index
+            if stopping and listener.fileno() >= 0:
+                listener.close()  # no new connections while the workers say goodbye
+            watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
+            with contextlib.suppress(InterruptedError):
+                ready, _, _ = select.select(watched, [], [], 0.2)
+                for source in ready:
+                    if source is listener:
+                        _hand_out(listener, links, load)
+                    else:
+                        _read_load(source, links, load)
+            code = max(code, _reap(workers, stopping, start))
     finally:
-        reserved.close()
+        with contextlib.suppress(OSError):
+            listener.close()
         shutil.rmtree(slots_dir, ignore_errors=True)
+    return code
+
+
+def _hand_out(listener: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[int]) -> None:
+    """Accept what is waiting; each connection goes to the worker with the fewest."""
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return  # e.g. too many open files: the client retries, the others go on
+        with connection:
+            index = min(range(len(load)), key=lambda i: (load[i], i))
+            try:
+                socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
+            except OSError:
+                continue  # that worker's queue is full or gone: this client is closed and may retry
+            load[index] += 1
+
+
+def _read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[int]) -> None:
+    index = next(i for i, (end, _) in enumerate(links) if end is link)
+    while True:
+        try:
+            message = link.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        with contextlib.suppress(ValueError):
+            load[index] = int(message)
+
+
+def _reap(workers: dict[int, int], stopping: bool, start: Callable[[int], int]) -> int:
+    """Collect ended workers; start again any that ended while not stopping. The worst exit code."""
+    code = 0
+    while workers:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            workers.clear()
+            break
+        if pid == 0:
+            break
+        index = workers.pop(pid, None)
+        if index is None:
+            continue
+        exit_code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            code = max(code, exit_code if exit_code > 0 else 0)
+            continue
+        print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
+        workers[start(index)] = index
     return code
 
 
 def _end_with_supervisor() -> None:
     """In a worker: SIGTERM when the supervisor dies, however it dies (Linux), so that no
-    worker keeps serving the port alone."""
+    worker is left holding members' sessions without it."""
     try:
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-
-
-def _reserve_port(host: str, port: int) -> socket.socket:
-    """A bound socket that holds the port (the workers listen on it with SO_REUSEPORT).
-
-    Bound but not listening: the kernel gives connections only to listening sockets.
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    reserved = socket.socket(family, socket.SOCK_STREAM)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    reserved.bind((host, port))
-    return reserved

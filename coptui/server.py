@@ -28,6 +28,7 @@ import io
 import json
 import os
 import signal
+import socket
 import stat
 import sys
 import threading
@@ -435,6 +436,8 @@ class CoptuiServer:
         self._listener: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._detach_relay: Callable[[], None] | None = None
+        self._connection_options: asyncssh.SSHServerConnectionOptions | None = None
+        self._handed: set[asyncio.Task[None]] = set()
         self.long_lived = LongLivedObjects()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -452,32 +455,35 @@ class CoptuiServer:
                 file=sys.__stderr__,
             )
         options = self.options
-        try:
-            self._listener = await asyncssh.listen(
-                options.host,
-                options.port,
-                server_factory=lambda: CoptuiConnection(self),
-                server_host_keys=[host_key],
-                server_version=f"coptui_{__version__}",
-                public_key_auth=True,
-                password_auth=False,
-                kbdint_auth=False,
-                host_based_auth=False,
-                gss_host=None,
-                login_timeout=options.login_timeout,
-                keepalive_interval=options.keepalive_interval,
-                keepalive_count_max=options.keepalive_count_max,
-                agent_forwarding=False,
-                x11_forwarding=False,
-                allow_scp=False,
-                allow_pty=True,
-                line_editor=False,
-                encoding=None,
-                rdns_lookup=False,
-                reuse_port=self.worker is not None,  # workers share the port: the kernel spreads connections
-            )
-        except OSError as error:
-            raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+        ssh_options = dict(
+            server_factory=lambda: CoptuiConnection(self),
+            server_host_keys=[host_key],
+            server_version=f"coptui_{__version__}",
+            public_key_auth=True,
+            password_auth=False,
+            kbdint_auth=False,
+            host_based_auth=False,
+            gss_host=None,
+            login_timeout=options.login_timeout,
+            keepalive_interval=options.keepalive_interval,
+            keepalive_count_max=options.keepalive_count_max,
+            agent_forwarding=False,
+            x11_forwarding=False,
+            allow_scp=False,
+            allow_pty=True,
+            line_editor=False,
+            encoding=None,
+            rdns_lookup=False,
+        )
+        if self.worker is None:
+            try:
+                self._listener = await asyncssh.listen(options.host, options.port, **ssh_options)
+            except OSError as error:
+                raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+        else:
+            # The supervisor accepts and hands this worker its share of the connections.
+            self._connection_options = await asyncssh.SSHServerConnectionOptions.construct(None, **ssh_options)
+            self.worker.take_connections(asyncio.get_running_loop(), self._serve_handed)
         # One watcher for the whole server (not one per session): writes by a local `coptui`
         # on the same folder reach every session.
         self._watcher = asyncio.get_running_loop().create_task(ForeignWrites(self.workspace).watch())
@@ -500,8 +506,28 @@ class CoptuiServer:
 
     @property
     def port(self) -> int:
-        assert self._listener is not None
+        if self._listener is None:
+            return self.options.port  # a worker: the supervisor's port
         return self._listener.get_port()
+
+    def _serve_handed(self, sock: socket.socket) -> None:
+        """A connection the supervisor accepted: serve SSH on it like one accepted here."""
+        if self._stopping:
+            sock.close()
+            return
+        task = asyncio.get_running_loop().create_task(self._run_handed(sock))
+        self._handed.add(task)
+        task.add_done_callback(self._handed.discard)
+
+    async def _run_handed(self, sock: socket.socket) -> None:
+        try:
+            await asyncssh.run_server(sock, options=self._connection_options)
+        except (OSError, asyncssh.Error, asyncio.TimeoutError):
+            pass  # refused or cut off before logging in: CoptuiConnection logged why
+
+    def connections_changed(self) -> None:
+        if self.worker is not None:
+            self.worker.report_load(len(self.connections))
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -626,6 +652,7 @@ class CoptuiConnection(asyncssh.SSHServer):
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = str(peer[0])
         self.server.connections.add(self)
+        self.server.connections_changed()
         refusal = self.server.admit_connection(self.peer)
         if refusal is not None:
             self._refused = True
@@ -639,6 +666,7 @@ class CoptuiConnection(asyncssh.SSHServer):
         self._cancel_no_session_timer()
         self._leave_pending()
         self.server.connections.discard(self)
+        self.server.connections_changed()
         if self.handle is None and not self._refused:
             reason = "unknown-key" if self._offered else "no-key"
             if isinstance(exc, asyncssh.DisconnectError) and "timeout" in str(exc).lower():

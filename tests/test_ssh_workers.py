@@ -1,8 +1,7 @@
 """`coptui serve --workers 2`: two processes on one port, one board, shared limits.
 
-Real asyncssh clients against a real server. Which worker takes a connection is the
-kernel's choice (SO_REUSEPORT spreads them by address and port), so the tests connect
-until each worker holds a session, bounded, and read the log to know who is where.
+Real asyncssh clients against a real server. The supervisor hands each connection to
+the worker holding the fewest; the tests read the log to know who is where.
 """
 
 from __future__ import annotations
@@ -93,6 +92,21 @@ async def test_two_workers_serve_one_live_board(server: ServerProcess, community
         await asyncio.gather(*(c.wait_text("across the workers", timeout=10) for c, _ in clients))
     finally:
         for client, _ in clients:
+            client.close()
+
+
+async def test_connections_are_shared_evenly_between_the_workers(server: ServerProcess, community: KeyedCommunity) -> None:
+    clients = []
+    try:
+        for handle in MEMBERS[:6]:
+            client = await Client.connect(server.port, community.keys[handle])
+            await client.wait_text("Open for you", timeout=20)
+            clients.append(client)
+        await server.wait_log(lambda r: r["event"] == "connect" and r["handle"] == MEMBERS[5])
+        per_worker = [sum(1 for r in server.log_records() if r["event"] == "connect" and r["worker"] == w) for w in (0, 1)]
+        assert per_worker == [3, 3]
+    finally:
+        for client in clients:
             client.close()
 
 
