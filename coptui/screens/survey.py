@@ -5,20 +5,30 @@ shown, what is required, what may be stored) lives in :mod:`coptui.runs`, and ev
 or write goes through it in a thread worker. The draft is saved as the member goes, with
 the position, so that quitting (or losing an SSH connection) and coming back resumes at
 the same question.
+
+Every change of page (next, back, submit, leave, a page shown after a read) runs as a *step*,
+one at a time, after the keys typed before it have reached the input they were typed into:
+over SSH a member's keys often arrive in one burst ("4" and PgDn), and PgDn is a priority
+binding that would otherwise run before the "4" is handled. Keys typed while a page changes
+wait in a :class:`KeyBuffer` and go to the new page's input once it is there.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any, Literal
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Static
@@ -42,6 +52,8 @@ from coptui.text import literal
 from coptui.widgets.questions import QuestionInput, describe_answer, make_input
 
 Page = Literal["loading", "intro", "question", "review", "done", "answered", "closed"]
+# A change of page, run in the screen's turn once the keys typed before it are handled.
+Step = Callable[[], Awaitable[None]]
 # Typing in a text answer saves the draft this long after the last key, not on every key.
 TEXT_SAVE_DELAY = 1.0
 # A long written answer shows its first lines on the review page.
@@ -90,6 +102,39 @@ def _usable(survey: SurveyDefinition, answers: dict[str, Any]) -> dict[str, Any]
     return usable
 
 
+class KeyBuffer(Widget):
+    """Holds the keyboard while the survey changes page.
+
+    The app hands the focused widget its keys as they come; while this widget has the focus
+    it keeps them, in order, with the steps asked for between them (a second PgDn), so that
+    the screen can give them to the next page's input instead of to a page being taken down.
+    Keys are kept when the app hands them over (``post_message``), not when this widget's
+    turn comes, so none can overtake another.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="key-buffer")
+        self.holding = False
+        self.items: deque[events.Key | events.Paste | Step] = deque()
+
+    def allow_focus(self) -> bool:
+        return self.holding
+
+    def post_message(self, message: Message) -> bool:
+        if self.holding and isinstance(message, (events.Key, events.Paste)):
+            self.items.append(message)
+            return True
+        return super().post_message(message)
+
+
+class InputCaughtUp(Message):
+    """Posted to the widget that had the keys: it reaches the screen after the keys before it."""
+
+
+class StepsReady(Message):
+    """Every key typed before the waiting step is handled, bindings included: run the steps."""
+
+
 class SurveyScreen(Screen[None]):
     CSS_PATH = "survey.tcss"
     HELP_TITLE = "Survey"
@@ -119,6 +164,8 @@ class SurveyScreen(Screen[None]):
         self.soft_warned: set[str] = set()
         self.editable = False
         self._text_timer: Any = None
+        self._input: QuestionInput | None = None  # the current question's input
+        self._focus_target: Widget | None = None  # where the keyboard goes on the current page
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -138,22 +185,29 @@ class SurveyScreen(Screen[None]):
                 yield Button("Edit my answers", id="edit")
                 yield Button("Back home", id="home")
         yield Footer()
+        yield KeyBuffer()
 
     def on_mount(self) -> None:
         self.title = "Survey"
         self._show_buttons()
-        self.load()
+        # What is typed while the survey loads waits for its first page (PgDn on the intro).
+        self._queue(self._load)
 
     @work(thread=True, exclusive=True, group="survey-load", exit_on_error=False)
-    def load(self) -> None:
+    def _read_start(self) -> SurveyStart | RunError:
         workspace = self.app.workspace  # type: ignore[attr-defined]
         try:
-            start = load_start(workspace, self.run_id, self.app.member.handle)  # type: ignore[attr-defined]
+            return load_start(workspace, self.run_id, self.app.member.handle)  # type: ignore[attr-defined]
         except RunError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            self.app.call_from_thread(self.app.pop_screen)
+            return error
+
+    async def _load(self) -> None:
+        start = await self._read_start().wait()
+        if isinstance(start, RunError):
+            self.notify(str(start), severity="error", markup=False)
+            self.app.pop_screen()
             return
-        self.app.call_from_thread(self._started, start)
+        await self._started(start)
 
     async def _started(self, start: SurveyStart) -> None:
         self.run, self.survey = start.run, start.run.survey()
@@ -195,6 +249,8 @@ class SurveyScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._buffer.holding and action in ("next", "back", "submit"):
+            return True  # the page it applies to is not shown yet: the step decides
         if action == "next":
             return self.page in ("intro", "question")
         if action == "back":
@@ -229,14 +285,18 @@ class SurveyScreen(Screen[None]):
         await container.remove_children()
         await container.mount_all(widgets)
         container.scroll_home(animate=False)
+        self._input = next((w for w in widgets if isinstance(w, QuestionInput)), None)
         self._show_buttons()
         self._update_progress()
-        if focus is not None:
-            focus.focus()
-        elif page in ("intro",):
-            self.query_one("#next", Button).focus()
-        elif page in ("done", "answered", "closed"):
-            self.query_one("#edit" if page == "answered" and self.editable else "#home", Button).focus()
+        if focus is None and self._input is not None:
+            focus = self._input.answer_control
+        elif focus is None and page == "intro":
+            focus = self.query_one("#next", Button)
+        elif focus is None and page in ("done", "answered", "closed"):
+            focus = self.query_one("#edit" if page == "answered" and self.editable else "#home", Button)
+        self._focus_target = focus
+        if not self._buffer.holding:
+            self.set_focus(focus)  # at once: Widget.focus() would wait behind keys already typed
 
     async def _show_intro(self) -> None:
         assert self.run is not None and self.survey is not None
@@ -254,10 +314,8 @@ class SurveyScreen(Screen[None]):
         ]
         if question.help:
             widgets.append(Static(literal(question.help), id="question-help"))
-        answer_input = make_input(question, self.answers.get(question.id), id="answer")
-        widgets.append(answer_input)
+        widgets.append(make_input(question, self.answers.get(question.id), id="answer"))
         await self._set_page("question", *widgets)
-        answer_input.focus_input()
 
     async def _show_review(self, problems: list[str] | None = None) -> None:
         items = []
@@ -309,23 +367,84 @@ class SurveyScreen(Screen[None]):
                 return
         await self._show_review()
 
+    # -- steps: one page change at a time, after the keys typed before it ---------------------------
+
+    @property
+    def _buffer(self) -> KeyBuffer:
+        return self.query_one(KeyBuffer)
+
+    def _queue(self, step: Step) -> None:
+        """Run ``step`` once every key typed before it has been handled by the input it went to."""
+        buffer = self._buffer
+        if buffer.holding:
+            buffer.items.append(step)  # after the keys kept so far: it runs in its turn
+            return
+        origin = self.focused
+        buffer.holding = True
+        buffer.items.append(step)
+        # From now on keys wait in the buffer; those already handed to the focused widget are
+        # followed there by a marker that reaches this screen once they are handled.
+        self.set_focus(buffer, scroll_visible=False)
+        (origin or self).post_message(InputCaughtUp())
+
+    @on(InputCaughtUp)
+    def _input_caught_up(self, message: InputCaughtUp) -> None:
+        message.stop()
+        # A key that the focused widget leaves to a binding (Space on a choice) is bound by the
+        # app after it has bubbled up there: wait for the app's turn too.
+        self.app.call_later(self.post_message, StepsReady())
+
+    @on(StepsReady)
+    async def _run_steps(self, message: StepsReady) -> None:
+        message.stop()
+        buffer = self._buffer
+        while buffer.items and not isinstance(buffer.items[0], events.Event):
+            step = buffer.items.popleft()
+            await step()  # type: ignore[operator]
+            if not self.is_attached or self.app.screen is not self:
+                buffer.items.clear()  # the survey was left: nothing more goes to it
+                buffer.holding = False
+                return
+        target = self._focus_target if self._focus_target is not None and self._focus_target.is_attached else None
+        # Keys typed while the page changed go to its input, in the order typed.
+        while buffer.items and isinstance(buffer.items[0], events.Event):
+            event = buffer.items.popleft()
+            if target is not None:
+                target.post_message(event)  # type: ignore[arg-type]
+        if buffer.items:  # a step typed after those keys: once they are handled
+            (target or self).post_message(InputCaughtUp())
+            return
+        buffer.holding = False
+        self.set_focus(target if target is not None and target.focusable else None)
+
     # -- answering ----------------------------------------------------------------------------
 
     @on(QuestionInput.Changed)
     def _answer_changed(self, event: QuestionInput.Changed) -> None:
+        if event.question_input is not self._input:
+            return  # a page already left: its answer was taken from the input when leaving it
         question = event.question_input.question
-        if event.value is None:
-            self.answers.pop(question.id, None)
-        else:
-            self.answers[question.id] = event.value
+        self._take(question, event.value)
+        if event.value is not None:
             self._say()
-        self._update_progress()
         if question.type == "text":
             if self._text_timer is not None:
                 self._text_timer.stop()
             self._text_timer = self.set_timer(TEXT_SAVE_DELAY, self._save_draft)
         else:
             self._save_draft()
+
+    def _take(self, question: Question, value: Any) -> None:
+        if value is None:
+            self.answers.pop(question.id, None)
+        else:
+            self.answers[question.id] = value
+        self._update_progress()
+
+    def _take_shown_answer(self) -> None:
+        """The current input's answer as shown now (its ``Changed`` may still be on its way)."""
+        if self._input is not None and self._input.is_attached and self.page == "question":
+            self._take(self._input.question, self._input.value)
 
     def _blocking_message(self, question: Question) -> tuple[str, str] | None:
         """Why the member cannot go on yet (error), or a one-time nudge (warning); None to go on."""
@@ -339,13 +458,30 @@ class SurveyScreen(Screen[None]):
             return soft_required_message(question), "warning"
         return None
 
-    async def action_next(self) -> None:
+    def action_next(self) -> None:
+        self._queue(self._next)
+
+    def action_back(self) -> None:
+        self._queue(self._back)
+
+    def action_submit(self) -> None:
+        self._queue(self._send)
+
+    def action_edit(self) -> None:
+        self._queue(self._edit)
+
+    def action_leave(self) -> None:
+        """Back home; the draft is written first so that nothing typed is lost."""
+        self._queue(self._leave)
+
+    async def _next(self) -> None:
         if self.page == "intro":
             shown = self.shown
             await (self._show_question(shown[0]) if shown else self._show_review())
             return
         if self.page != "question" or self.current is None:
             return
+        self._take_shown_answer()
         blocked = self._blocking_message(self.current)
         if blocked is not None:
             self._say(*blocked)
@@ -358,7 +494,8 @@ class SurveyScreen(Screen[None]):
             await self._show_review()
         self._save_draft()
 
-    async def action_back(self) -> None:
+    async def _back(self) -> None:
+        self._take_shown_answer()
         shown = self.shown
         if self.page == "review":
             if shown:
@@ -374,19 +511,19 @@ class SurveyScreen(Screen[None]):
         self._save_draft()
 
     @on(OptionList.OptionSelected, "#review")
-    async def _review_selected(self, event: OptionList.OptionSelected) -> None:
+    def _review_selected(self, event: OptionList.OptionSelected) -> None:
         assert self.survey is not None
         question = self.survey.question(event.option.id or "")
         if question is not None:
-            await self._show_question(question)
+            self._queue(partial(self._show_question, question))
 
-    async def action_edit(self) -> None:
+    async def _edit(self) -> None:
         shown = self.shown
-        if shown:
+        if shown and self.page == "answered":
             await self._show_question(shown[0])
 
     @on(Button.Pressed)
-    async def _button(self, event: Button.Pressed) -> None:
+    def _button(self, event: Button.Pressed) -> None:
         actions = {
             "back": self.action_back,
             "next": self.action_next,
@@ -396,7 +533,7 @@ class SurveyScreen(Screen[None]):
         }
         action = actions.get(event.button.id or "")
         if action is not None:
-            await action()
+            action()
 
     # -- saving ---------------------------------------------------------------------------------
 
@@ -417,6 +554,7 @@ class SurveyScreen(Screen[None]):
     def on_unmount(self) -> None:
         # Leaving by another way than Esc (h, q, a dropped connection) with typing not yet
         # saved: write it off the event loop; the screen's own workers are gone by now.
+        self._take_shown_answer()
         if self._text_timer is None or self.page not in ("question", "review") or not self.answers:
             return
         self._text_timer.stop()
@@ -439,7 +577,7 @@ class SurveyScreen(Screen[None]):
         except RunError as error:
             self.app.call_from_thread(self.notify, f"Draft not saved: {error}", severity="warning", markup=False)
 
-    async def action_submit(self) -> None:
+    async def _send(self) -> None:
         if self.page != "review" or self.survey is None:
             return
         answers = {k: v for k, v in drop_hidden(self.survey, self.answers).items() if not is_empty(v)}
@@ -453,12 +591,12 @@ class SurveyScreen(Screen[None]):
         try:
             runs.submit_response(self.run_id, self.app.member.handle, answers)  # type: ignore[attr-defined]
         except AnswerError as error:
-            self.app.call_from_thread(self._submit_failed, error.problems)
+            self.app.call_from_thread(self._queue, partial(self._submit_failed, error.problems))
             return
         except RunError as error:
-            self.app.call_from_thread(self._submit_failed, [str(error)])
+            self.app.call_from_thread(self._queue, partial(self._submit_failed, [str(error)]))
             return
-        self.app.call_from_thread(self._submitted)
+        self.app.call_from_thread(self._queue, self._submitted)
 
     async def _submit_failed(self, problems: list[str]) -> None:
         self.query_one("#submit", Button).disabled = False
@@ -471,8 +609,8 @@ class SurveyScreen(Screen[None]):
         self.query_one("#submit", Button).disabled = False
         await self._show_done()
 
-    async def action_leave(self) -> None:
-        """Back home; the draft is written first so that nothing typed is lost."""
+    async def _leave(self) -> None:
+        self._take_shown_answer()
         if self._text_timer is not None:
             self._text_timer.stop()
             self._text_timer = None
@@ -496,7 +634,7 @@ class SurveyScreen(Screen[None]):
     def _check_still_open(self) -> None:
         run = self.app.workspace.runs.get(self.run_id)  # type: ignore[attr-defined]
         if not run.is_open:
-            self.app.call_from_thread(self._closed_meanwhile)
+            self.app.call_from_thread(self._queue, self._closed_meanwhile)
 
     async def _closed_meanwhile(self) -> None:
         if self.page in ("question", "review", "intro"):

@@ -4,17 +4,24 @@ A value is what :mod:`coptui.runs` stores: an int for scales, a str for single c
 text, a list for multiple choice, a bool for yes/no, ``NA`` for "not applicable" and None
 for no answer yet. Nothing is preselected: an input starts empty unless it is given an
 earlier answer (a draft, or the member's own response when editing).
+
+``value`` is the answer as the input shows it at this moment, read from its controls: a key
+handled a moment ago counts at once, while ``Changed`` reaches the screen a few messages
+later (a member typing "4" and PgDn in one burst must not be told the question has no answer).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Checkbox, RadioButton, RadioSet, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
 
@@ -53,6 +60,7 @@ class QuestionInput(Vertical):
 
     @property
     def value(self) -> Any:
+        """The answer shown now (the last one told by ``Changed`` may lag a message behind)."""
         return self._value
 
     def _set(self, value: Any) -> None:
@@ -60,9 +68,25 @@ class QuestionInput(Vertical):
             self._value = value
             self.post_message(self.Changed(self, value))
 
-    def focus_input(self) -> None:
-        """Put the keyboard in the part of the input that takes the answer."""
-        self.query(".answer-control").first().focus()
+    @property
+    def answer_control(self) -> Widget:
+        """The part of the input that takes the keyboard."""
+        return self.query(".answer-control").first()
+
+
+class ChoiceButton(RadioButton):
+    """A radio button that tells its input the moment it is pressed, by key, mouse or code."""
+
+    def __init__(self, label: Text, pressed: bool, index: int, on_pressed: Callable[[int], None]) -> None:
+        # Set before the base class sets the initial value (which runs the watcher below).
+        self.index = index
+        self._on_pressed = on_pressed
+        super().__init__(label, value=pressed, id=f"choice-{index}")
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        if self.value:
+            self._on_pressed(self.index)
 
 
 class ChoiceInput(QuestionInput):
@@ -77,17 +101,18 @@ class ChoiceInput(QuestionInput):
         if hint:
             yield Static(hint, classes="scale-hint")
         buttons = [
-            RadioButton(label, value=_same(choice, self._value), id=f"choice-{index}")
+            ChoiceButton(label, _same(choice, self._value), index, self._pressed)
             for index, (choice, label) in enumerate(self.choices)
         ]
         classes = "answer-control horizontal" if self.question.type == "nps" else "answer-control"
         yield RadioSet(*buttons, classes=classes)
 
-    @on(RadioSet.Changed)
-    def _pressed(self, event: RadioSet.Changed) -> None:
-        event.stop()
-        index = int((event.pressed.id or "choice-0").removeprefix("choice-"))
+    def _pressed(self, index: int) -> None:
         self._set(self.choices[index][0])
+
+    @on(RadioSet.Changed)
+    def _radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()  # the pressed button has told this input already (ChoiceButton)
 
     def on_key(self, event: events.Key) -> None:
         """A digit presses a choice: the point itself on NPS (0-9), else the n-th choice (1-9)."""
@@ -110,6 +135,19 @@ class ChoiceInput(QuestionInput):
 
 class MultiInput(QuestionInput):
     """Multiple choice: a list of check boxes, plus "not applicable" when the question has it."""
+
+    @property
+    def value(self) -> Any:
+        try:
+            selected = self.query_one(SelectionList).selected
+        except NoMatches:  # not composed yet
+            return self._value
+        ordered = [option for option in self.question.options or [] if option in selected]
+        if ordered:
+            return ordered
+        if self.question.na and self.query_one("#not-applicable", Checkbox).value:
+            return NA
+        return None
 
     def compose(self) -> ComposeResult:
         chosen = self._value if isinstance(self._value, list) else []
@@ -150,6 +188,14 @@ class MultiInput(QuestionInput):
 
 class TextInput(QuestionInput):
     """Free text over several lines. What is typed is kept exactly; it is shown as plain text."""
+
+    @property
+    def value(self) -> Any:
+        try:
+            text = self.query_one(TextArea).text
+        except NoMatches:  # not composed yet
+            return self._value
+        return text if text.strip() else None
 
     def compose(self) -> ComposeResult:
         yield TextArea(self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True)
