@@ -8,7 +8,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
+from textual.worker import WorkerCancelled
 
 from coptui.app import CoptuiApp
 from coptui.runs import NA
@@ -24,11 +26,18 @@ WAIT = 10.0
 async def settle(pilot: Any) -> None:
     """Let messages, workers and their call-backs finish (bounded)."""
 
+    async def workers_done() -> None:
+        for worker in list(pilot.app.workers):
+            try:
+                await worker.wait()
+            except WorkerCancelled:
+                pass  # an exclusive worker replaced by a newer one (a draft written again)
+
     async def run() -> None:
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await workers_done()
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        await workers_done()
         await pilot.pause()
 
     await asyncio.wait_for(run(), WAIT)
@@ -402,3 +411,91 @@ async def test_digits_press_a_choice(surveys_dir: Path, data_dir: Path) -> None:
         assert current(screen) == "recommend" and screen.answers["recommend"] == 0
         await press(pilot, "9")
         assert screen.answers["recommend"] == 9
+
+
+# -- keys typed in one burst (as over SSH, or a member typing ahead) ---------------------------------------
+
+
+def _key_event(app: CoptuiApp, key: str) -> events.Key:
+    character = key if len(key) == 1 else {"space": " ", "enter": "\r"}.get(key)
+    event = events.Key(key, character)
+    event.set_sender(app)
+    return event
+
+
+async def burst(pilot: Any, *keys: str) -> None:
+    """Keys that arrive in one read, as a terminal driver posts them: all are in the app's queue
+    before the first is handled. (``pilot.press`` waits for the app to be idle after each key, so
+    it cannot show what a burst does.)"""
+    for key in keys:
+        pilot.app.post_message(_key_event(pilot.app, key))
+    await settle(pilot)
+
+
+async def test_a_digit_and_pagedown_in_one_burst_record_the_answer_and_go_on(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown")
+        assert current(screen) == "mood"
+        await burst(pilot, "4", "pagedown")
+        assert current(screen) == "value" and progress(screen) == "2 of 7"
+        assert message(screen) == ""  # no "needs an answer"
+        assert screen.answers == {"mood": 4}
+        assert workspace.runs.load_draft(run.id, "chen") == ({"mood": 4}, 1)
+        await press(pilot, "pageup")
+        assert current(screen) == "mood" and screen.query_one("#choice-3").value is True  # "4 · Agree" shown
+
+
+async def test_a_whole_survey_typed_ahead_in_one_burst_lands_where_typed(surveys_dir: Path, data_dir: Path) -> None:
+    """From the intro: answers by digit, Space on a list, text typed onto a page not shown yet, submit."""
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("dana"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "intro"
+        # mood 4, value 2, recommend 3 (shows "why"), a written answer typed straight after its
+        # PgDn, topics: Space on the first (a binding of the list), format 2, again: 1 (Yes).
+        keys = ["pagedown", "4", "pagedown", "2", "pagedown", "3", "pagedown", *"too far", "pagedown"]
+        keys += ["space", "pagedown", "2", "pagedown", "1", "pagedown"]
+        await burst(pilot, *keys)
+        assert current(screen) == "notes" and progress(screen) == "8 of 8"
+        assert isinstance(screen.focused, TextArea)
+        typed = {"mood": 4, "value": 2, "recommend": 3, "why": "too far", "topics": ["ci"], "format": "office hours"}
+        typed["again"] = True
+        assert workspace.runs.load_draft(run.id, "dana") == (typed, 7)
+        await burst(pilot, *"ok", "pagedown", "ctrl+s")
+        assert screen.page == "done" and "Thank you!" in page_text(screen)
+    assert workspace.runs.own_response(run.id, "dana") == {**typed, "notes": "ok"}
+
+
+async def test_text_typed_right_after_pagedown_goes_into_the_next_pages_box(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "gus", full_answers(notes=None), position=6)
+    app = CoptuiApp(workspace, workspace.member("gus"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert current(screen) == "again"
+        await burst(pilot, "pagedown", *"hello there")
+        assert current(screen) == "notes"
+        assert screen.query_one(TextArea).text == "hello there"
+        await press(pilot, "escape")  # leave: the draft holds what was typed
+    draft = workspace.runs.load_draft(run.id, "gus")
+    assert draft is not None and draft[0]["notes"] == "hello there" and draft[1] == 7
+
+
+async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question_and_a_digit_after_it_answers(
+    surveys_dir: Path, data_dir: Path
+) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("emeka"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await burst(pilot, "pagedown", "pagedown", "pagedown")
+        assert current(screen) == "mood"
+        assert "needs an answer" in message(screen)
+        assert isinstance(screen.focused, RadioSet)
+        await burst(pilot, "down", "space", "pagedown", "3", "pagedown")
+        assert current(screen) == "recommend"
+        assert screen.answers == {"mood": 2, "value": 3}

@@ -166,6 +166,8 @@ class SurveyScreen(Screen[None]):
         self._text_timer: Any = None
         self._input: QuestionInput | None = None  # the current question's input
         self._focus_target: Widget | None = None  # where the keyboard goes on the current page
+        self._stepping = False  # steps are waiting or running: a new one waits its turn
+        self._key_owner: Widget | None = None  # had the focus when the keys now bubbling up were typed
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -249,7 +251,7 @@ class SurveyScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self._buffer.holding and action in ("next", "back", "submit"):
+        if self._stepping and action in ("next", "back", "submit"):
             return True  # the page it applies to is not shown yet: the step decides
         if action == "next":
             return self.page in ("intro", "question")
@@ -289,13 +291,13 @@ class SurveyScreen(Screen[None]):
         self._show_buttons()
         self._update_progress()
         if focus is None and self._input is not None:
-            focus = self._input.answer_control
+            focus = self._input.answer_control if self._input.is_attached else None
         elif focus is None and page == "intro":
             focus = self.query_one("#next", Button)
         elif focus is None and page in ("done", "answered", "closed"):
             focus = self.query_one("#edit" if page == "answered" and self.editable else "#home", Button)
         self._focus_target = focus
-        if not self._buffer.holding:
+        if not self._stepping:
             self.set_focus(focus)  # at once: Widget.focus() would wait behind keys already typed
 
     async def _show_intro(self) -> None:
@@ -376,16 +378,39 @@ class SurveyScreen(Screen[None]):
     def _queue(self, step: Step) -> None:
         """Run ``step`` once every key typed before it has been handled by the input it went to."""
         buffer = self._buffer
-        if buffer.holding:
-            buffer.items.append(step)  # after the keys kept so far: it runs in its turn
+        buffer.items.append(step)  # after the keys kept so far: it runs in its turn
+        if self._stepping:
             return
         origin = self.focused
-        buffer.holding = True
-        buffer.items.append(step)
+        self._stepping = True
+        self._key_owner = origin
         # From now on keys wait in the buffer; those already handed to the focused widget are
         # followed there by a marker that reaches this screen once they are handled.
-        self.set_focus(buffer, scroll_visible=False)
+        self._hold_keys(True)
         (origin or self).post_message(InputCaughtUp())
+
+    def _hold_keys(self, hold: bool, target: Widget | None = None) -> None:
+        buffer = self._buffer
+        buffer.holding = hold
+        if hold:
+            self.set_focus(buffer, scroll_visible=False)
+        else:
+            self.set_focus(target if target is not None and target.focusable else None)
+
+    async def on_key(self, event: events.Key) -> None:
+        """A key handed to an input before the buffer took the focus, bubbling up unhandled (Space
+        on a choice): bind it from that input. The app binds keys from the focused widget, which
+        is the buffer by now, so it would find none of the input's bindings."""
+        owner = self._key_owner
+        if not self._buffer.holding or owner is None or not owner.is_attached:
+            return
+        for node in owner.ancestors_with_self:
+            if node is self:
+                return  # the screen's and the app's own bindings: the app finds them as usual
+            for binding in node._bindings.key_to_bindings.get(event.key, ()):
+                if not binding.priority and await self.app.run_action(binding.action, node):
+                    event.stop()
+                    return
 
     @on(InputCaughtUp)
     def _input_caught_up(self, message: InputCaughtUp) -> None:
@@ -398,24 +423,30 @@ class SurveyScreen(Screen[None]):
     async def _run_steps(self, message: StepsReady) -> None:
         message.stop()
         buffer = self._buffer
+        self._hold_keys(True)  # keys typed while the page changes wait for the new page
         while buffer.items and not isinstance(buffer.items[0], events.Event):
             step = buffer.items.popleft()
             await step()  # type: ignore[operator]
             if not self.is_attached or self.app.screen is not self:
                 buffer.items.clear()  # the survey was left: nothing more goes to it
-                buffer.holding = False
+                buffer.holding = self._stepping = False
                 return
         target = self._focus_target if self._focus_target is not None and self._focus_target.is_attached else None
-        # Keys typed while the page changed go to its input, in the order typed.
+        typed = []
         while buffer.items and isinstance(buffer.items[0], events.Event):
-            event = buffer.items.popleft()
-            if target is not None:
-                target.post_message(event)  # type: ignore[arg-type]
-        if buffer.items:  # a step typed after those keys: once they are handled
+            typed.append(buffer.items.popleft())
+        # The keys typed meanwhile go to the page's input, in the order typed, with the focus
+        # there: the input's own bindings (arrows, Space) are looked up from the focused widget.
+        self._hold_keys(False, target)
+        if target is not None:
+            for event in typed:
+                target.post_message(event)
+        if buffer.items:
+            # A step typed after those keys: once they are handled. (Keys of a later read that
+            # come meanwhile go to this page; a burst is kept whole.)
             (target or self).post_message(InputCaughtUp())
-            return
-        buffer.holding = False
-        self.set_focus(target if target is not None and target.focusable else None)
+        else:
+            self._stepping = False
 
     # -- answering ----------------------------------------------------------------------------
 
