@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual import events
 from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
 from textual.worker import WorkerCancelled
@@ -17,6 +18,7 @@ from coptui.runs import NA
 from coptui.screens.survey import SurveyScreen
 from coptui.widgets.questions import QuestionInput
 from coptui.workspace import Workspace
+from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.surveys_support import full_answers, open_every_type
 
 SIZE = (100, 32)
@@ -499,3 +501,39 @@ async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question
         await burst(pilot, "down", "space", "pagedown", "3", "pagedown")
         assert current(screen) == "recommend"
         assert screen.answers == {"mood": 2, "value": 3}
+
+
+PAGE_DOWN = "\x1b[6~"
+
+
+@pytest.mark.e2e
+async def test_over_ssh_answers_and_pagedowns_sent_in_one_write_all_land(tmp_path: Path) -> None:
+    """A member's client sends a survey's keys in one write (typing ahead over a slow link): every
+    digit is the answer of its page, every PgDn moves on, the text typed after the last PgDn is in
+    the box of the page it opens."""
+    community = make_keyed_surveys(tmp_path, ["chen"])
+    data = tmp_path / "data"
+    run = Workspace.open(data, community.surveys_dir).runs.open_run("cop-pulse", by="ada")
+    server = ServerProcess(data, community.surveys_dir).wait_ready()
+    try:
+        client = await Client.connect(server.port, community.keys["chen"])
+        try:
+            await client.wait_text("Monthly CoP pulse")
+            await client.settle()
+            client.send(KEYS["enter"])
+            await client.wait_text("7 questions")
+            # Intro -> 1: "4", 2: "2", 3: "5", 4: "3", 5 (0-10): "3", which shows the written question.
+            client.send(PAGE_DOWN + "".join(digit + PAGE_DOWN for digit in "42533") + "more demos please")
+            await client.wait_text("more demos please")
+            assert "What one change would make you recommend it?" in client.text and "6 of 8" in client.text
+            client.send(KEYS["escape"])  # leave: the draft is written
+            await client.wait_text("Open for you")
+        finally:
+            client.close()
+        draft = Workspace.open(data, community.surveys_dir).runs.load_draft(run.id, "chen")
+        assert draft == (
+            {"domain": 4, "community": 2, "practice": 5, "value": 3, "recommend": 3, "recommend_why": "more demos please"},
+            5,
+        )
+    finally:
+        server.stop()
