@@ -15,6 +15,7 @@ from coptui import __version__
 from coptui.cli import main
 
 from .conftest import DEMO_TODAY
+from .ssh_harness import TmuxPane
 
 
 def coptui(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -125,23 +126,25 @@ def test_coptui_demo_opens_in_a_real_terminal(tmp_path: Path) -> None:
     session = f"coptui-demo-{os.getpid()}"
     data = tmp_path / "demo"
     command = f"{sys.executable} -m coptui demo --data {data}; echo EXIT=$?; sleep 30"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "30", command], check=True)
+    # TmuxPane starts the app once the pane is 100x30 (else it may start at 80x24 and cut the header).
+    pane = TmuxPane(session, command, width=100, height=30)
     try:
         screen = _wait_for(session, "Monthly CoP pulse", timeout=30)
         assert "Platform Engineering Guild" in screen and "Ada Okafor (facilitator)" in screen
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
+        pane.send_keys("q")
         screen = _wait_for(session, "EXIT=", timeout=15)
         assert "EXIT=0" in screen
         assert f"coptui --data {data} --as ada" in screen
     finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        pane.kill()
 
 
 def _wait_for(session: str, text: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
     while time.monotonic() < deadline:
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-t", session], capture_output=True, text=True).stdout
+        joined = ["tmux", "capture-pane", "-p", "-J", "-t", session]  # wrapped lines joined
+        screen = subprocess.run(joined, capture_output=True, text=True, check=False).stdout
         if text in screen:
             return screen
         time.sleep(0.2)
