@@ -425,12 +425,12 @@ def _key_event(app: CoptuiApp, key: str) -> events.Key:
     return event
 
 
-async def burst(pilot: Any, *keys: str) -> None:
-    """Keys that arrive in one read, as a terminal driver posts them: all are in the app's queue
-    before the first is handled. (``pilot.press`` waits for the app to be idle after each key, so
-    it cannot show what a burst does.)"""
+async def burst(pilot: Any, *keys: str | events.Paste) -> None:
+    """Keys (and pastes) that arrive in one read, as a terminal driver posts them: all are in the
+    app's queue before the first is handled. (``pilot.press`` waits for the app to be idle after
+    each key, so it cannot show what a burst does.)"""
     for key in keys:
-        pilot.app.post_message(_key_event(pilot.app, key))
+        pilot.app.post_message(key if isinstance(key, events.Paste) else _key_event(pilot.app, key))
     await settle(pilot)
 
 
@@ -485,6 +485,20 @@ async def test_text_typed_right_after_pagedown_goes_into_the_next_pages_box(surv
         await press(pilot, "escape")  # leave: the draft holds what was typed
     draft = workspace.runs.load_draft(run.id, "gus")
     assert draft is not None and draft[0]["notes"] == "hello there" and draft[1] == 7
+
+
+async def test_a_paste_right_after_pagedown_goes_into_the_next_pages_box(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "hana", {"mood": 4, "value": 2, "recommend": 3}, position=2)
+    app = CoptuiApp(workspace, workspace.member("hana"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert current(screen) == "recommend"
+        await burst(pilot, "pagedown", events.Paste("too far\naway"), "pagedown")
+        assert current(screen) == "topics"
+        assert screen.answers["why"] == "too far\naway"
+    draft = workspace.runs.load_draft(run.id, "hana")
+    assert draft is not None and draft[0]["why"] == "too far\naway"
 
 
 async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question_and_a_digit_after_it_answers(

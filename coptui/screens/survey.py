@@ -33,6 +33,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
+from textual.worker import WorkerCancelled
 
 from coptui.app import DataChanged
 from coptui.definitions import Question, SurveyDefinition
@@ -204,7 +205,10 @@ class SurveyScreen(Screen[None]):
             return error
 
     async def _load(self) -> None:
-        start = await self._read_start().wait()
+        try:
+            start = await self._read_start().wait()
+        except WorkerCancelled:
+            return  # the app is closing
         if isinstance(start, RunError):
             self.notify(str(start), severity="error", markup=False)
             self.app.pop_screen()
@@ -387,7 +391,12 @@ class SurveyScreen(Screen[None]):
         # From now on keys wait in the buffer; those already handed to the focused widget are
         # followed there by a marker that reaches this screen once they are handled.
         self._hold_keys(True)
-        (origin or self).post_message(InputCaughtUp())
+        self._catch_up(origin)
+
+    def _catch_up(self, holder: Widget | None) -> None:
+        """Send the marker after the keys ``holder`` was given (straight to the screen if it takes none)."""
+        if holder is None or not holder.post_message(InputCaughtUp()):
+            self.post_message(InputCaughtUp())
 
     def _hold_keys(self, hold: bool, target: Widget | None = None) -> None:
         buffer = self._buffer
@@ -444,7 +453,7 @@ class SurveyScreen(Screen[None]):
         if buffer.items:
             # A step typed after those keys: once they are handled. (Keys of a later read that
             # come meanwhile go to this page; a burst is kept whole.)
-            (target or self).post_message(InputCaughtUp())
+            self._catch_up(target)
         else:
             self._stepping = False
 
