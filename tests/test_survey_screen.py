@@ -501,6 +501,21 @@ async def test_a_paste_right_after_pagedown_goes_into_the_next_pages_box(surveys
     assert draft is not None and draft[0]["why"] == "too far\naway"
 
 
+async def test_enter_on_the_review_and_ticks_on_a_list_in_one_burst(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "farah", full_answers(), position=8)
+    app = CoptuiApp(workspace, workspace.member("farah"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        assert screen.page == "review"
+        # Down to the fourth answer (topics: ci, iac), open it, untick ci, tick observability, go on.
+        await burst(pilot, "down", "down", "down", "enter", "space", "down", "space", "pagedown")
+        assert current(screen) == "format"
+        assert screen.answers["topics"] == ["observability", "iac"]
+    draft = workspace.runs.load_draft(run.id, "farah")
+    assert draft is not None and draft[0]["topics"] == ["observability", "iac"] and draft[1] == 5
+
+
 async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question_and_a_digit_after_it_answers(
     surveys_dir: Path, data_dir: Path
 ) -> None:

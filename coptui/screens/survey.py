@@ -151,6 +151,9 @@ class SurveyScreen(Screen[None]):
         Binding("pagedown,ctrl+n", "next", "Next", priority=True, key_display="PgDn"),
         Binding("pageup", "back", "Back", priority=True, key_display="PgUp"),
         Binding("ctrl+s", "submit", "Submit", priority=True),
+        # Enter on the review page's list, taken on arrival like PgDn: keys typed after it wait
+        # for the question's page (the list's own Enter would be bound only once it bubbled up).
+        Binding("enter", "change_answer", "Change", priority=True, show=False),
         Binding("escape", "leave", "Leave"),
     ]
 
@@ -263,6 +266,8 @@ class SurveyScreen(Screen[None]):
             return self.page in ("question", "review")
         if action == "submit":
             return self.page == "review"
+        if action == "change_answer":
+            return self.page == "review" and isinstance(self.focused, OptionList)
         return True
 
     def _update_progress(self) -> None:
@@ -550,12 +555,22 @@ class SurveyScreen(Screen[None]):
             await self._show_intro()
         self._save_draft()
 
+    def action_change_answer(self) -> None:
+        self._queue(self._change_answer)
+
+    async def _change_answer(self) -> None:
+        """The question highlighted on the review page (read now: keys before Enter may move it)."""
+        if self.page != "review" or self.survey is None:
+            return
+        option = self.query_one("#review", OptionList).highlighted_option
+        question = self.survey.question(option.id or "") if option is not None else None
+        if question is not None:
+            await self._show_question(question)
+
     @on(OptionList.OptionSelected, "#review")
     def _review_selected(self, event: OptionList.OptionSelected) -> None:
-        assert self.survey is not None
-        question = self.survey.question(event.option.id or "")
-        if question is not None:
-            self._queue(partial(self._show_question, question))
+        event.stop()
+        self.action_change_answer()  # a click on an answer (it is highlighted first)
 
     async def _edit(self) -> None:
         shown = self.shown

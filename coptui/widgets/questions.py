@@ -133,6 +133,17 @@ class ChoiceInput(QuestionInput):
         raise ValueError(f"{value!r} is not a choice of {self.question.id}")
 
 
+class AnswerList(SelectionList[str]):
+    """A list of check boxes whose Space, Enter or click ticks the highlighted option at once.
+
+    The stock list ticks it a message later, whichever option is highlighted by then: a Space
+    and a Down (or PgDn) typed in one burst could tick the next option, or none before PgDn."""
+
+    def action_select(self) -> None:
+        if self.highlighted is not None:
+            self.toggle(self.get_option_at_index(self.highlighted))
+
+
 class MultiInput(QuestionInput):
     """Multiple choice: a list of check boxes, plus "not applicable" when the question has it."""
 
@@ -152,7 +163,7 @@ class MultiInput(QuestionInput):
     def compose(self) -> ComposeResult:
         chosen = self._value if isinstance(self._value, list) else []
         selections = [Selection(literal(option), option, option in chosen) for option in self.question.options or []]
-        yield SelectionList[str](*selections, classes="answer-control")
+        yield AnswerList(*selections, classes="answer-control")
         if self.question.na:
             yield Checkbox(literal(self.question.na), self._value is NA, id="not-applicable")
 
