@@ -457,9 +457,11 @@ async def test_a_whole_survey_typed_ahead_in_one_burst_lands_where_typed(surveys
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         assert screen.page == "intro"
-        # mood 4, value 2, recommend 3 (shows "why"), a written answer typed straight after its
-        # PgDn, topics: Space on the first (a binding of the list), format 2, again: 1 (Yes).
-        keys = ["pagedown", "4", "pagedown", "2", "pagedown", "3", "pagedown", *"too far", "pagedown"]
+        # Enter on the Start button, mood 4, value 2, recommend 3 (shows "why"), a written answer
+        # typed straight after its PgDn, topics: Space on the first (a binding of the list),
+        # format 2, again: 1 (Yes).
+        assert isinstance(screen.focused, Button) and screen.focused.id == "next"
+        keys = ["enter", "4", "pagedown", "2", "pagedown", "3", "pagedown", *"too far", "pagedown"]
         keys += ["space", "pagedown", "2", "pagedown", "1", "pagedown"]
         await burst(pilot, *keys)
         assert current(screen) == "notes" and progress(screen) == "8 of 8"

@@ -151,9 +151,10 @@ class SurveyScreen(Screen[None]):
         Binding("pagedown,ctrl+n", "next", "Next", priority=True, key_display="PgDn"),
         Binding("pageup", "back", "Back", priority=True, key_display="PgUp"),
         Binding("ctrl+s", "submit", "Submit", priority=True),
-        # Enter on the review page's list, taken on arrival like PgDn: keys typed after it wait
-        # for the question's page (the list's own Enter would be bound only once it bubbled up).
-        Binding("enter", "change_answer", "Change", priority=True, show=False),
+        # Enter on a button or on the review page's list, taken on arrival like PgDn: keys typed
+        # after it wait for the page it opens (the widget's own Enter is bound only once it has
+        # bubbled up, after the keys that follow it went to the page being left).
+        Binding("enter", "enter", "Open", priority=True, show=False),
         Binding("escape", "leave", "Leave"),
     ]
 
@@ -266,8 +267,11 @@ class SurveyScreen(Screen[None]):
             return self.page in ("question", "review")
         if action == "submit":
             return self.page == "review"
-        if action == "change_answer":
-            return self.page == "review" and isinstance(self.focused, OptionList)
+        if action == "enter":
+            focused = self.focused
+            return (self.page == "review" and isinstance(focused, OptionList)) or (
+                isinstance(focused, Button) and focused.id in self._button_actions
+            )
         return True
 
     def _update_progress(self) -> None:
@@ -555,8 +559,12 @@ class SurveyScreen(Screen[None]):
             await self._show_intro()
         self._save_draft()
 
-    def action_change_answer(self) -> None:
-        self._queue(self._change_answer)
+    def action_enter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button):
+            self._button_actions[focused.id or ""]()
+        elif isinstance(focused, OptionList):
+            self._queue(self._change_answer)
 
     async def _change_answer(self) -> None:
         """The question highlighted on the review page (read now: keys before Enter may move it)."""
@@ -570,23 +578,26 @@ class SurveyScreen(Screen[None]):
     @on(OptionList.OptionSelected, "#review")
     def _review_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.action_change_answer()  # a click on an answer (it is highlighted first)
+        self._queue(self._change_answer)  # a click on an answer (it is highlighted first)
 
     async def _edit(self) -> None:
         shown = self.shown
         if shown and self.page == "answered":
             await self._show_question(shown[0])
 
-    @on(Button.Pressed)
-    def _button(self, event: Button.Pressed) -> None:
-        actions = {
+    @property
+    def _button_actions(self) -> dict[str, Callable[[], None]]:
+        return {
             "back": self.action_back,
             "next": self.action_next,
             "submit": self.action_submit,
             "edit": self.action_edit,
             "home": self.action_leave,
         }
-        action = actions.get(event.button.id or "")
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        action = self._button_actions.get(event.button.id or "")
         if action is not None:
             action()
 
