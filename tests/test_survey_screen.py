@@ -518,6 +518,18 @@ async def test_enter_on_the_review_and_ticks_on_a_list_in_one_burst(surveys_dir:
     assert draft is not None and draft[0]["topics"] == ["observability", "iac"] and draft[1] == 5
 
 
+async def test_keys_typed_while_the_survey_opens_wait_for_its_first_page(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_run(run.id)  # no wait: the keys come before the screen is drawn and the survey read
+        await burst(pilot, "pagedown", "4", "pagedown")
+        screen = app.screen
+        assert isinstance(screen, SurveyScreen)
+        assert current(screen) == "value" and screen.answers == {"mood": 4}
+
+
 async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question_and_a_digit_after_it_answers(
     surveys_dir: Path, data_dir: Path
 ) -> None:

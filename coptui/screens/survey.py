@@ -171,8 +171,12 @@ class SurveyScreen(Screen[None]):
         self._text_timer: Any = None
         self._input: QuestionInput | None = None  # the current question's input
         self._focus_target: Widget | None = None  # where the keyboard goes on the current page
-        self._stepping = False  # steps are waiting or running: a new one waits its turn
         self._key_owner: Widget | None = None  # had the focus when the keys now bubbling up were typed
+        # The first step reads the survey. Keys typed from the moment the screen opens (a member
+        # typing ahead over SSH: Enter on home, then PgDn, 4, ...) wait for its first page.
+        self._key_buffer = KeyBuffer()
+        self._key_buffer.items.append(self._load)
+        self._key_buffer.holding = self._stepping = True  # steps are waiting or running: a new one waits
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -192,13 +196,20 @@ class SurveyScreen(Screen[None]):
                 yield Button("Edit my answers", id="edit")
                 yield Button("Back home", id="home")
         yield Footer()
-        yield KeyBuffer()
+        yield self._key_buffer
 
     def on_mount(self) -> None:
         self.title = "Survey"
         self._show_buttons()
-        # What is typed while the survey loads waits for its first page (PgDn on the intro).
-        self._queue(self._load)
+        self._hold_keys(True)
+        self._catch_up(None)  # runs the first step
+
+    def post_message(self, message: Message) -> bool:
+        # Until the screen has a focused widget, the app gives it the keys: they wait in the buffer.
+        if not self.is_mounted and isinstance(message, (events.Key, events.Paste)):
+            self._key_buffer.items.append(message)
+            return True
+        return super().post_message(message)
 
     @work(thread=True, exclusive=True, group="survey-load", exit_on_error=False)
     def _read_start(self) -> SurveyStart | RunError:
@@ -259,7 +270,7 @@ class SurveyScreen(Screen[None]):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self._stepping and action in ("next", "back", "submit"):
+        if (self._stepping or self.page == "loading") and action in ("next", "back", "submit"):
             return True  # the page it applies to is not shown yet: the step decides
         if action == "next":
             return self.page in ("intro", "question")
@@ -386,7 +397,7 @@ class SurveyScreen(Screen[None]):
 
     @property
     def _buffer(self) -> KeyBuffer:
-        return self.query_one(KeyBuffer)
+        return self._key_buffer
 
     def _queue(self, step: Step) -> None:
         """Run ``step`` once every key typed before it has been handled by the input it went to."""
