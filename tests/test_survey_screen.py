@@ -580,3 +580,14 @@ async def test_over_ssh_answers_and_pagedowns_sent_in_one_write_all_land(tmp_pat
         )
     finally:
         server.stop()
+
+
+async def test_a_survey_that_cannot_be_read_says_why_and_closes(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, _ = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(SurveyScreen("no-such-run"))
+        await burst(pilot, "pagedown", "4")  # typed while it loads: nothing breaks
+        assert not isinstance(app.screen, SurveyScreen)
+        assert any("no-such-run" in str(n.message) for n in app._notifications)
