@@ -40,6 +40,7 @@ import socket
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -233,18 +234,23 @@ def run_workers(options: ServeOptions) -> int:
         links[index][0].setblocking(False)
     serve_log_note(worker_options, "workers", workers=count, port=port, pid=os.getpid())
     code = 0
+    waiting: deque[socket.socket] = deque()  # accepted, not yet taken by a worker (their queues were full)
     try:
         while workers:
             if stopping and listener.fileno() >= 0:
                 listener.close()  # no new connections while the workers say goodbye
+                while waiting:
+                    waiting.popleft().close()
             watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
             with contextlib.suppress(InterruptedError):
-                ready, _, _ = select.select(watched, [], [], 0.2)
+                ready, writable, _ = select.select(watched, [link for link, _ in links] if waiting else [], [], 0.2)
                 for source in ready:
                     if source is listener:
-                        _hand_out(listener, links, load)
+                        waiting.extend(_accept_all(listener))
                     else:
                         _read_load(source, links, load)
+                while waiting and _hand_out(waiting[0], links, load):
+                    waiting.popleft().close()  # the worker has its own copy now
             code = max(code, _reap(workers, stopping, start))
     finally:
         with contextlib.suppress(OSError):
@@ -253,22 +259,35 @@ def run_workers(options: ServeOptions) -> int:
     return code
 
 
-def _hand_out(listener: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[int]) -> None:
-    """Accept what is waiting; each connection goes to the worker with the fewest."""
+def _accept_all(listener: socket.socket) -> list[socket.socket]:
+    accepted = []
     while True:
         try:
             connection, _ = listener.accept()
         except (BlockingIOError, InterruptedError):
-            return
+            return accepted
         except OSError:
-            return  # e.g. too many open files: the client retries, the others go on
-        with connection:
-            index = min(range(len(load)), key=lambda i: (load[i], i))
-            try:
-                socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
-            except OSError:
-                continue  # that worker's queue is full or gone: this client is closed and may retry
-            load[index] += 1
+            return accepted  # e.g. too many open files: the client retries, the others go on
+        accepted.append(connection)
+
+
+def _hand_out(connection: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[int]) -> bool:
+    """Pass ``connection`` to the worker with the fewest connections that can take it now.
+
+    A worker's queue of handed connections is short (``net.unix.max_dgram_qlen``, 10 here):
+    in a burst of connections a busy worker's is full; the next worker is tried, and if
+    every queue is full the connection waits in the supervisor until one has room.
+    """
+    for index in sorted(range(len(load)), key=lambda i: (load[i], i)):
+        try:
+            socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            continue
+        load[index] += 1
+        return True
+    return False
 
 
 def _read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[int]) -> None:

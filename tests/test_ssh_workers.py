@@ -110,6 +110,20 @@ async def test_connections_are_shared_evenly_between_the_workers(server: ServerP
             client.close()
 
 
+async def test_a_burst_of_connections_longer_than_the_workers_queues_is_all_served(server: ServerProcess) -> None:
+    # 40 connections at once: more than the handed-over connections a worker's queue holds
+    # (net.unix.max_dgram_qlen, often 10); the rest wait in the supervisor, none is dropped.
+    async def banner() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            return await asyncio.wait_for(reader.readline(), 15)
+        finally:
+            writer.close()
+
+    banners = await asyncio.gather(*(banner() for _ in range(40)))
+    assert all(line.startswith(b"SSH-2.0-coptui_") for line in banners), banners
+
+
 async def test_the_per_key_limit_counts_sessions_on_every_worker(server: ServerProcess, community: KeyedCommunity) -> None:
     key = community.keys["chen"]
     sessions: list[Client] = []
