@@ -243,7 +243,7 @@ def run_workers(options: ServeOptions) -> int:
                     waiting.popleft().close()
             watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
             with contextlib.suppress(InterruptedError):
-                ready, writable, _ = select.select(watched, [link for link, _ in links] if waiting else [], [], 0.2)
+                ready, _writable, _ = select.select(watched, [link for link, _ in links] if waiting else [], [], 0.2)
                 for source in ready:
                     if source is listener:
                         waiting.extend(_accept_all(listener))
@@ -317,7 +317,7 @@ def _reap(workers: dict[int, int], stopping: bool, start: Callable[[int], int]) 
             continue
         exit_code = os.waitstatus_to_exitcode(status)
         if stopping:
-            code = max(code, exit_code if exit_code > 0 else 0)
+            code = max(code, exit_code)
             continue
         print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
         workers[start(index)] = index

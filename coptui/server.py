@@ -522,7 +522,7 @@ class CoptuiServer:
     async def _run_handed(self, sock: socket.socket) -> None:
         try:
             await asyncssh.run_server(sock, options=self._connection_options)
-        except (OSError, asyncssh.Error, asyncio.TimeoutError):
+        except (OSError, asyncssh.Error, TimeoutError):
             pass  # refused or cut off before logging in: CoptuiConnection logged why
 
     def connections_changed(self) -> None:

@@ -164,6 +164,18 @@ class ServerProcess:
             await asyncio.sleep(0.05)
         raise TimeoutError(f"no log record matched within {timeout}s; log: {self.log_records()[-5:]}")
 
+    def wait_sessions_ended(self, timeout: float = 10) -> None:
+        """Until every session the log shows starting has ended (bounded; between tests, so
+        that per-key limits never leak from one test into the next)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            records = self.log_records()
+            started = sum(1 for r in records if r["event"] == "connect")
+            ended = sum(1 for r in records if r["event"] == "disconnect" and r.get("reason") != "no-session")
+            if started == ended:
+                return
+            time.sleep(0.05)
+
     def stderr_text(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 

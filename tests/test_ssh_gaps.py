@@ -92,14 +92,7 @@ def server(community: KeyedCommunity, runs: dict[str, str]) -> Iterator[ServerPr
 def _sessions_end_between_tests(server: ServerProcess) -> Iterator[None]:
     """Sessions a test leaves end before the next test starts (so per-key limits never leak across)."""
     yield
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        records = server.log_records()
-        started = sum(1 for r in records if r["event"] == "connect")
-        ended = sum(1 for r in records if r["event"] == "disconnect" and r.get("reason") != "no-session")
-        if started == ended:
-            return
-        time.sleep(0.05)
+    server.wait_sessions_ended()
 
 
 def _pane_name(what: str, server: ServerProcess) -> str:

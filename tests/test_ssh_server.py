@@ -56,14 +56,7 @@ def server(community: KeyedCommunity) -> Iterator[ServerProcess]:
 def _sessions_end_between_tests(server: ServerProcess) -> Iterator[None]:
     """Sessions a test leaves end before the next test starts (so per-key limits never leak across)."""
     yield
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        records = server.log_records()
-        started = sum(1 for r in records if r["event"] == "connect")
-        ended = sum(1 for r in records if r["event"] == "disconnect" and r.get("reason") != "no-session")
-        if started == ended:
-            return
-        time.sleep(0.05)
+    server.wait_sessions_ended()
 
 
 def _records(server: ServerProcess, event: str, **fields: object) -> list[dict]:
