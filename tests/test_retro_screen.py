@@ -328,6 +328,12 @@ async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(wor
         await pilot.press("home")
         await settle([pilot])
         assert column.current is column.items[0] and first in screen_text(app)
+        await pilot.press("pagedown")  # a screenful further: past the boxes that were shown
+        await settle([pilot])
+        assert column.position > 2 and column.current.content.plain.split(" — ")[0] in screen_text(app)
+        await pilot.press("pageup")
+        await settle([pilot])
+        assert column.current is column.items[0]
 
         # A click on the second theme puts the cursor there and picks it up (group phase).
         line = column._tops[1] + 1  # the first line of its text, inside the box

@@ -71,6 +71,11 @@ class BoardColumn(Vertical):
         self.column_id = column_id
 
 
+def on_the_board(board: RetroBoard) -> bool:
+    """Whether the board shows columns of cards (else one list: actions, themes, ROTI)."""
+    return board.is_open and board.phase in BOARD_PHASES
+
+
 def _author(card: CardView) -> Text:
     return literal(f" — {card.author}", "dim") if card.author else Text()
 
@@ -112,11 +117,11 @@ def action_text(action: ActionView, today: date) -> Text:
 
 
 def _heading(key: str, title: str) -> BoardItem:
-    return BoardItem(f"h-{key}", "heading", Text(title), "-heading")
+    return BoardItem(f"h-{key}", "heading", Text(title))
 
 
 def _note(key: str, message: str) -> BoardItem:
-    return BoardItem(f"n-{key}", "note", Text(message), "-note")
+    return BoardItem(f"n-{key}", "note", Text(message))
 
 
 def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
@@ -306,7 +311,7 @@ class RetroScreen(Screen[None]):
         if self.picked is not None and (board.phase != "group" or board.theme(self.picked) is None):
             self.picked = None
         self._show_banner(board)
-        on_board = board.is_open and board.phase in BOARD_PHASES
+        on_board = on_the_board(board)
         self.query_one("#retro-columns").display = on_board
         self.query_one("#retro-list").display = not on_board
         if on_board:
@@ -398,7 +403,7 @@ class RetroScreen(Screen[None]):
 
     def _lists(self) -> list[BoardList]:
         """The lists shown now: the columns' on the board, else the one list."""
-        if self.board is not None and self.board.is_open and self.board.phase in BOARD_PHASES:
+        if self.board is not None and on_the_board(self.board):
             return [column.list for column in self._columns]
         return [self.query_one("#retro-list", BoardList)]
 

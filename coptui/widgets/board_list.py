@@ -137,8 +137,9 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         return self.items[self.cursor] if self.cursor is not None else None
 
     @property
-    def selectable(self) -> list[BoardItem]:
-        return [item for item in self.items if item.selectable]
+    def _selectable(self) -> list[int]:
+        """The indexes of the items that can take the cursor."""
+        return [index for index, item in enumerate(self.items) if item.selectable]
 
     def set_items(self, items: list[BoardItem], empty: str | None = None) -> None:
         """Show ``items``; the cursor stays on the item with the same id if it is still there."""
@@ -157,36 +158,25 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
             self.cursor = self._nearest(0)
         self._lay_out()
 
-    def move_to(self, item_id: str) -> bool:
-        index = next((i for i, item in enumerate(self.items) if item.id == item_id and item.selectable), None)
-        if index is None:
-            return False
-        self._set_cursor(index)
-        return True
-
     def move_to_position(self, position: int) -> None:
         """Put the cursor on the selectable item at ``position`` (clamped)."""
-        indexes = [i for i, item in enumerate(self.items) if item.selectable]
+        indexes = self._selectable
         if indexes:
             self._set_cursor(indexes[max(0, min(position, len(indexes) - 1))])
 
     @property
     def position(self) -> int:
         """The cursor's place among the selectable items (0 when there is none)."""
-        if self.cursor is None:
-            return 0
-        return sum(1 for item in self.items[: self.cursor] if item.selectable)
+        return self._selectable.index(self.cursor) if self.cursor is not None else 0
 
     # -- cursor --------------------------------------------------------------------------------------
 
-    def _nearest(self, start: int) -> int | None:
-        for index in range(max(start, 0), len(self.items)):
-            if self.items[index].selectable:
-                return index
-        for index in range(min(start, len(self.items)) - 1, -1, -1):
-            if self.items[index].selectable:
-                return index
-        return None
+    def _nearest(self, start: int, direction: int = 1) -> int | None:
+        """The selectable item nearest ``start``: looking in ``direction`` first, then back."""
+        indexes = self._selectable
+        ahead = [i for i in indexes if i >= start] if direction > 0 else [i for i in reversed(indexes) if i <= start]
+        behind = [i for i in reversed(indexes) if i < start] if direction > 0 else [i for i in indexes if i > start]
+        return next(iter(ahead + behind), None)
 
     def _set_cursor(self, index: int | None) -> None:
         if index == self.cursor:
@@ -203,7 +193,7 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.scroll_to_region(Region(0, top, 1, max(1, end - top)), animate=False, immediate=True)
 
     def action_cursor(self, delta: int) -> None:
-        indexes = [i for i, item in enumerate(self.items) if item.selectable]
+        indexes = self._selectable
         if not indexes:
             return
         if self.cursor not in indexes:
@@ -215,19 +205,13 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
     def action_page(self, direction: int) -> None:
         if self.cursor is None:
             return
-        target = self._tops[self.cursor] + direction * max(1, self.scrollable_content_region.height - 1)
+        target = self._tops[self.cursor] + direction * max(1, self.container_size.height - 1)
         index = self._item_at(max(0, min(len(self._rows) - 1, target)))
         if index is not None:
-            self._set_cursor(self._nearest(index) if direction > 0 else self._nearest_back(index))
-
-    def _nearest_back(self, start: int) -> int | None:
-        for index in range(start, -1, -1):
-            if self.items[index].selectable:
-                return index
-        return self._nearest(start)
+            self._set_cursor(self._nearest(index, direction))
 
     def action_edge(self, direction: int) -> None:
-        indexes = [i for i, item in enumerate(self.items) if item.selectable]
+        indexes = self._selectable
         if indexes:
             self._set_cursor(indexes[-1] if direction > 0 else indexes[0])
 
