@@ -13,9 +13,8 @@ benchmark. What the workers share:
   datagram socket, so every session hears of it as fast as the writer's own sessions
   (the folder watcher would take 50-150 ms more); if a datagram is lost, the watcher
   still catches the change;
-- **limits**: sessions in total and per key are counted across workers with one lock
-  file per slot (``flock``): the kernel frees a slot when its session's process ends,
-  however it ends;
+- **limits**: sessions in total and per key are counted across workers by
+  :class:`~coptui.session_slots.SessionSlots` in one folder;
 - the host key, made once by the supervisor before the workers start, and the log file
   (one JSON line per write, appended; each record names its worker).
 
@@ -28,9 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import fcntl
 import gc
-import hashlib
 import json
 import os
 import select
@@ -45,6 +42,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coptui.session_slots import SessionSlots
 from coptui.store import Change
 
 if TYPE_CHECKING:
@@ -98,47 +96,6 @@ class ChangeRelay:
                 continue
             if self._hub is not None:
                 self._hub.publish(change)
-
-
-class SessionSlots:
-    """Session limits counted across processes: a session holds a lock on one slot file of
-    its key and one of the server, and a limit is reached when every slot is locked."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def claim(self, key_fingerprint: str, total: int, per_key: int) -> SlotTicket | tuple[str, int]:
-        key_name = "key-" + hashlib.sha256(key_fingerprint.encode()).hexdigest()[:24]
-        key_slot = self._lock_one(key_name, per_key)
-        if key_slot is None:
-            return "limit-key", per_key
-        total_slot = self._lock_one("session", total)
-        if total_slot is None:
-            os.close(key_slot)
-            return "limit-total", total
-        return SlotTicket((key_slot, total_slot))
-
-    def _lock_one(self, name: str, count: int) -> int | None:
-        for index in range(count):
-            fd = os.open(self.folder / f"{name}.{index}", os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            return fd
-        return None
-
-
-@dataclasses.dataclass
-class SlotTicket:
-    fds: tuple[int, ...]
-
-    def release(self) -> None:
-        fds, self.fds = self.fds, ()
-        for fd in fds:
-            with contextlib.suppress(OSError):
-                os.close(fd)
 
 
 @dataclasses.dataclass(frozen=True)

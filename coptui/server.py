@@ -31,6 +31,7 @@ import signal
 import socket
 import stat
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -45,12 +46,14 @@ import asyncssh
 
 from coptui import __version__
 from coptui.community import Community, community_path, load_community
+from coptui.session_slots import SessionSlots
 from coptui.sshdriver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console, share_css_parsing
 from coptui.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
 from coptui.workspace import Workspace
 
 if TYPE_CHECKING:
-    from coptui.serve_workers import SlotTicket, WorkerContext
+    from coptui.serve_workers import WorkerContext
+    from coptui.session_slots import SlotTicket
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 LOG_FILE = "serve.log"
@@ -127,7 +130,13 @@ def serve_main(args: argparse.Namespace) -> int:
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None) -> int:
     share_css_parsing()
     workspace = Workspace.open(options.data_dir, options.surveys_dir)
-    server = CoptuiServer(workspace, options, worker)
+    if worker is not None:
+        return await _serve(CoptuiServer(workspace, options, worker.slots, worker))
+    with tempfile.TemporaryDirectory(prefix="coptui-serve-slots-") as slots:
+        return await _serve(CoptuiServer(workspace, options, SessionSlots(Path(slots))))
+
+
+async def _serve(server: CoptuiServer) -> int:
     await server.start()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -422,9 +431,12 @@ class LongLivedObjects:
 class CoptuiServer:
     """Shared state of all connections: workspace, member keys, limits, log, live sessions."""
 
-    def __init__(self, workspace: Workspace, options: ServeOptions, worker: WorkerContext | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace, options: ServeOptions, slots: SessionSlots, worker: WorkerContext | None = None
+    ) -> None:
         self.workspace = workspace
         self.options = options
+        self.slots = slots  # the session limits, counted here or across workers
         self.worker = worker
         self.keys = MemberKeys(workspace.surveys_dir, workspace.community)
         extra = {"worker": worker.index} if worker is not None else {}
@@ -586,16 +598,10 @@ class CoptuiServer:
 
     def claim_session(self, session: CoptuiSession) -> tuple[str, int] | None:
         """Count ``session`` in, or say which limit it is over: (reason, limit)."""
-        if self.worker is not None:
-            options = self.options
-            ticket = self.worker.slots.claim(session.fingerprint or "", options.max_sessions, options.max_per_key)
-            if isinstance(ticket, tuple):
-                return ticket
-            session.ticket = ticket
-        else:
-            over = self.admit_session(session.fingerprint or "")
-            if over is not None:
-                return over
+        ticket = self.slots.claim(session.fingerprint or "", self.options.max_sessions, self.options.max_per_key)
+        if isinstance(ticket, tuple):
+            return ticket
+        session.ticket = ticket
         self.sessions.add(session)
         return None
 
@@ -604,15 +610,6 @@ class CoptuiServer:
         if session.ticket is not None:
             session.ticket.release()
             session.ticket = None
-
-    def admit_session(self, key_fingerprint: str) -> tuple[str, int] | None:
-        """None if one more session may start for this key, else (reason, limit)."""
-        if len(self.sessions) >= self.options.max_sessions:
-            return "limit-total", self.options.max_sessions
-        same_key = sum(1 for s in self.sessions if s.fingerprint == key_fingerprint)
-        if same_key >= self.options.max_per_key:
-            return "limit-key", self.options.max_per_key
-        return None
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         if self.keys.refresh():
@@ -788,7 +785,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         self._idle_timer: asyncio.TimerHandle | None = None
         self._channel_open = True
         self._early_input = bytearray()
-        self.ticket: SlotTicket | None = None  # its slots in the limits shared by workers
+        self.ticket: SlotTicket | None = None  # its slots in the session limits
         self.color_system = "truecolor"  # the client's colour depth (configure_console)
 
     # -- requests before the session starts ------------------------------------------------------
