@@ -59,7 +59,7 @@ def _sequence(params: str, color_system: str) -> str:
 
 
 def _rgb(values: list[str]) -> Color:
-    red, green, blue = (min(int(v or 0), 255) if v.isdigit() or not v else 0 for v in values)
+    red, green, blue = (min(int(v), 255) if v.isdigit() else 0 for v in values)
     return Color.from_rgb(red, green, blue)
 
 
