@@ -11,6 +11,7 @@ line is drawn, and only the lines on screen are drawn.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -18,6 +19,8 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
@@ -37,6 +40,22 @@ DOUBLE = "╔═╗║╚╝"
 _WRAPPED: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
 _BOXES: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
 _BLANKS: LRUCache[tuple[int, Style], Strip] = LRUCache(64)
+
+
+_FILTERS: dict[tuple[object, ...], LineFilter] = {}
+
+
+def _shared_filter(line_filter: LineFilter) -> LineFilter:
+    """One filter object per kind and settings in the process, in place of each app's own.
+
+    A strip caches what a filter made of it under the filter object, so the shared strips
+    serve every session only if the sessions pass the same filter objects.
+    """
+    try:
+        key = (type(line_filter), *sorted(vars(line_filter).items()))
+        return _FILTERS.setdefault(key, line_filter)
+    except TypeError:  # a setting that cannot be a key: keep the app's own
+        return line_filter
 
 
 def _text_key(text: Text) -> tuple[object, ...]:
@@ -333,6 +352,37 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def _empty_lines(self) -> list[Strip]:
         return self._wrapped(Text(self.empty), max(self._width - 2, 1), self._style("board-list--note"))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The lines in ``crop``, without Textual's per-line styling (`_styles_cache`).
+
+        That styling (borders, padding, opacity, tint, ...) has nothing to do here, since a
+        BoardList has none of them, yet it built a new strip for every line, for every
+        session, at every change: a third of a session's time at the reveal. The lines here
+        are the strips shared by every session (:func:`_box`), extended to the widget's width
+        and passed through the app's filters (ANSI to truecolor, NO_COLOR). Those steps, and
+        Textual's own later ones (division into the compositor's cuts, rendering to escape
+        codes), are cached on the shared strips, so sessions showing the same board share
+        all of that work too. :mod:`coptui.sshdriver` gives sessions shared filters.
+        """
+        full = self.outer_size.width
+        base_background, background = self.background_colors
+        gutter = self._style_of_background(base_background + background)  # as Textual pads a line
+        strips = []
+        for y in crop.line_range:
+            strip = self.render_line(y)
+            strips.append(strip if strip.cell_length == full else strip.crop_extend(0, full, gutter))
+        for line_filter in map(_shared_filter, self.app.get_line_filters()):
+            strips = [strip.apply_filter(line_filter, background) for strip in strips]
+        x1, x2 = crop.column_span
+        if (x1, x2) != (0, full):
+            strips = [strip.crop(x1, x2) for strip in strips]
+        return strips
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def _style_of_background(background: Color) -> Style:
+        return Style(bgcolor=background.rich_color)
 
     def render_line(self, y: int) -> Strip:
         width = self._width
