@@ -285,11 +285,28 @@ def _themes_in_board_order(tables: Snapshot | Tx, definition: RetroDefinition) -
     return sorted(themes, key=lambda key: (columns.get(themes[key]["column"], len(columns)), key))
 
 
+@dataclass(frozen=True)
+class RetroFiles:
+    """What every member's board is made from: the run's file and the actions file."""
+
+    run: Snapshot
+    actions: Snapshot
+
+
+def read_retro(source: Workspace | Store, run_id: str) -> RetroFiles:
+    store = _store_of(source)
+    return RetroFiles(store.read_run(run_id), store.read_actions())
+
+
 def board_for(source: Workspace | Store, run: Run | str, handle: str) -> RetroBoard:
     """What ``handle`` may see of a retro. Others' unrevealed cards are counted, never included."""
-    store = _store_of(source)
     run_id = run if isinstance(run, str) else run.id
-    snapshot = store.read_run(run_id)
+    return board_from(source, run_id, read_retro(source, run_id), handle)
+
+
+def board_from(source: Workspace | Store, run_id: str, files: RetroFiles, handle: str) -> RetroBoard:
+    """:func:`board_for` from files already read: the same files serve every member."""
+    snapshot = files.run
     run = _run_from(snapshot, run_id)
     definition = retro_definition(run)
     state = _state(snapshot, definition)
@@ -336,7 +353,7 @@ def board_for(source: Workspace | Store, run: Run | str, handle: str) -> RetroBo
         index = min(int(state.get("discuss_index", 0)), len(order) - 1)
         discuss_theme = order[index]
 
-    actions_snapshot = store.read_actions().all(ACTIONS)
+    actions_snapshot = files.actions.all(ACTIONS)
     review = []
     own = []
     for key, record in actions_snapshot.items():

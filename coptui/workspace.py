@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from coptui.community import Community, Member, community_path
 from coptui.community_cache import load_community_cached
 from coptui.hub import Hub
+from coptui.shared_reads import SharedReads
 from coptui.store import Store
 
 if TYPE_CHECKING:
@@ -61,6 +62,8 @@ class Workspace:
     community: Community
     store: Store
     hub: Hub = field(default_factory=Hub)
+    # Reads that every session makes at once after a change (coptui.shared_reads).
+    reads: SharedReads = field(default_factory=SharedReads, repr=False, compare=False)
     _definitions: DefinitionSet | None = field(default=None, repr=False, compare=False)
     # Sessions of `coptui serve` and worker threads share one workspace: the first to ask loads.
     _definitions_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)

@@ -23,7 +23,6 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
-from textual.worker import get_current_worker
 
 from coptui import retro
 from coptui.app import DataChanged
@@ -278,15 +277,17 @@ class RetroScreen(Screen[None]):
 
     # -- loading --------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="retro-load", exit_on_error=False)
-    def load(self) -> None:
+    @work(exclusive=True, group="retro-load", exit_on_error=False)
+    async def load(self) -> None:
+        # The files are read in a thread, once for all the sessions that ask at the same time.
         try:
-            board = retro.board_for(self.workspace, self.run_id, self.handle)
+            files = await self.workspace.reads.read(("retro", self.run_id), partial(retro.read_retro, self.workspace, self.run_id))
+            board = retro.board_from(self.workspace, self.run_id, files, self.handle)
         except (RunError, StoreError) as error:
-            self.app.call_from_thread(self._show_error, str(error))
+            self._show_error(str(error))
             return
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self.show_board, board)
+        # A newer load cancels this one, but not a drawing begun: the next waits for it.
+        await asyncio.shield(self.show_board(board))
 
     def _show_error(self, message: str) -> None:
         self._put("#phase-line", literal(message))
