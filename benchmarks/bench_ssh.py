@@ -241,7 +241,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
         if args.before:
-            before = asyncio.run(scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before))
+            before = asyncio.run(scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before, workers=args.workers))
         full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full", workers=args.workers))
 
     def row(name: str, key: str, unit: str, scale: float = 1.0) -> None:
