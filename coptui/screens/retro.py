@@ -32,6 +32,7 @@ from coptui.store import StoreError
 from coptui.text import literal
 from coptui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.widgets.countdown import Countdown
+from coptui.widgets.shared_text import SharedText
 from coptui.widgets.board_list import BoardItem, BoardList
 from coptui.widgets.steady_footer import SteadyFooter
 
@@ -240,10 +241,10 @@ class RetroScreen(Screen[None]):
         yield Header()
         with Vertical(id="retro-banner"):
             with Horizontal(id="phase-row"):
-                yield Static("Loading the retro…", id="phase-line")
-                yield Static("", id="votes-left")
+                yield SharedText("Loading the retro…", id="phase-line")
+                yield SharedText("", id="votes-left")
                 yield Countdown(id="countdown")
-            yield Static("", id="phase-hint")
+            yield SharedText("", id="phase-hint")
         yield Horizontal(id="retro-columns")
         yield BoardList(id="retro-list")
         with Horizontal(id="composer"):
@@ -356,14 +357,14 @@ class RetroScreen(Screen[None]):
         if self._shown.get(selector) == content:
             return
         self._shown[selector] = content
-        widget = self.query_one(selector, Static)
+        widget = self.query_one(selector, SharedText)
         width, height = widget.content_size
         widget.update(content, layout=False)
         if not width or (widget.styles.width is not None and widget.styles.width.is_auto):
             widget.refresh(layout=True)  # not laid out yet, or as wide as its text
         else:
             minimum = widget.styles.min_height
-            needed = widget.visual.get_height(widget.styles, width)
+            needed = len(widget.lines(width))
             if max(needed, int(minimum.value) if minimum is not None and minimum.is_cells else 0) != height:
                 widget.refresh(layout=True)  # the text wraps to more or fewer lines than there is room for
 
@@ -380,7 +381,7 @@ class RetroScreen(Screen[None]):
         else:
             line.append(f"Closed on {board.closed_on.isoformat() if board.closed_on else '?'}", "bold")
         self._put("#phase-line", line)
-        self.query_one("#votes-left", Static).display = board.is_open and board.phase == "vote"
+        self.query_one("#votes-left", SharedText).display = board.is_open and board.phase == "vote"
         self._put("#votes-left", Text(f"Votes left: {board.votes_left}/{board.votes_per_person}", "bold"))
         self.query_one("#countdown", Countdown).deadline = board.timer_deadline
         if board.is_open:

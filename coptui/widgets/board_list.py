@@ -11,7 +11,6 @@ line is drawn, and only the lines on screen are drawn.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rich.segment import Segment
 from rich.style import Style
@@ -19,12 +18,12 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.color import Color
-from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from coptui.widgets.shared_lines import SharedLines, blank, text_key, wrapped
 
 BOXED = frozenset({"card", "theme", "action"})
 # Box-drawing characters: top-left, horizontal, top-right, vertical, bottom-left, bottom-right.
@@ -33,33 +32,9 @@ ROUND = "╭─╮│╰╯"
 HEAVY = "┏━┓┃┗┛"
 DOUBLE = "╔═╗║╚╝"
 
-# Drawn items, shared by every BoardList in the process: all sessions of `coptui serve` show
-# the same cards at a few widths, so each is wrapped and boxed once, and Textual's own caches
-# on these strips (crops, divisions) serve every session too.
-# (text key, width, style) -> wrapped lines; (text key, width, style, frame, border) -> box lines.
-_WRAPPED: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
+# Boxed items, shared by every BoardList in the process (see coptui.widgets.shared_lines):
+# (text key, width, style, frame, border) -> box lines.
 _BOXES: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
-_BLANKS: LRUCache[tuple[int, Style], Strip] = LRUCache(64)
-
-
-_FILTERS: dict[tuple[object, ...], LineFilter] = {}
-
-
-def _shared_filter(line_filter: LineFilter) -> LineFilter:
-    """One filter object per kind and settings in the process, in place of each app's own.
-
-    A strip caches what a filter made of it under the filter object, so the shared strips
-    serve every session only if the sessions pass the same filter objects.
-    """
-    try:
-        key = (type(line_filter), *sorted(vars(line_filter).items()))
-        return _FILTERS.setdefault(key, line_filter)
-    except TypeError:  # a setting that cannot be a key: keep the app's own
-        return line_filter
-
-
-def _text_key(text: Text) -> tuple[object, ...]:
-    return (text.plain, text.style, tuple(text.spans), text.justify, text.overflow)
 
 
 @dataclass(frozen=True)
@@ -77,14 +52,14 @@ class BoardItem:
         return self.kind in BOXED
 
     def key(self) -> tuple[object, ...]:
-        return (self.id, self.kind, self.flags, _text_key(self.content))
+        return (self.id, self.kind, self.flags, text_key(self.content))
 
 
 # What each virtual line shows: (item index, row); rows of a box: TOP, body lines 0.., BOTTOM, GAP.
 TOP, BOTTOM, GAP = -1, -2, -3
 
 
-class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
+class BoardList(SharedLines, ScrollView, can_focus=True, inherit_bindings=False):
     """Boxed items with a cursor. Up/down (and page keys, home, end) move the cursor; a click
     puts it on an item and posts :class:`BoardList.Chosen`."""
 
@@ -304,21 +279,10 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
     def _cursor_style(self, item: BoardItem) -> Style:
         return self._style("board-list--mine-cursor" if "-mine" in item.flags else "board-list--cursor")
 
-    def _wrapped(self, text: Text, width: int, style: Style) -> list[Strip]:
-        key = (_text_key(text), width, style)
-        lines = _WRAPPED.get(key)
-        if lines is None:
-            console = self.app.console
-            options = console.options.update(width=width, height=None, highlight=False)
-            rendered = console.render_lines(text, options, style=style, pad=True)
-            lines = [Strip(segments, width) for segments in rendered]
-            _WRAPPED[key] = lines
-        return lines
-
     def _body(self, index: int) -> list[Strip]:
         item = self.items[index]
         inner = self._width - (4 if item.selectable else 2 if item.kind == "note" else 0)
-        return self._wrapped(item.content, max(inner, 1), self._body_style(item, index))
+        return wrapped(self.app.console, item.content, max(inner, 1), self._body_style(item, index))
 
     def _lay_out(self) -> None:
         self._compute_rows()
@@ -351,38 +315,7 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         self.virtual_size = Size(width, max(len(rows), self.container_size.height))
 
     def _empty_lines(self) -> list[Strip]:
-        return self._wrapped(Text(self.empty), max(self._width - 2, 1), self._style("board-list--note"))
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        """The lines in ``crop``, without Textual's per-line styling (`_styles_cache`).
-
-        That styling (borders, padding, opacity, tint, ...) has nothing to do here, since a
-        BoardList has none of them, yet it built a new strip for every line, for every
-        session, at every change: a third of a session's time at the reveal. The lines here
-        are the strips shared by every session (:func:`_box`), extended to the widget's width
-        and passed through the app's filters (ANSI to truecolor, NO_COLOR). Those steps, and
-        Textual's own later ones (division into the compositor's cuts, rendering to escape
-        codes), are cached on the shared strips, so sessions showing the same board share
-        all of that work too. :mod:`coptui.sshdriver` gives sessions shared filters.
-        """
-        full = self.outer_size.width
-        base_background, background = self.background_colors
-        gutter = self._style_of_background(base_background + background)  # as Textual pads a line
-        strips = []
-        for y in crop.line_range:
-            strip = self.render_line(y)
-            strips.append(strip if strip.cell_length == full else strip.crop_extend(0, full, gutter))
-        for line_filter in map(_shared_filter, self.app.get_line_filters()):
-            strips = [strip.apply_filter(line_filter, background) for strip in strips]
-        x1, x2 = crop.column_span
-        if (x1, x2) != (0, full):
-            strips = [strip.crop(x1, x2) for strip in strips]
-        return strips
-
-    @staticmethod
-    @lru_cache(maxsize=64)
-    def _style_of_background(background: Color) -> Style:
-        return Style(bgcolor=background.rich_color)
+        return wrapped(self.app.console, Text(self.empty), max(self._width - 2, 1), self._style("board-list--note"))
 
     def render_line(self, y: int) -> Strip:
         width = self._width
@@ -392,22 +325,15 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         strip = self._render_virtual_line(line, width)
         return strip if strip.cell_length == width else strip.crop_extend(0, width, self._style("base"))
 
-    def _blank(self, width: int) -> Strip:
-        style = self._style("base")
-        strip = _BLANKS.get((width, style))
-        if strip is None:
-            strip = _BLANKS[(width, style)] = Strip.blank(width, style)
-        return strip
-
     def _render_virtual_line(self, line: int, width: int) -> Strip:
         if line >= len(self._rows):
-            return self._blank(width)
+            return blank(width, self._style("base"))
         index, row = self._rows[line]
         if index < 0:
             return self._padded_lines(self._empty_lines(), Text(self.empty), self._style("board-list--note"))[row]
         item = self.items[index]
         if row == GAP:
-            return self._blank(width)
+            return blank(width, self._style("base"))
         if item.kind == "note":
             return self._padded_lines(self._body(index), item.content, self._body_style(item, index))[row]
         if not item.selectable:
@@ -415,7 +341,7 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         return self._box(index)[row + 1]  # TOP is -1: the box's first line
 
     def _padded_lines(self, body: list[Strip], text: Text, style: Style) -> list[Strip]:
-        key = ("padded", _text_key(text), self._width, style)
+        key = ("padded", text_key(text), self._width, style)
         lines = _BOXES.get(key)
         if lines is None:
             pad = Segment(" ", style)
@@ -428,7 +354,7 @@ class BoardList(ScrollView, can_focus=True, inherit_bindings=False):
         width = self._width
         inside = self._body_style(item, index)
         chars, border = self._frame(item, index)
-        key = (_text_key(item.content), width, inside, chars, border)
+        key = (text_key(item.content), width, inside, chars, border)
         lines = _BOXES.get(key)
         if lines is None:
             left, horizontal, right, vertical, bottom_left, bottom_right = chars

@@ -10,20 +10,72 @@ the same keys in the same order, and when they change it repaints one line.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
+
+from coptui.widgets.shared_lines import SharedLines, blank, wrapped
 
 # (key, key as shown, description, action, enabled) for each key drawn.
 KeyShown = tuple[str, str, str, str, bool]
 
 
-class SteadyFooter(Widget, can_focus=False):
+class LabelStyles(NamedTuple):
+    base: Style
+    key: Style
+    description: Style
+    separator: Style
+
+
+# (keys, palette key, width, styles) -> the drawn line and the x ranges of its keys
+_DRAWN: LRUCache[tuple[object, ...], tuple[Strip, tuple[tuple[int, int, KeyShown], ...]]] = LRUCache(256)
+
+
+def _label(key: KeyShown, styles: LabelStyles, *, compact: bool = False) -> Text:
+    """" esc Back " as Textual's footer draws a key; compact (its command palette key): "^p palette"."""
+    _key, display, description, _action, enabled = key
+    key_text = display if compact else f" {display} "
+    text = Text.assemble((key_text, styles.key))
+    if description:
+        text.append(f" {description}" if compact else f"{description} ", styles.description)
+    if not enabled:
+        text.stylize(Style(dim=True))
+    return text
+
+
+def _draw(
+    keys: tuple[KeyShown, ...], palette: KeyShown | None, width: int, styles: LabelStyles
+) -> tuple[Text, tuple[tuple[int, int, KeyShown], ...]]:
+    """The keys from the left, as many as fit, and the palette's key at the right."""
+    spans: list[tuple[int, int, KeyShown]] = []
+    right = Text()
+    if palette is not None:
+        label = _label(palette, styles, compact=True)
+        right = Text("▏", styles.separator)
+        right.append_text(label)
+        right.append(" ")
+        spans.append((width - label.cell_len - 1, width - 1, palette))
+    room = max(0, width - right.cell_len)
+    left = Text(end="")
+    for key in keys:
+        if left.cell_len >= room:
+            break
+        label = _label(key, styles)
+        spans.append((left.cell_len, min(room, left.cell_len + label.cell_len), key))
+        left.append_text(label)
+    left.truncate(room, pad=True)
+    return Text.assemble(left, right, no_wrap=True, end=""), tuple(spans)
+
+
+class SteadyFooter(SharedLines, Widget, can_focus=False):
     """The screen's active keys (those with ``show``), the command palette's at the right."""
 
     ALLOW_SELECT = False
@@ -58,7 +110,8 @@ class SteadyFooter(Widget, can_focus=False):
         self._waiting = wait_for_sync
         self._keys: tuple[KeyShown, ...] = ()
         self._palette: KeyShown | None = None
-        self._spans: list[tuple[int, int, KeyShown]] = []  # x ranges of the drawn keys, for clicks
+        self._spans: tuple[tuple[int, int, KeyShown], ...] = ()  # x ranges of the drawn keys, for clicks
+        self._styles: LabelStyles | None = None
         self._sync_pending = False
 
     # -- which keys ------------------------------------------------------------------------------
@@ -105,39 +158,30 @@ class SteadyFooter(Widget, can_focus=False):
 
     # -- drawing ---------------------------------------------------------------------------------------
 
-    def _label(self, key: KeyShown, *, compact: bool = False) -> Text:
-        """" esc Back " as Textual's footer draws a key; compact (its command palette key): "^p palette"."""
-        _key, display, description, _action, enabled = key
-        key_text = display if compact else f" {display} "
-        text = Text.assemble((key_text, self.get_component_rich_style("footer-key--key", partial=True)))
-        if description:
-            described = f" {description}" if compact else f"{description} "
-            text.append(described, self.get_component_rich_style("footer-key--description", partial=True))
-        if not enabled:
-            text.stylize(Style(dim=True))
-        return text
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles = None
 
-    def render(self) -> Text:
-        width = self.size.width
-        spans: list[tuple[int, int, KeyShown]] = []
-        right = Text()
-        if self._palette is not None:
-            label = self._label(self._palette, compact=True)
-            right = Text("▏", self.get_component_rich_style("footer-key--separator", partial=True))
-            right.append_text(label)
-            right.append(" ")
-            spans.append((width - label.cell_len - 1, width - 1, self._palette))
-        room = max(0, width - right.cell_len)
-        left = Text(end="")
-        for key in self._keys:
-            if left.cell_len >= room:
-                break
-            label = self._label(key)
-            spans.append((left.cell_len, min(room, left.cell_len + label.cell_len), key))
-            left.append_text(label)
-        left.truncate(room, pad=True)
-        self._spans = spans
-        return Text.assemble(left, right, no_wrap=True, end="")
+    def _label_styles(self) -> LabelStyles:
+        if self._styles is None:
+            part = partial(self.get_component_rich_style, partial=True)
+            self._styles = LabelStyles(
+                self.rich_style, part("footer-key--key"), part("footer-key--description"), part("footer-key--separator")
+            )
+        return self._styles
+
+    def render_line(self, y: int) -> Strip:
+        # The line is drawn once per process for each set of keys, width and colours: a
+        # phase change gives every session of `coptui serve` the same new keys at once.
+        width = self.outer_size.width
+        styles = self._label_styles()
+        key = (self._keys, self._palette, width, styles)
+        drawn = _DRAWN.get(key)
+        if drawn is None:
+            text, spans = _draw(self._keys, self._palette, width, styles)
+            drawn = _DRAWN[key] = (wrapped(self.app.console, text, max(width, 1), styles.base)[0], spans)
+        line, self._spans = drawn
+        return line if y == 0 else blank(width, styles.base)
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         for start, end, key in self._spans:
