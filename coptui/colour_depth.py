@@ -28,6 +28,22 @@ def downgrade(text: str, color_system: str) -> str:
     target = _SYSTEMS.get(color_system)
     if target is None or "\x1b[" not in text:
         return text
+    if len(text) >= _WHOLE_SCREEN:
+        return _downgrade_screen(text, color_system)
+    return _downgrade(text, color_system)
+
+
+# Output this long is a screen or most of one. In `coptui serve` a change often gives many
+# sessions the very same screen at once (a reveal: every member's board): fitted once.
+_WHOLE_SCREEN = 2048
+
+
+@lru_cache(maxsize=16)
+def _downgrade_screen(text: str, color_system: str) -> str:
+    return _downgrade(text, color_system)
+
+
+def _downgrade(text: str, color_system: str) -> str:
     return SGR.sub(lambda match: _sequence(match.group(1), color_system), text)
 
 

@@ -42,3 +42,15 @@ def test_no_24_bit_code_reaches_a_256_colour_client(colours: list[tuple[str, int
     assert not re.search(r"[34]8;2;", out.split("m", 1)[0])
     expected = ";".join(f"{kind};5;{Color.from_rgb(r, g, b).downgrade(ColorSystem.EIGHT_BIT).number}" for kind, r, g, b in colours)
     assert out == f"\x1b[{expected}m{text}"
+
+
+@given(st.lists(st.tuples(channel, channel, channel, st.text(max_size=30)), min_size=120, max_size=160), st.sampled_from(["256", "standard"]))
+def test_a_whole_screen_is_fitted_as_its_pieces_are_and_once_for_many_sessions(
+    cells: list[tuple[int, int, int, str]], color_system: str
+) -> None:
+    pieces = [f"\x1b[38;2;{r};{g};{b}m{text} cell" for r, g, b, text in cells]
+    screen = "".join(pieces)  # longer than the screen threshold: fitted through the shared cache
+    assert len(screen) > 2048
+    fitted = downgrade(screen, color_system)
+    assert fitted == "".join(downgrade(piece, color_system) for piece in pieces)
+    assert downgrade("".join(pieces), color_system) is fitted, "another session's equal screen"
