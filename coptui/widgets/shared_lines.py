@@ -82,19 +82,34 @@ class SharedLines:
     the usual way.
     """
 
+    def line_width(self: Widget) -> int:  # type: ignore[misc]
+        """The width of the lines ``render_line`` draws: inside any padding and border."""
+        return max(0, self.outer_size.width - self.styles.gutter.width)
+
+    _shared_plan: tuple[bool, Style, Color] | None = None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()  # type: ignore[misc]
+        self._shared_plan = None
+
+    def _plan(self: Widget) -> tuple[bool, Style, Color]:  # type: ignore[misc]
+        """Whether the lines can be drawn here, the style that pads them and the background
+        the filters see; kept until the styles change (as Textual keeps ``rich_style``)."""
+        plan = self._shared_plan  # type: ignore[attr-defined]
+        if plan is None:
+            styles = self.styles
+            plain = not (
+                any(styles.gutter) or any(edge for edge, _ in styles.outline) or styles.tint.a or styles.text_opacity != 1.0
+            )
+            base_background, background = self.background_colors
+            plan = self._shared_plan = (plain, _background_style(base_background + background), background)  # type: ignore[attr-defined]
+        return plan
+
     def render_lines(self: Widget, crop: Region) -> list[Strip]:  # type: ignore[misc]
-        styles = self.styles
-        if (
-            any(styles.gutter)
-            or any(edge for edge, _ in styles.outline)
-            or styles.tint.a
-            or styles.text_opacity != 1.0
-            or self.opacity != 1.0
-        ):
+        plain, pad, background = self._plan()  # type: ignore[attr-defined]
+        if not plain or self.opacity != 1.0:
             return self._styles_cache.render_widget(self, crop)
         full = self.outer_size.width
-        base_background, background = self.background_colors
-        pad = _background_style(base_background + background)  # as Textual pads a line
         strips = []
         for y in crop.line_range:
             strip = self.render_line(y)
