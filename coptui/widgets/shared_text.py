@@ -56,6 +56,6 @@ class SharedText(SharedLines, Widget):
         return len(self.lines(width))
 
     def render_line(self, y: int) -> Strip:
-        width = self.outer_size.width
+        width = self.line_width()
         lines = self.lines(width)
         return lines[y] if y < len(lines) else blank(width, self.base_style)

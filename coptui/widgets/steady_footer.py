@@ -173,7 +173,7 @@ class SteadyFooter(SharedLines, Widget, can_focus=False):
     def render_line(self, y: int) -> Strip:
         # The line is drawn once per process for each set of keys, width and colours: a
         # phase change gives every session of `coptui serve` the same new keys at once.
-        width = self.outer_size.width
+        width = self.line_width()
         styles = self._label_styles()
         key = (self._keys, self._palette, width, styles)
         drawn = _DRAWN.get(key)
