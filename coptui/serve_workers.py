@@ -106,8 +106,8 @@ class WorkerContext:
     index: int
     relay: ChangeRelay
     slots: SessionSlots
-    link: socket.socket  # connections come in here; the worker's connection count goes out
-    received: int = 0  # connections taken from the link so far
+    link: socket.socket  # connections come in here; how many have ended goes out
+    ended: int = 0  # connections handed to this worker that have ended
 
     def take_connections(self, loop: asyncio.AbstractEventLoop, serve: Callable[[socket.socket], object]) -> None:
         """Call ``serve`` with each connected socket the supervisor hands over."""
@@ -122,39 +122,38 @@ class WorkerContext:
                 except OSError:
                     return
                 for fd in fds:
-                    self.received += 1
                     serve(socket.socket(fileno=fd))
 
         loop.add_reader(self.link.fileno(), receive)
 
-    def report_load(self, connections: int) -> None:
-        """Tell the supervisor how many connections this worker holds, and how many it has
-        taken so far (so that the supervisor can add those it handed since)."""
+    def connection_ended(self) -> None:
+        """Tell the supervisor that one more of the connections it handed here has ended."""
+        self.ended += 1
         with contextlib.suppress(OSError):
-            self.link.send(f"{self.received} {connections}".encode())
+            self.link.send(str(self.ended).encode())
 
 
 @dataclasses.dataclass
 class WorkerLoad:
-    """The connections one worker holds, as the supervisor knows them: the count the worker
-    last reported, plus those handed to it that it had not yet taken then.
+    """The connections one worker holds, as the supervisor knows them: those it handed to
+    the worker, less those the worker has said ended.
 
-    Counting those in flight matters in a burst: a busy worker reports late, and a count
-    from its last report alone sent it more than its share (21 and 29 of 50 in a benchmark).
+    Counted this way a connection is the worker's from the moment it is handed over. A
+    count the worker reported of the connections it held left out those still on their way
+    in, and a busy worker, slow to take them, got more than its share in a burst (21 and
+    29 of 50, then 23 and 27, in benchmarks).
     """
 
-    handed: int = 0  # connections the supervisor passed to it
-    taken: int = 0  # of those, how many it had taken when it last reported
-    holding: int = 0  # connections it held then
+    handed: int = 0
+    ended: int = 0
 
     @property
     def connections(self) -> int:
-        return self.holding + self.handed - self.taken
+        return self.handed - self.ended
 
     def reported(self, message: bytes) -> None:
         with contextlib.suppress(ValueError):
-            taken, holding = (int(part) for part in message.split())
-            self.taken, self.holding = taken, holding
+            self.ended = max(self.ended, int(message))  # a count only grows
 
 
 def run_workers(options: ServeOptions) -> int:

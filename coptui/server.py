@@ -537,9 +537,9 @@ class CoptuiServer:
         except (OSError, asyncssh.Error, TimeoutError):
             pass  # refused or cut off before logging in: CoptuiConnection logged why
 
-    def connections_changed(self) -> None:
+    def connection_ended(self) -> None:
         if self.worker is not None:
-            self.worker.report_load(len(self.connections))
+            self.worker.connection_ended()
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -649,7 +649,6 @@ class CoptuiConnection(asyncssh.SSHServer):
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = str(peer[0])
         self.server.connections.add(self)
-        self.server.connections_changed()
         refusal = self.server.admit_connection(self.peer)
         if refusal is not None:
             self._refused = True
@@ -663,7 +662,7 @@ class CoptuiConnection(asyncssh.SSHServer):
         self._cancel_no_session_timer()
         self._leave_pending()
         self.server.connections.discard(self)
-        self.server.connections_changed()
+        self.server.connection_ended()
         if self.handle is None and not self._refused:
             reason = "unknown-key" if self._offered else "no-key"
             if isinstance(exc, asyncssh.DisconnectError) and "timeout" in str(exc).lower():
