@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--keepalive-interval", type=float, metavar="SECONDS", help="keepalive probe interval; 3 unanswered drop the client (default: 30)")
     serve.add_argument("--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)")
     serve.add_argument("--max-output", type=int, metavar="BYTES", help="unsent output a session may queue before it is dropped as too slow (default: 1048576)")
-    serve.add_argument("--workers", type=int, metavar="N", help="server processes sharing the port, e.g. one per core for big retros (default: 1)")
+    serve.add_argument("--workers", type=int, metavar="N", help="server processes sharing the port: one per core for big retros; 50 members on 2 cores need 2 (default: 1)")
 
     report = commands.add_parser("report", help="objectives and trend charts on stdout")
     _common(report)

@@ -5,7 +5,7 @@ one core (docs/benchmarks.md, "SSH serving"). With N workers, N processes each h
 own loop, sessions and store handle on the same data folder (the store's file lock keeps
 writes safe, as it does for a local `coptui` beside the server). The supervisor process
 accepts every connection and hands it (the socket itself, over a Unix socket) to the
-worker holding the fewest connections, as each worker reports: an even share, where the
+worker holding the fewest connections (:class:`WorkerLoad`): an even share, where the
 kernel's spreading by address and port (SO_REUSEPORT) gave 18 and 32 of 50 in a
 benchmark. What the workers share:
 
