@@ -25,6 +25,7 @@ from coptui import retro
 from coptui.app import CoptuiApp
 from coptui.screens.retro import RetroScreen
 from coptui.workspace import Workspace
+from tests.keys_support import post_keys
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
@@ -301,6 +302,59 @@ def test_snapshot_vote_phase(snap_compare, workspace: Workspace, fixed_clock: No
     retro.vote(workspace, run_id, "dana", stop[0])
     app = _snapshot_app(workspace, "chen", run_id)
     assert snap_compare(app, terminal_size=SIZE, run_before=_snapshot_wait("vote"))
+
+
+async def test_keys_typed_after_a_column_move_in_one_burst_act_on_the_new_column(workspace: Workspace) -> None:
+    # Over SSH "left" and "down" typed quickly arrive in one read: the "down" must move the
+    # cursor in the column just moved to, not in the one left behind.
+    from coptui.widgets.board_list import BoardList
+
+    run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
+    retro.advance(workspace, run_id, "ada", to="write")
+    for column in ("start", "stop"):
+        for number in range(3):
+            retro.add_card(workspace, run_id, "chen", column, f"{column} idea {number}")
+    retro.advance(workspace, run_id, "ada", to="reveal")
+    app = CoptuiApp(workspace, workspace.member("dana"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle([pilot])
+        app.call_later(app.open_run, run_id)
+        await settle([pilot], phase_is(app, "reveal"))
+        start_list = app.focused
+        assert isinstance(start_list, BoardList) and start_list.position == 0
+        post_keys(app, "right", "down", "down")
+        await settle([pilot])
+        stop_list = app.focused
+        assert isinstance(stop_list, BoardList) and stop_list is not start_list
+        assert stop_list.position == 2 and start_list.position == 0
+        post_keys(app, "left", "down")
+        await settle([pilot])
+        assert app.focused is start_list and start_list.position == 2, "the row kept across columns, then one down"
+
+
+async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Workspace) -> None:
+    # "a" opens the composer; the text typed right after it in the same read goes into the
+    # card, and none of its letters reaches the board as a key ("n" is the facilitator's next phase).
+    run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
+    retro.advance(workspace, run_id, "ada", to="write")
+    app = CoptuiApp(workspace, workspace.member("ada"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle([pilot])
+        app.call_later(app.open_run, run_id)
+        await settle([pilot], phase_is(app, "write"))
+        post_keys(app, "a", *"new idea", "enter")
+        await settle([pilot], lambda: "new idea" in screen_text(app))
+        board = retro.board_for(workspace, run_id, "ada")
+        assert board.phase == "write"
+        assert [card.text for card in board.my_cards] == ["new idea"]
+        # Moving a column and writing there, in one read after the composer was closed.
+        await pilot.press("escape")
+        await settle([pilot])
+        post_keys(app, "right", "a", *"then this one", "enter")
+        await settle([pilot], lambda: "then this one" in screen_text(app))
+        board = retro.board_for(workspace, run_id, "ada")
+        assert board.phase == "write" and isinstance(app.screen, RetroScreen)
+        assert [(card.column, card.text) for card in board.my_cards] == [("start", "new idea"), ("stop", "then this one")]
 
 
 async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(workspace: Workspace) -> None:

@@ -18,6 +18,7 @@ from coptui.runs import NA
 from coptui.screens.survey import SurveyScreen
 from coptui.widgets.questions import QuestionInput
 from coptui.workspace import Workspace
+from tests.keys_support import post_keys
 from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.surveys_support import full_answers, open_every_type
 
@@ -418,19 +419,9 @@ async def test_digits_press_a_choice(surveys_dir: Path, data_dir: Path) -> None:
 # -- keys typed in one burst (as over SSH, or a member typing ahead) ---------------------------------------
 
 
-def _key_event(app: CoptuiApp, key: str) -> events.Key:
-    character = key if len(key) == 1 else {"space": " ", "enter": "\r"}.get(key)
-    event = events.Key(key, character)
-    event.set_sender(app)
-    return event
-
-
 async def burst(pilot: Any, *keys: str | events.Paste) -> None:
-    """Keys (and pastes) that arrive in one read, as a terminal driver posts them: all are in the
-    app's queue before the first is handled. (``pilot.press`` waits for the app to be idle after
-    each key, so it cannot show what a burst does.)"""
-    for key in keys:
-        pilot.app.post_message(key if isinstance(key, events.Paste) else _key_event(pilot.app, key))
+    """Keys (and pastes) that arrive in one read (see keys_support), then settle."""
+    post_keys(pilot.app, *keys)
     await settle(pilot)
 
 

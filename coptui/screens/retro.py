@@ -417,7 +417,7 @@ class RetroScreen(Screen[None]):
             return  # the common case: the cursor stays where it was, on the same item
         target = lists[min(self.column_index, len(lists) - 1)] if lists else None
         if target is not None:
-            target.focus(scroll_visible=False)
+            self.set_focus(target, scroll_visible=False)  # at once, as in action_column
         else:
             self.set_focus(None)
 
@@ -447,7 +447,9 @@ class RetroScreen(Screen[None]):
         self._mark_current_column()
         target = self._columns[self.column_index].list
         target.move_to_position(row)
-        target.focus()
+        # At once, not after the keys already queued (Widget.focus waits its turn): keys typed
+        # with the arrow in one burst, as over SSH, go to the column moved to.
+        self.set_focus(target)
 
     def _focused(self, kind: str) -> BoardItem | None:
         if isinstance(self.focused, BoardList) and self.focused.current is not None and self.focused.current.kind == kind:
@@ -513,7 +515,7 @@ class RetroScreen(Screen[None]):
         field = self.query_one("#composer-input", Input)
         field.max_length = retro.MAX_NAME_CHARS if mode[0] == "name" else retro.MAX_CARD_CHARS
         field.value = value
-        field.focus()
+        self.set_focus(field)  # at once: the text typed in the same read as the "a" follows (BoardList.on_key)
 
     def _close_composer(self) -> None:
         self.composer_mode = None
