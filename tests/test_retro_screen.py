@@ -10,8 +10,8 @@ import io
 import random
 import time
 import uuid
-from collections.abc import Callable
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -73,6 +73,17 @@ def phase_is(app: CoptuiApp, phase: str) -> Callable[[], bool]:
 
 def all_in(apps: list[CoptuiApp], phase: str) -> Callable[[], bool]:
     return lambda: all(phase_is(app, phase)() for app in apps)
+
+@asynccontextmanager
+async def on_the_board(workspace: Workspace, handle: str, run_id: str, phase: str) -> AsyncIterator[tuple[CoptuiApp, Pilot]]:
+    """``handle``'s app, opened on the retro ``run_id`` in ``phase``."""
+    app = CoptuiApp(workspace, workspace.member(handle))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle([pilot])
+        app.call_later(app.open_run, run_id)
+        await settle([pilot], phase_is(app, phase))
+        yield app, pilot
+
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
@@ -216,11 +227,7 @@ async def test_anonymous_cards_show_no_author_on_any_screen(workspace: Workspace
     retro.advance(workspace, run_id, "ada", to="write")
     retro.add_card(workspace, run_id, "chen", "mad", "Flaky pipelines")
     retro.advance(workspace, run_id, "ada", to="reveal")
-    app = CoptuiApp(workspace, workspace.member("dana"))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle([pilot])
-        app.call_later(app.open_run, run_id)
-        await settle([pilot], phase_is(app, "reveal"))
+    async with on_the_board(workspace, "dana", run_id, "reveal") as (app, pilot):
         text = screen_text(app)
         assert "Flaky pipelines" in text and "Chen" not in text
 
@@ -315,11 +322,7 @@ async def test_keys_typed_after_a_column_move_in_one_burst_act_on_the_new_column
         for number in range(3):
             retro.add_card(workspace, run_id, "chen", column, f"{column} idea {number}")
     retro.advance(workspace, run_id, "ada", to="reveal")
-    app = CoptuiApp(workspace, workspace.member("dana"))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle([pilot])
-        app.call_later(app.open_run, run_id)
-        await settle([pilot], phase_is(app, "reveal"))
+    async with on_the_board(workspace, "dana", run_id, "reveal") as (app, pilot):
         start_list = app.focused
         assert isinstance(start_list, BoardList) and start_list.position == 0
         post_keys(app, "right", "down", "down")
@@ -337,11 +340,7 @@ async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Wor
     # card, and none of its letters reaches the board as a key ("n" is the facilitator's next phase).
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write")
-    app = CoptuiApp(workspace, workspace.member("ada"))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle([pilot])
-        app.call_later(app.open_run, run_id)
-        await settle([pilot], phase_is(app, "write"))
+    async with on_the_board(workspace, "ada", run_id, "write") as (app, pilot):
         post_keys(app, "a", *"new idea", "enter")
         await settle([pilot], lambda: "new idea" in screen_text(app))
         board = retro.board_for(workspace, run_id, "ada")
@@ -365,11 +364,7 @@ async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(wor
     for number in range(16):
         retro.add_card(workspace, run_id, "chen", "start", f"Idea {number:02d}")
     retro.advance(workspace, run_id, "ada", to="group")
-    app = CoptuiApp(workspace, workspace.member("dana"))
-    async with app.run_test(size=SIZE) as pilot:
-        await settle([pilot])
-        app.call_later(app.open_run, run_id)
-        await settle([pilot], phase_is(app, "group"))
+    async with on_the_board(workspace, "dana", run_id, "group") as (app, pilot):
         column = app.focused
         assert isinstance(column, BoardList) and column.current is not None
         first, second, last = (column.items[i].content.plain.split(" — ")[0] for i in (0, 1, -1))
