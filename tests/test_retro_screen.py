@@ -346,10 +346,8 @@ async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Wor
         board = retro.board_for(workspace, run_id, "ada")
         assert board.phase == "write"
         assert [card.text for card in board.my_cards] == ["new idea"]
-        # Moving a column and writing there, in one read after the composer was closed.
-        await pilot.press("escape")
-        await settle([pilot])
-        post_keys(app, "right", "a", *"then this one", "enter")
+        # Closing the composer, moving a column and writing there, all in one read.
+        post_keys(app, "escape", "right", "a", *"then this one", "enter")
         await settle([pilot], lambda: "then this one" in screen_text(app))
         board = retro.board_for(workspace, run_id, "ada")
         assert board.phase == "write" and isinstance(app.screen, RetroScreen)

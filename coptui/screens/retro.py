@@ -33,6 +33,7 @@ from coptui.text import literal
 from coptui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.widgets.countdown import Countdown
 from coptui.widgets.shared_text import SharedText
+from coptui.widgets.typed_ahead import ComposerInput
 from coptui.widgets.board_list import BoardItem, BoardList
 from coptui.widgets.steady_footer import SteadyFooter
 
@@ -249,7 +250,7 @@ class RetroScreen(Screen[None]):
         yield BoardList(id="retro-list")
         with Horizontal(id="composer"):
             yield Label("", id="composer-label")
-            yield Input(id="composer-input", max_length=retro.MAX_CARD_CHARS)
+            yield ComposerInput(id="composer-input", max_length=retro.MAX_CARD_CHARS)
         yield SteadyFooter(wait_for_sync=True)  # its keys depend on the board: built once it is drawn
 
     def on_mount(self) -> None:

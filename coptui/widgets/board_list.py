@@ -24,6 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from coptui.widgets.shared_lines import SharedLines, blank, text_key, wrapped
+from coptui.widgets.typed_ahead import bind_now, pass_on
 
 BOXED = frozenset({"card", "theme", "action"})
 # Box-drawing characters: top-left, horizontal, top-right, vertical, bottom-left, bottom-right.
@@ -233,28 +234,15 @@ class BoardList(SharedLines, ScrollView, can_focus=True, inherit_bindings=False)
     # -- keys typed ahead ---------------------------------------------------------------------------
 
     async def on_key(self, event: events.Key) -> None:
-        """Keys typed in one read (over SSH, or typing ahead) are all queued here before the first
-        is handled; each goes where the focus is by the time its turn comes.
-
-        Left to Textual, a key's binding would run once the key had bubbled up to the app,
-        behind the keys typed after it, which this list would have handled by then: after "a"
-        opened the card composer, the letters of the card would have run board bindings (a
-        facilitator's "n" moves the retro on), and after a move to the next column, "down"
-        moved the cursor in the column left behind.
-        """
+        """Each key goes where the focus is by its turn (coptui.widgets.typed_ahead): after "a"
+        opened the card composer, the card's letters ran board bindings (a facilitator's "n"
+        moves the retro on), and after a move to the next column, "down" moved the cursor in
+        the column left behind."""
         focused = self.screen.focused
         if focused is not None and focused is not self and not isinstance(focused, BoardList):
-            event.stop()
-            event.prevent_default()
-            focused.post_message(events.Key(event.key, event.character))  # the composer's text
-            return
-        # Textual's binding chain is private (pinned Textual): the same lookup as the app's.
-        for namespace, bindings in self.screen._modal_binding_chain:
-            for binding in bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, namespace):
-                    event.stop()
-                    event.prevent_default()
-                    return
+            pass_on(event, focused)  # the composer's text
+        else:
+            await bind_now(self, event)
 
     def on_blur(self) -> None:
         self.refresh()
