@@ -301,6 +301,8 @@ class RetroScreen(Screen[None]):
 
     async def show_board(self, board: RetroBoard) -> None:
         async with self._render_lock:
+            if not self.is_attached:
+                return  # the member left the board while this drawing waited its turn
             # One layout and one render for the whole change, not one per mount or removal
             # awaited while drawing: each costs every SSH session CPU on the shared loop.
             with self.app.batch_update():
