@@ -8,6 +8,7 @@ nothing stored or shown links a piece to its giver.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import date
 from pathlib import Path
@@ -118,8 +119,11 @@ async def test_anonymous_inbox_names_no_giver(workspace: Workspace, closed_round
     assert len(inbox.received) == 3
     assert all(piece.giver is None and piece.day is None for piece in inbox.received)
     givers = set(closed_round.givers_to("dana"))
-    assert not any(g in repr(inbox.received) for g in givers)
-    assert not any(workspace.member(g).name in repr(inbox.received) for g in givers)
+    # Everything shown of a piece but its random id: a uuid4 in hex holds "ada" now and then
+    # (about one run in fifty), which made this test fail with no giver named anywhere.
+    shown = repr([dataclasses.replace(piece, piece_id="") for piece in inbox.received])
+    assert not any(g in shown for g in givers)
+    assert not any(workspace.member(g).name in shown for g in givers)
 
 
 async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Workspace) -> None:
