@@ -352,6 +352,13 @@ async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Wor
         board = retro.board_for(workspace, run_id, "ada")
         assert board.phase == "write" and isinstance(app.screen, RetroScreen)
         assert [(card.column, card.text) for card in board.my_cards] == [("start", "new idea"), ("stop", "then this one")]
+        # A card, Esc right after its Enter, and the next card elsewhere, in one read: the Esc
+        # may close the composer before the first card's Enter is handled; it is written all the same.
+        post_keys(app, "escape", "left", "a", *"third", "enter", "escape", "right", "right", "a", *"fourth", "enter")
+        await settle([pilot], lambda: "fourth" in screen_text(app) and "third" in screen_text(app))
+        board = retro.board_for(workspace, run_id, "ada")
+        cards = [(card.column, card.text) for card in board.my_cards]
+        assert cards == [("start", "new idea"), ("start", "third"), ("stop", "then this one"), ("continue", "fourth")], cards
 
 
 async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(workspace: Workspace) -> None:

@@ -217,3 +217,24 @@ async def test_a_write_by_another_process_reaches_ssh_sessions_live(server: Serv
         await chen.wait_text("Phase 2/8 · Write", timeout=5)
     finally:
         chen.close()
+
+
+async def test_a_card_typed_in_one_packet_with_its_keys_is_written_whole(server: ServerProcess, community: KeyedCommunity) -> None:
+    """The facilitator sends "a", a card with an "n" in it and Enter in one packet (a fast typist
+    or a busy server): the card is written whole and the "n" does not move the retro on."""
+    workspace = Workspace.open(server.data_dir, server.surveys_dir)
+    run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
+    await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")  # write
+    ada = await Client.connect(server.port, community.keys["ada"])
+    try:
+        await ada.wait_text("Mad / Sad / Glad")
+        ada.send(KEYS["enter"])
+        await ada.wait_text("Phase 2/8 · Write")
+        ada.send("a" + "nightly builds are slow" + KEYS["enter"] + KEYS["escape"] + KEYS["right"] + "a" + "next one" + KEYS["enter"])
+        await ada.wait_for(lambda c: c.text.count("nightly builds are slow") + c.text.count("next one") >= 2, 10, "both cards")
+        await ada.settle(0.3)
+        board = await asyncio.to_thread(retro.board_for, workspace, run.id, "ada")
+        assert board.phase == "write", ada.text
+        assert [(card.column, card.text) for card in board.my_cards] == [("mad", "nightly builds are slow"), ("sad", "next one")]
+    finally:
+        ada.close()

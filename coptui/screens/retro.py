@@ -430,6 +430,8 @@ class RetroScreen(Screen[None]):
 
     @on(DescendantFocus)
     def _follow_focus(self, event: DescendantFocus) -> None:
+        if event.widget is not self.focused:
+            return  # the focus has moved on since (keys typed ahead): the column is already current
         column = event.widget.parent
         if isinstance(column, BoardColumn) and column.index != self.column_index:
             self.column_index = column.index
@@ -515,27 +517,30 @@ class RetroScreen(Screen[None]):
         composer = self.query_one("#composer")
         composer.display = True
         self.query_one("#composer-label", Label).update(literal(label))
-        field = self.query_one("#composer-input", Input)
+        field = self.query_one("#composer-input", ComposerInput)
         field.max_length = retro.MAX_NAME_CHARS if mode[0] == "name" else retro.MAX_CARD_CHARS
         field.value = value
+        field.purpose = mode
+        field.clear_on_send = mode[0] == "card"  # ready for the next card at once; the text comes back on an error
         self.set_focus(field)  # at once: the text typed in the same read as the "a" follows (BoardList.on_key)
 
     def _close_composer(self) -> None:
         self.composer_mode = None
         self.query_one("#composer").display = False
-        self.query_one("#composer-input", Input).value = ""
+        field = self.query_one("#composer-input", ComposerInput)
+        field.value = ""
+        field.purpose = None
         self._restore_focus()
         self.refresh_bindings()
 
-    @on(Input.Submitted, "#composer-input")
-    def _composer_submitted(self, event: Input.Submitted) -> None:
-        mode, text = self.composer_mode, event.value
-        if mode is None:
-            return
+    @on(ComposerInput.Sent, "#composer-input")
+    def _composer_submitted(self, message: ComposerInput.Sent) -> None:
+        # What the text was for when Enter was pressed: an Esc typed right after it may have
+        # closed the composer by now, and the text must still be written.
         ws, run_id, handle = self.workspace, self.run_id, self.handle
-        kind, target = mode
+        kind, target = message.purpose  # type: ignore[misc]
+        text = message.text
         if kind == "card":
-            event.input.value = ""  # ready for the next card at once; the text comes back on an error
             self._write_card(target, text)
         elif kind == "edit":
             self.write(partial(retro.edit_card, ws, run_id, handle, target, text), then=self._close_composer)

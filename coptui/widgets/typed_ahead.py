@@ -10,7 +10,11 @@ closed composer.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from textual import events
+from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
 
@@ -40,7 +44,34 @@ async def bind_now(widget: Widget, event: events.Key) -> bool:
 
 
 class ComposerInput(Input):
-    """The retro's text box (cards, theme names): keys typed ahead go where the focus is."""
+    """The retro's text box (cards, theme names): keys typed ahead go where the focus is.
+
+    Enter posts :class:`Sent` with the text and what it is for (``purpose``) as they are at
+    that key: a key typed after it (Esc closing the composer, the next card's text) may run
+    before the message is handled.
+    """
+
+    @dataclass
+    class Sent(Message):
+        composer: ComposerInput
+        purpose: object
+        text: str
+
+        @property
+        def control(self) -> ComposerInput:
+            return self.composer
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.purpose: object | None = None  # what the text is for; None: nothing (closed)
+        self.clear_on_send = False  # ready for the next text at once (cards)
+
+    async def action_submit(self) -> None:
+        if self.purpose is None:
+            return
+        self.post_message(self.Sent(self, self.purpose, self.value))
+        if self.clear_on_send:
+            self.value = ""
 
     async def on_key(self, event: events.Key) -> None:
         focused = self.screen.focused
