@@ -32,9 +32,13 @@ async def bind_now(widget: Widget, event: events.Key) -> bool:
     Textual runs a key's binding once the key has bubbled up to the app, behind every key
     queued after it: a binding that moves the focus would not take those keys along. This is
     the app's own lookup (the binding chain from the focus up), made at the key's turn.
-    Textual's binding chain is private: Textual is pinned in pyproject.toml.
+    The chain is private to Textual (bounded to 8.x in pyproject.toml); should it go, keys
+    fall back to Textual's own order, and the burst tests in tests/test_retro_screen.py fail.
     """
-    for namespace, bindings in widget.screen._modal_binding_chain:
+    chain = getattr(widget.screen, "_modal_binding_chain", None)
+    if chain is None:
+        return False
+    for namespace, bindings in chain:
         for binding in bindings.key_to_bindings.get(event.key, ()):
             if not binding.priority and await widget.app.run_action(binding.action, namespace):
                 event.stop()
