@@ -268,12 +268,14 @@ BALANCE_SLACK = 1
 STALL_SECONDS = 1.0
 
 
-def _next_in_line(load: list[WorkerLoad]) -> list[int]:
+def _next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
     """The workers that may take the next connection, fewest connections first: those within
-    BALANCE_SLACK of the least loaded. Sessions on one worker share its core, so an even
-    share is what keeps the slowest screen fast when a change reaches everyone at once."""
-    least = min(worker.connections for worker in load)
-    return sorted((i for i, worker in enumerate(load) if worker.connections <= least + BALANCE_SLACK), key=lambda i: (load[i].connections, i))
+    BALANCE_SLACK of the least loaded (every worker if ``anyone``). Sessions on one worker
+    share its core, so an even share is what keeps the slowest screen fast when a change
+    reaches everyone at once."""
+    limit = min(worker.connections for worker in load) + BALANCE_SLACK
+    in_line = (i for i, worker in enumerate(load) if anyone or worker.connections <= limit)
+    return sorted(in_line, key=lambda i: (load[i].connections, i))
 
 
 def _hand_out(
@@ -286,7 +288,7 @@ def _hand_out(
     waits in the supervisor until a worker in line has room, rather than going to a worker
     that holds more than its share; unless ``anyone``, when any worker with room takes it.
     """
-    for index in sorted(range(len(load)), key=lambda i: (load[i].connections, i)) if anyone else _next_in_line(load):
+    for index in _next_in_line(load, anyone=anyone):
         try:
             socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
         except (BlockingIOError, InterruptedError):

@@ -231,7 +231,6 @@ class RetroScreen(Screen[None]):
         self.board: RetroBoard | None = None
         self.picked: str | None = None  # the theme being moved in the group phase
         self.column_index = 0
-        self.composer_mode: tuple[str, str] | None = None  # ("card", column) | ("edit", card) | ("name", theme)
         self._columns: list[BoardColumn] = []
         self._render_lock = asyncio.Lock()
         self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
@@ -512,8 +511,12 @@ class RetroScreen(Screen[None]):
 
     # -- composer (card text and theme names) -----------------------------------------------------------
 
+    @property
+    def composer_mode(self) -> tuple[str, str] | None:
+        """What the composer is open for: ("card", column) | ("edit", card) | ("name", theme); None when closed."""
+        return self.query_one("#composer-input", ComposerInput).purpose  # type: ignore[return-value]
+
     def _open_composer(self, mode: tuple[str, str], label: str, value: str = "") -> None:
-        self.composer_mode = mode
         composer = self.query_one("#composer")
         composer.display = True
         self.query_one("#composer-label", Label).update(literal(label))
@@ -525,7 +528,6 @@ class RetroScreen(Screen[None]):
         self.set_focus(field)  # at once: the text typed in the same read as the "a" follows (BoardList.on_key)
 
     def _close_composer(self) -> None:
-        self.composer_mode = None
         self.query_one("#composer").display = False
         field = self.query_one("#composer-input", ComposerInput)
         field.value = ""
