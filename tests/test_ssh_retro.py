@@ -179,25 +179,34 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
             client.close()
 
 
+async def _retro_in_write_phase(server: ServerProcess) -> tuple[Workspace, str]:
+    """A Mad / Sad / Glad retro opened by ada (through the core, as a local coptui would), in its write phase."""
+    workspace = Workspace.open(server.data_dir, server.surveys_dir)
+    run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
+    await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")
+    return workspace, run.id
+
+
+async def _join_write_phase(client: Client) -> None:
+    """From the home screen, open the retro and wait for its write phase."""
+    await client.wait_text("Mad / Sad / Glad")
+    client.send(KEYS["enter"])
+    await client.wait_text("Phase 2/8 · Write")
+
+
 async def test_a_member_who_reconnects_finds_the_phase_and_their_hidden_cards(
     server: ServerProcess, community: KeyedCommunity
 ) -> None:
-    workspace = Workspace.open(server.data_dir, server.surveys_dir)
-    run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
-    await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")  # write
+    await _retro_in_write_phase(server)
     chen = await Client.connect(server.port, community.keys["chen"])
     try:
-        await chen.wait_text("Mad / Sad / Glad")
-        chen.send(KEYS["enter"])
-        await chen.wait_text("Phase 2/8 · Write")
+        await _join_write_phase(chen)
         await _write_card(chen, "my hidden draft")
     finally:
         chen.close()  # the connection drops mid-retro
     again = await Client.connect(server.port, community.keys["chen"])
     try:
-        await again.wait_text("Mad / Sad / Glad")
-        again.send(KEYS["enter"])
-        await again.wait_text("Phase 2/8 · Write")
+        await _join_write_phase(again)
         await again.wait_text("my hidden draft")
     finally:
         again.close()
@@ -222,18 +231,14 @@ async def test_a_write_by_another_process_reaches_ssh_sessions_live(server: Serv
 async def test_a_card_typed_in_one_packet_with_its_keys_is_written_whole(server: ServerProcess, community: KeyedCommunity) -> None:
     """The facilitator sends "a", a card with an "n" in it and Enter in one packet (a fast typist
     or a busy server): the card is written whole and the "n" does not move the retro on."""
-    workspace = Workspace.open(server.data_dir, server.surveys_dir)
-    run = await asyncio.to_thread(workspace.runs.open_run, "mad-sad-glad", by="ada")
-    await asyncio.to_thread(retro.next_phase, workspace, run.id, "ada")  # write
+    workspace, run_id = await _retro_in_write_phase(server)
     ada = await Client.connect(server.port, community.keys["ada"])
     try:
-        await ada.wait_text("Mad / Sad / Glad")
-        ada.send(KEYS["enter"])
-        await ada.wait_text("Phase 2/8 · Write")
+        await _join_write_phase(ada)
         ada.send("a" + "nightly builds are slow" + KEYS["enter"] + KEYS["escape"] + KEYS["right"] + "a" + "next one" + KEYS["enter"])
         await ada.wait_for(lambda c: c.text.count("nightly builds are slow") + c.text.count("next one") >= 2, 10, "both cards")
         await ada.settle(0.3)
-        board = await asyncio.to_thread(retro.board_for, workspace, run.id, "ada")
+        board = await asyncio.to_thread(retro.board_for, workspace, run_id, "ada")
         assert board.phase == "write", ada.text
         assert [(card.column, card.text) for card in board.my_cards] == [("mad", "nightly builds are slow"), ("sad", "next one")]
     finally:
