@@ -18,10 +18,10 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from coptui.definitions import default_surveys_dir
-from coptui.demo import _health_answers, _pulse_answers
-from coptui.runs import PARTICIPANTS, RESPONSES, Runs, split_answers, validate_answers
-from coptui.workspace import Workspace
+from coptui.core.definitions import default_surveys_dir
+from coptui.demo.history import _health_answers, _pulse_answers
+from coptui.core.runs import PARTICIPANTS, RESPONSES, Runs, split_answers, validate_answers
+from coptui.core.workspace import Workspace
 
 RUNS = 200
 RESPONSES_PER_RUN = 500

@@ -33,15 +33,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, median_p95  # noqa: E402
 
-from coptui.app import CoptuiApp  # noqa: E402
-from coptui.definitions import default_surveys_dir  # noqa: E402
-from coptui.demo import _pulse_answers  # noqa: E402
-from coptui.results import run_results  # noqa: E402
-from coptui.runs import PARTICIPANTS, RESPONSES, validate_answers  # noqa: E402
-from coptui.screens.home import HomeScreen  # noqa: E402
-from coptui.screens.results import ResultsScreen  # noqa: E402
-from coptui.widgets.bar_chart import DistributionChart  # noqa: E402
-from coptui.workspace import Workspace  # noqa: E402
+from coptui.tui.app import CoptuiApp  # noqa: E402
+from coptui.core.definitions import default_surveys_dir  # noqa: E402
+from coptui.demo.history import _pulse_answers  # noqa: E402
+from coptui.core.results import run_results  # noqa: E402
+from coptui.core.runs import PARTICIPANTS, RESPONSES, validate_answers  # noqa: E402
+from coptui.tui.screens.home import HomeScreen  # noqa: E402
+from coptui.tui.screens.results import ResultsScreen  # noqa: E402
+from coptui.tui.widgets.bar_chart import DistributionChart  # noqa: E402
+from coptui.core.workspace import Workspace  # noqa: E402
 
 TIMEOUT = 60.0
 OPENED = date(2026, 10, 1)

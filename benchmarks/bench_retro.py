@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from coptui import retro
-from coptui.app import CoptuiApp
-from coptui.definitions import default_surveys_dir
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.tui.app import CoptuiApp
+from coptui.core.definitions import default_surveys_dir
+from coptui.core.workspace import Workspace
 
 MEMBERS = 50
 CARDS_EACH = 4
@@ -102,7 +102,7 @@ async def reset(screen: object) -> None:
 
 
 async def draw(workspace: Workspace, run_id: str) -> None:
-    from coptui.screens.retro import RetroScreen
+    from coptui.tui.screens.retro import RetroScreen
 
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncssh
 
 from benchmarks._common import machine, median_p95
-from coptui import retro
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.core.workspace import Workspace
 from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 
 COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.MULTILINE)

@@ -24,9 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_big_data_folder, machine, make_surveys, median_p95  # noqa: E402
 
-from coptui.demo import _health_answers  # noqa: E402
-from coptui.runs import PARTICIPANTS, RESPONSES  # noqa: E402
-from coptui.workspace import Workspace  # noqa: E402
+from coptui.demo.history import _health_answers  # noqa: E402
+from coptui.core.runs import PARTICIPANTS, RESPONSES  # noqa: E402
+from coptui.core.workspace import Workspace  # noqa: E402
 
 
 def prepare(folder: Path) -> tuple[Path, Path]:

@@ -44,12 +44,12 @@ from textual.app import ComposeResult  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.widgets import Footer, Header  # noqa: E402
 
-from coptui.app import CoptuiApp  # noqa: E402
-from coptui.report import report_main  # noqa: E402
-from coptui.screens.home import HomeScreen  # noqa: E402
-from coptui.screens.trends import TrendsScreen  # noqa: E402
-from coptui.trends import overview  # noqa: E402
-from coptui.workspace import Workspace  # noqa: E402
+from coptui.tui.app import CoptuiApp  # noqa: E402
+from coptui.cli.report import report_main  # noqa: E402
+from coptui.tui.screens.home import HomeScreen  # noqa: E402
+from coptui.tui.screens.trends import TrendsScreen  # noqa: E402
+from coptui.core.trends import overview  # noqa: E402
+from coptui.core.workspace import Workspace  # noqa: E402
 
 CLOSED_RUNS = 250
 PER_RUN = 400

@@ -1,3 +1,3 @@
-from coptui.cli import main
+from coptui.cli.main import main
 
 raise SystemExit(main())

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from coptui.definitions import default_surveys_dir
-from coptui.workspace import Workspace
+from coptui.core.definitions import default_surveys_dir
+from coptui.core.workspace import Workspace
 
 DEMO_TODAY = date(2026, 11, 25)
 
@@ -47,7 +47,7 @@ def workspace(data_dir: Path, surveys_dir: Path) -> Workspace:
 
 @pytest.fixture(scope="session")
 def _seeded_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from coptui.demo import seed_demo
+    from coptui.demo.history import seed_demo
 
     folder = tmp_path_factory.mktemp("demo") / "data"
     seed_demo(folder, default_surveys_dir(), today=DEMO_TODAY)

@@ -28,7 +28,7 @@ from pathlib import Path
 import asyncssh
 from rich.cells import get_character_cell_size
 
-from coptui.definitions import default_surveys_dir
+from coptui.core.definitions import default_surveys_dir
 
 REPO = Path(__file__).resolve().parent.parent
 

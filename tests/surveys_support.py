@@ -6,8 +6,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from coptui.runs import Run
-from coptui.workspace import Workspace
+from coptui.core.runs import Run
+from coptui.core.workspace import Workspace
 
 OPENED = date(2026, 11, 2)
 

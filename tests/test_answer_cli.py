@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from coptui.cli import main
-from coptui.runs import NA
-from coptui.workspace import Workspace
+from coptui.cli.main import main
+from coptui.core.runs import NA
+from coptui.core.workspace import Workspace
 from tests.surveys_support import open_every_type, write_every_type
 
 

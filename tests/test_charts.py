@@ -1,4 +1,4 @@
-"""The plotext figures of coptui.charts, drawn headless (no app)."""
+"""The plotext figures of coptui.charts.figures, drawn headless (no app)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from coptui import charts
-from coptui.trends import overview
-from coptui.workspace import Workspace
+from coptui.charts import figures as charts
+from coptui.core.trends import overview
+from coptui.core.workspace import Workspace
 
 
 @pytest.mark.parametrize("height", [12, 16, 24])

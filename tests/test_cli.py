@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from coptui import __version__
-from coptui.cli import main
+from coptui.cli.main import main
 
 from .conftest import DEMO_TODAY
 from .ssh_harness import TmuxPane

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.color import Color, ColorSystem
 
-from coptui.colour_depth import downgrade
+from coptui.serve.colour_depth import downgrade
 
 channel = st.integers(min_value=0, max_value=255)
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import coptui.community_schema
-from coptui import community_cache
-from coptui.community import COMMUNITY_FILE, Community, community_path, load_community
-from coptui.community_cache import (
+import coptui.core.community_schema
+from coptui.core import community_cache
+from coptui.core.community import COMMUNITY_FILE, Community, community_path, load_community
+from coptui.core.community_cache import (
     cache_key,
     cache_path,
     community_from_json,
@@ -21,9 +21,9 @@ from coptui.community_cache import (
     load_community_cached,
     read_cache,
 )
-from coptui.definitions import COMMUNITY_FILE as DEFINITIONS_COMMUNITY_FILE
-from coptui.definitions import default_surveys_dir
-from coptui.workspace import Workspace, WorkspaceError, shipped_surveys_dir
+from coptui.core.definitions import COMMUNITY_FILE as DEFINITIONS_COMMUNITY_FILE
+from coptui.core.definitions import default_surveys_dir
+from coptui.core.workspace import Workspace, WorkspaceError, shipped_surveys_dir
 
 # Every optional field set, and numbers that TOML writes as integers (validation makes them floats).
 FULL_COMMUNITY = """
@@ -66,13 +66,13 @@ class ValidationCounter:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        real = coptui.community_schema.parse_community
+        real = coptui.core.community_schema.parse_community
 
         def counting(path: Path | str, raw: bytes) -> tuple[Community | None, list]:
             self.calls += 1
             return real(path, raw)
 
-        monkeypatch.setattr(coptui.community_schema, "parse_community", counting)
+        monkeypatch.setattr(coptui.core.community_schema, "parse_community", counting)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coptui.cli import main
-from coptui.conditions import (
+from coptui.cli.main import main
+from coptui.core.conditions import (
     KEYWORDS,
     Answered,
     BoolOp,
@@ -25,7 +25,7 @@ from coptui.conditions import (
     parse,
     render,
 )
-from coptui.definitions import Question
+from coptui.core.definitions import Question
 
 EARLIER = [
     Question(id="recommend", type="nps", text="Recommend?"),

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coptui.community import check_objectives, load_community
-from coptui.definitions import (
+from coptui.core.community import check_objectives, load_community
+from coptui.core.definitions import (
     DefinitionSet,
     FeedbackDefinition,
     RetroDefinition,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from coptui.cli import main
-from coptui.export import md_text
-from coptui.runs import NA
+from coptui.cli.main import main
+from coptui.exports.results import md_text
+from coptui.core.runs import NA
 from tests.surveys_support import full_answers, open_every_type
 
 TRICKY = "=HYPERLINK(\"http://x\") [bold]x[/] <b>|</b> *star* \x1b[31mred"
@@ -96,7 +96,7 @@ def test_retro_exports_markdown_only(surveys_dir: Path, data_dir: Path, named_ru
 def test_feedback_export_is_the_members_own(surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]) -> None:
     workspace, _ = named_run
     form = next(d for d in workspace.definitions.definitions.values() if d.kind == "feedback")
-    from coptui.feedback import start_round
+    from coptui.core.feedback import start_round
 
     run = start_round(workspace, form.id, by="ada", pairing="all")
     assert export(surveys_dir, data_dir, run.id, "json", "--as", "chen") == 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from coptui.app import CoptuiApp
-from coptui.screens.dialogs import ConfirmDialog, OpenRunDialog
-from coptui.screens.facilitator import FacilitatorScreen
-from coptui.screens.help import HelpScreen
-from coptui.screens.home import HomeScreen
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog
+from coptui.tui.screens.facilitator import FacilitatorScreen
+from coptui.tui.screens.help import HelpScreen
+from coptui.tui.screens.home import HomeScreen
 
 
 async def _settle(app, pilot) -> None:

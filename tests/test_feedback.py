@@ -8,10 +8,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from coptui import feedback as fb
-from coptui.feedback import FeedbackError
-from coptui.store import RUN_META_KEY, RUN_META_TABLE
-from coptui.workspace import Workspace
+from coptui.core import feedback as fb
+from coptui.core.feedback import FeedbackError
+from coptui.store.store import RUN_META_KEY, RUN_META_TABLE
+from coptui.core.workspace import Workspace
 
 DAY = date(2026, 11, 2)
 MEMBERS = ["ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana"]

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from coptui import feedback as fb
-from coptui.app import CoptuiApp
-from coptui.cli import main as cli_main
-from coptui.screens.facilitator import FacilitatorScreen
-from coptui.screens.feedback import FeedbackScreen
-from coptui.screens.feedback_round import RoundCountsScreen
-from coptui.screens.inbox import InboxScreen
-from coptui.workspace import Workspace
+from coptui.core import feedback as fb
+from coptui.tui.app import CoptuiApp
+from coptui.cli.main import main as cli_main
+from coptui.tui.screens.facilitator import FacilitatorScreen
+from coptui.tui.screens.feedback import FeedbackScreen
+from coptui.tui.screens.feedback_round import RoundCountsScreen
+from coptui.tui.screens.inbox import InboxScreen
+from coptui.core.workspace import Workspace
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)

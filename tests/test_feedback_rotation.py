@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coptui.feedback import FeedbackError, make_pairing, rotation
+from coptui.core.feedback import FeedbackError, make_pairing, rotation
 
 
 @st.composite

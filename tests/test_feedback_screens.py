@@ -13,12 +13,12 @@ import pytest
 from rich.console import Console
 from textual.widgets import DataTable, Input, OptionList, RadioButton, Static, TextArea
 
-from coptui import feedback as fb
-from coptui.app import CoptuiApp
-from coptui.screens.feedback import FeedbackScreen
-from coptui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
-from coptui.screens.inbox import InboxScreen
-from coptui.workspace import Workspace
+from coptui.core import feedback as fb
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.feedback import FeedbackScreen
+from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
+from coptui.tui.screens.inbox import InboxScreen
+from coptui.core.workspace import Workspace
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)

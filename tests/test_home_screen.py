@@ -6,10 +6,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from coptui.app import CoptuiApp
-from coptui.retro import advance
-from coptui.screens.home import HomeScreen
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.core.retro import advance
+from coptui.tui.screens.home import HomeScreen
+from coptui.core.workspace import Workspace
 
 
 
@@ -68,7 +68,7 @@ async def test_a_live_retro_shows_its_phase_and_opens_on_enter(workspace: Worksp
         table.focus()
         await pilot.press("enter")
         await pilot.pause()
-        from coptui.screens.retro import RetroScreen
+        from coptui.tui.screens.retro import RetroScreen
 
         assert isinstance(app.screen, RetroScreen)
 

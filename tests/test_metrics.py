@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coptui.metrics import (
+from coptui.core.metrics import (
     MetricPoint,
     Tally,
     action_completion_of,

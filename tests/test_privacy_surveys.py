@@ -17,10 +17,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from coptui.export import export_run
-from coptui.results import run_results, text_order
-from coptui.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
-from coptui.workspace import Workspace
+from coptui.exports.results import export_run
+from coptui.core.results import run_results, text_order
+from coptui.core.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
+from coptui.core.workspace import Workspace
 from tests.surveys_support import MEMBERS, OPENED, full_answers, open_every_type, write_every_type
 
 CLOSED = date(2026, 11, 20)
@@ -185,24 +185,24 @@ def test_participation_is_shown_but_never_who(surveys_dir: Path, data_dir: Path)
 
 
 def test_export_goes_through_the_gate(surveys_dir: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import coptui.export
+    import coptui.exports.results
 
     workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=3)
     calls = []
-    real = coptui.export.run_results
+    real = coptui.exports.results.run_results
 
     def spy(store, run_arg, snapshot=None):
         calls.append(run_arg.id)
         return real(store, run_arg, snapshot)
 
-    monkeypatch.setattr(coptui.export, "run_results", spy)
+    monkeypatch.setattr(coptui.exports.results, "run_results", spy)
     for fmt in ("md", "csv", "json"):
         export_run(workspace, run, fmt, None)
     assert calls == [run.id] * 3
 
 
 def test_export_command_refuses_to_leak_an_open_anonymous_run(surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from coptui.export import export_main
+    from coptui.exports.results import export_main
 
     workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=3)
     for handle in MEMBERS[:6]:
@@ -225,7 +225,7 @@ def test_export_command_refuses_to_leak_an_open_anonymous_run(surveys_dir: Path,
     ],
 )
 def test_validate_refuses_weak_anonymity(tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, message: str) -> None:
-    from coptui.cli import main
+    from coptui.cli.main import main
 
     path = tmp_path / "weak.toml"
     path.write_text(

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from coptui.cli import main
+from coptui.cli.main import main
 
 TABLE = [
     "STATUS   OBJECTIVE                              VALUE  TARGET  CHANGE   OVER",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from coptui.results import run_results, text_order
-from coptui.runs import NA
+from coptui.core.results import run_results, text_order
+from coptui.core.runs import NA
 from tests.surveys_support import MEMBERS, full_answers, open_every_type
 
 

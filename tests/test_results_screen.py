@@ -9,11 +9,11 @@ from typing import Any
 
 from textual.widgets import Static
 
-from coptui.app import CoptuiApp
-from coptui.runs import NA
-from coptui.screens.results import ResultsScreen
-from coptui.widgets.bar_chart import DistributionChart, count_ticks
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.core.runs import NA
+from coptui.tui.screens.results import ResultsScreen
+from coptui.tui.widgets.bar_chart import DistributionChart, count_ticks
+from coptui.core.workspace import Workspace
 from tests.surveys_support import MEMBERS, full_answers, open_every_type
 
 SIZE = (100, 32)

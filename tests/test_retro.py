@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coptui import retro
-from coptui.retro import RetroError
-from coptui.store import Store
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.core.retro import RetroError
+from coptui.store.store import Store
+from coptui.core.workspace import Workspace
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
 TODAY = date(2026, 11, 25)

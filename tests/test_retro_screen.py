@@ -20,11 +20,11 @@ from rich.console import Console
 from textual._context import active_app
 from textual.pilot import Pilot
 
-import coptui.app
-from coptui import retro
-from coptui.app import CoptuiApp
-from coptui.screens.retro import RetroScreen
-from coptui.workspace import Workspace
+import coptui.tui.app
+from coptui.core import retro
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.retro import RetroScreen
+from coptui.core.workspace import Workspace
 from tests.keys_support import post_keys
 
 SIZE = (100, 32)
@@ -254,14 +254,14 @@ async def test_home_lists_open_actions_and_marks_them_done(workspace: Workspace)
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Countdowns and card ids the same on every run, so the pictures are too."""
-    monkeypatch.setattr("coptui.widgets.countdown.current_time", lambda: NOW + timedelta(minutes=2, seconds=30))
+    monkeypatch.setattr("coptui.tui.widgets.countdown.current_time", lambda: NOW + timedelta(minutes=2, seconds=30))
     ids = random.Random(7)
     monkeypatch.setattr(retro.uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
 
 
 def _snapshot_app(workspace: Workspace, handle: str, run_id: str) -> CoptuiApp:
     class OpenOnStart(CoptuiApp):
-        CSS_PATH = str(Path(coptui.app.__file__).with_name("app.tcss"))  # relative paths resolve from this file
+        CSS_PATH = str(Path(coptui.tui.app.__file__).with_name("app.tcss"))  # relative paths resolve from this file
 
         def on_mount(self) -> None:
             super().on_mount()
@@ -314,7 +314,7 @@ def test_snapshot_vote_phase(snap_compare, workspace: Workspace, fixed_clock: No
 async def test_keys_typed_after_a_column_move_in_one_burst_act_on_the_new_column(workspace: Workspace) -> None:
     # Over SSH "left" and "down" typed quickly arrive in one read: the "down" must move the
     # cursor in the column just moved to, not in the one left behind.
-    from coptui.widgets.board_list import BoardList
+    from coptui.tui.shared.board_list import BoardList
 
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write")
@@ -362,7 +362,7 @@ async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Wor
 
 
 async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(workspace: Workspace) -> None:
-    from coptui.widgets.board_list import BoardList
+    from coptui.tui.shared.board_list import BoardList
 
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write")

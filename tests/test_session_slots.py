@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coptui.session_slots import SessionSlots, SlotTicket
+from coptui.serve.admission import SessionSlots, SlotTicket
 
 
 def test_limits_per_key_and_in_total(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_limits_per_key_and_in_total(tmp_path: Path) -> None:
 
 def test_a_slot_held_by_another_process_counts_and_is_freed_when_it_ends(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from coptui.session_slots import SessionSlots;"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from coptui.serve.admission import SessionSlots;"
          f"t = SessionSlots(Path({str(tmp_path)!r})).claim('alice', 10, 1); print('held', flush=True); sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip

@@ -10,8 +10,8 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widget import Widget
 
-from coptui.widgets.board_list import BoardItem, BoardList
-from coptui.widgets.shared_text import SharedText
+from coptui.tui.shared.board_list import BoardItem, BoardList
+from coptui.tui.shared.shared_text import SharedText
 
 ITEMS = [
     BoardItem("h", "heading", Text("Mad")),

@@ -7,7 +7,7 @@ import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from coptui.shared_reads import SharedReads
+from coptui.core.shared_reads import SharedReads
 
 
 async def _executor_held_until(released: threading.Event) -> ThreadPoolExecutor:

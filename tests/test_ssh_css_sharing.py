@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from textual.css.stylesheet import Stylesheet
 
-from coptui.app import CoptuiApp
-from coptui.screens.retro import RetroScreen
-from coptui.sshdriver import share_css_parsing
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.retro import RetroScreen
+from coptui.serve.driver import share_css_parsing
+from coptui.core.workspace import Workspace
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from textual import events
 from textual.app import App
 from textual.filter import Monochrome
 
-from coptui.sshdriver import (
+from coptui.serve.driver import (
     ALT_SCREEN_ON,
     MAX_HEIGHT,
     MAX_WIDTH,

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pytest
 
-from coptui import retro
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.core.workspace import Workspace
 from tests.ssh_harness import (
     KEYS,
     Client,

@@ -9,7 +9,7 @@ import time
 import weakref
 from collections.abc import Callable
 
-from coptui.server import LongLivedObjects
+from coptui.serve.server import LongLivedObjects
 
 
 class Node:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from coptui.sshdriver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
+from coptui.serve.driver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
 from tests.ssh_harness import Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from coptui import retro
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.core.workspace import Workspace
 from tests.ssh_harness import KEYS, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]

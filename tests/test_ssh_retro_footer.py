@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from coptui import retro
-from coptui.workspace import Workspace
+from coptui.core import retro
+from coptui.core.workspace import Workspace
 from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import asyncssh
 
-from coptui.community import load_community
-from coptui.server import ForeignWrites, MemberKeys, load_host_key
-from coptui.store import Change
-from coptui.workspace import Workspace
+from coptui.core.community import load_community
+from coptui.serve.server import ForeignWrites, MemberKeys, load_host_key
+from coptui.store.store import Change
+from coptui.core.workspace import Workspace
 
 
 def _key() -> asyncssh.SSHKey:
@@ -87,8 +87,7 @@ def test_only_other_processes_writes_are_published_again(workspace: Workspace, d
     assert heard == ours
 
     other = Workspace.open(data_dir, surveys_dir)  # another process on the same folder
-    from coptui import retro
-
+    from coptui.core import retro
     retro.next_phase(other, run.id, "ada")
     watcher.seen(Change("run", run.id))
     assert heard[len(ours) :] == [Change("run", run.id)]

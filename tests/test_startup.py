@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from coptui.app import CoptuiApp
-from coptui.cli import main
-from coptui.community_cache import cache_path
-from coptui.screens.home import HomeScreen
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.cli.main import main
+from coptui.core.community_cache import cache_path
+from coptui.tui.screens.home import HomeScreen
+from coptui.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -100,7 +100,7 @@ class NoteImports:
 
 sys.meta_path.insert(0, NoteImports())
 
-from coptui.app import CoptuiApp
+from coptui.tui.app import CoptuiApp
 
 resume, run = CoptuiApp._resume_collector, CoptuiApp.run
 
@@ -113,7 +113,7 @@ def first_frame(self):
 CoptuiApp._resume_collector = first_frame
 CoptuiApp.run = lambda self, **kwargs: run(self, headless=True, **kwargs)
 
-from coptui.cli import main
+from coptui.cli.main import main
 
 code = main(sys.argv[1:])
 print(json.dumps({"code": code, "drawn": state["drawn"], "events": events}))

@@ -17,8 +17,8 @@ from typing import Any
 import orjson
 import pytest
 
-import coptui.store as store_module
-from coptui.store import (
+import coptui.store.store as store_module
+from coptui.store.store import (
     INDEX_FILE,
     PENDING_TABLE,
     QUARANTINE_DIR,
@@ -31,7 +31,7 @@ from coptui.store import (
     StoreWriteError,
     UnreadableFileError,
 )
-from coptui.workspace import Workspace
+from coptui.core.workspace import Workspace
 
 
 def temps(data_dir: Path) -> list[Path]:
@@ -140,7 +140,7 @@ def test_3_fault_in_the_folder_fsync_is_reported_not_hidden(data_dir: Path, monk
 
 
 def test_3_cli_reports_a_full_disk_in_one_line(data_dir: Path, surveys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from coptui.cli import main
+    from coptui.cli.main import main
 
     Workspace.open(data_dir, surveys_dir)
     monkeypatch.setattr(store_module, "os", FaultyOS("write", errno.ENOSPC))

@@ -21,9 +21,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from coptui.definitions import default_surveys_dir
-from coptui.store import INDEX_FILE, RUN_META_KEY, RUN_META_TABLE, TEMP_PREFIX, LockTimeoutError, Store
-from coptui.workspace import Workspace
+from coptui.core.definitions import default_surveys_dir
+from coptui.store.store import INDEX_FILE, RUN_META_KEY, RUN_META_TABLE, TEMP_PREFIX, LockTimeoutError, Store
+from coptui.core.workspace import Workspace
 
 WAIT = 30.0  # seconds: the bound on every wait for a child
 
@@ -94,7 +94,7 @@ class Child:
 KILL_WRITER = r"""
 import os, sys
 from pathlib import Path
-from coptui.store import Store
+from coptui.store.store import Store
 
 data = Path(sys.argv[1])
 
@@ -186,7 +186,7 @@ def test_1_kill_9_at_random_moments_loses_no_acknowledged_write(data_dir: Path) 
 SUBMITTER = r"""
 import sys
 from pathlib import Path
-from coptui.workspace import Workspace
+from coptui.core.workspace import Workspace
 
 data, surveys, run_id, prefix = sys.argv[1:5]
 runs = Workspace.open(Path(data), Path(surveys)).runs
@@ -235,7 +235,7 @@ def test_5_four_processes_submit_250_each_and_all_1000_are_found(data_dir: Path,
 UPDATER = r"""
 import sys
 from pathlib import Path
-from coptui.store import Store
+from coptui.store.store import Store
 
 store = Store(Path(sys.argv[1]))
 for line in sys.stdin:
@@ -249,7 +249,7 @@ for line in sys.stdin:
 def test_6_a_reader_sees_what_another_process_wrote(data_dir: Path) -> None:
     from tinydb import Query
 
-    from coptui.store import AtomicJSONStorage, _DB
+    from coptui.store.store import AtomicJSONStorage, _DB
 
     store = Store(data_dir)
     with store.run_tx("shared") as tx:
@@ -282,7 +282,7 @@ def test_6_a_reader_sees_what_another_process_wrote(data_dir: Path) -> None:
 REWRITER = r"""
 import sys
 from pathlib import Path
-from coptui.store import Store
+from coptui.store.store import Store
 
 store = Store(Path(sys.argv[1]))
 print("ready", flush=True)
@@ -317,7 +317,7 @@ def test_7_a_thousand_reads_during_rewrites_never_fail_or_go_back(data_dir: Path
 HOLDER = r"""
 import sys, time
 from pathlib import Path
-from coptui.store import Store
+from coptui.store.store import Store
 
 store = Store(Path(sys.argv[1]))
 with store.locked():

@@ -13,11 +13,11 @@ from textual import events
 from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
 from textual.worker import WorkerCancelled
 
-from coptui.app import CoptuiApp
-from coptui.runs import NA
-from coptui.screens.survey import SurveyScreen
-from coptui.widgets.questions import QuestionInput
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.core.runs import NA
+from coptui.tui.screens.survey import SurveyScreen
+from coptui.tui.widgets.questions import QuestionInput
+from coptui.core.workspace import Workspace
 from tests.keys_support import post_keys
 from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.surveys_support import full_answers, open_every_type

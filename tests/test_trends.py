@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from coptui.community import community_path
-from coptui.feedback import round_stats
-from coptui.metrics import favourable_of
-from coptui.results import favourable_from, run_results
-from coptui.retro import retro_stats
-from coptui.runs import PARTICIPANTS
-from coptui.store import Store
-from coptui.trends import NPS_GROUPS, Trends, format_change, format_target, format_value, overview
-from coptui.workspace import Workspace
+from coptui.core.community import community_path
+from coptui.core.feedback import round_stats
+from coptui.core.metrics import favourable_of
+from coptui.core.results import favourable_from, run_results
+from coptui.core.retro import retro_stats
+from coptui.core.runs import PARTICIPANTS
+from coptui.store.store import Store
+from coptui.core.trends import NPS_GROUPS, Trends, format_change, format_target, format_value, overview
+from coptui.core.workspace import Workspace
 
 WITHHELD = {"cop-pulse-2025-12-01", "cop-pulse-2026-06-01"}  # the demo's pulses with 4 of 5 answers
 
@@ -161,8 +161,8 @@ def test_target_text(demo_workspace: Workspace) -> None:
 
 
 def test_only_closed_runs_and_actions_move_trends() -> None:
-    from coptui.store import Change
-    from coptui.trends import affects_trends
+    from coptui.store.store import Change
+    from coptui.core.trends import affects_trends
 
     assert affects_trends(Change("index"))
     assert affects_trends(Change("actions"))

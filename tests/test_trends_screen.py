@@ -8,12 +8,12 @@ from pathlib import Path
 
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
-from coptui.app import CoptuiApp
-from coptui.community import community_path
-from coptui.screens.trends import TrendsScreen
-from coptui.widgets.chart import ChartPlot
-from coptui.widgets.objectives import ObjectivesPanel
-from coptui.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.core.community import community_path
+from coptui.tui.screens.trends import TrendsScreen
+from coptui.tui.widgets.chart import ChartPlot
+from coptui.tui.widgets.objectives import ObjectivesPanel
+from coptui.core.workspace import Workspace
 
 SIZE = (100, 32)
 TIMEOUT = 10

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from coptui import watch
-from coptui.store import Change, Store
+from coptui.store import watch
+from coptui.store.store import Change, Store
 
 WAIT = 10.0
 
 WRITER = r"""
 import sys
 from pathlib import Path
-from coptui.store import Store
+from coptui.store.store import Store
 
 store = Store(Path(sys.argv[1]))
 for line in sys.stdin:

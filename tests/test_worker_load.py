@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from coptui.serve_workers import BALANCE_SLACK, WorkerLoad, _hand_out, _next_in_line, _read_load
+from coptui.serve.workers import BALANCE_SLACK, WorkerLoad, _hand_out, _next_in_line, _read_load
 
 Link = tuple[socket.socket, socket.socket]
 

@@ -1,0 +1,1 @@
+"""plotext figures built from metrics and trends."""

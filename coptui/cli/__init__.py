@@ -1,0 +1,1 @@
+"""argparse and the glue of each command."""

@@ -1,0 +1,1 @@
+"""The UI-free domain: community, definitions, runs, the privacy gate, retro, feedback, metrics, trends."""

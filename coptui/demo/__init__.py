@@ -1,0 +1,1 @@
+"""Every piece of demo content: a community with a year of history."""

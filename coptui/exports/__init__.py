@@ -1,0 +1,1 @@
+"""Files for humans: Markdown, CSV and JSON of surveys, retros and feedback."""

@@ -1,0 +1,1 @@
+"""SSH: `coptui serve`, one Textual app per connection."""

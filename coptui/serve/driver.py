@@ -1,0 +1,354 @@
+"""A Textual driver whose terminal is one SSH channel.
+
+`coptui serve` runs many apps in one process and one event loop. Textual's own drivers
+assume a process-wide terminal (stdin, stdout, signals, ``os.environ``); this one does
+not:
+
+- output goes to the channel, with a bound on what may wait unsent: a client that stops
+  reading is dropped (``on_overflow``) instead of growing the server's memory;
+- input bytes from the channel are decoded with an incremental UTF-8 decoder (a
+  character may arrive split across two packets) and fed to Textual's XTerm parser,
+  which is ticked so that a lone Esc becomes a key after ``ESCAPE_DELAY``;
+- window sizes from the client are clamped (0x0 and 65535x65535 both arrive);
+- no suspend (ctrl+z must not stop the server), and ``open_url`` / ``deliver_binary``
+  do nothing: they would act on the server's machine, not the member's;
+- colours come from the client's TERM / COLORTERM / NO_COLOR (:func:`configure_console`),
+  never from the server's environment.
+
+Everything here runs on the event loop thread: asyncssh calls the session from the loop,
+so no input thread is needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from codecs import getincrementaldecoder
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, TextIO
+
+from rich.console import Console
+from textual import constants, events
+from textual._xterm_parser import XTermParser
+from textual.driver import Driver
+from textual.filter import Monochrome, NoColor
+from textual.geometry import Size
+from textual.message import Message
+
+from coptui.serve.colour_depth import downgrade
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+# Window sizes outside these bounds are clamped: a 0x0 window cannot be laid out, and a
+# 65535x65535 one would make every frame hundreds of megabytes.
+MIN_WIDTH, MIN_HEIGHT = 10, 4
+MAX_WIDTH, MAX_HEIGHT = 500, 200
+DEFAULT_SIZE = (80, 24)
+# Unsent output allowed to wait for a client before it is dropped as too slow. A full
+# 120x40 truecolour frame is about 60 kB, so this holds several frames.
+DEFAULT_MAX_BUFFER = 1024 * 1024
+# Keys typed while the app starts are kept (up to this much) and replayed once it runs.
+MAX_EARLY_INPUT = 4096
+
+# What the driver writes to enter and leave application mode (the same as Textual's
+# Linux driver, minus the parts that need a local tty).
+ALT_SCREEN_ON, ALT_SCREEN_OFF = "\x1b[?1049h", "\x1b[?1049l"
+CURSOR_HIDE, CURSOR_SHOW = "\x1b[?25l", "\x1b[?25h"
+MOUSE_ON = "\x1b[?1000h\x1b[?1003h\x1b[?1015h\x1b[?1006h"
+MOUSE_OFF = "\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l"
+PASTE_ON, PASTE_OFF = "\x1b[?2004h", "\x1b[?2004l"
+FOCUS_ON, FOCUS_OFF = "\x1b[?1004h", "\x1b[?1004l"
+LINE_WRAP_OFF, LINE_WRAP_ON = "\x1b[?7l", "\x1b[?7h"
+SYNC_QUERY = "\x1b[?2026$p"
+STOP_CODES = PASTE_OFF + MOUSE_OFF + LINE_WRAP_ON + FOCUS_OFF + ALT_SCREEN_OFF + CURSOR_SHOW
+
+# Parsed CSS shared by every app in the process (see share_css_parsing); bounded, since
+# a theme change gives new variables and so new entries.
+MAX_SHARED_CSS = 512
+
+ColorSystem = Literal["standard", "256", "truecolor"]
+# Terminal types that announce 8 or 16 colours only.
+_BASIC_TERMS = ("xterm", "xterm-color", "xterm-16color", "vt100", "vt220", "linux", "screen", "ansi", "rxvt", "cygwin")
+
+
+class Channel(Protocol):
+    """What the driver needs of an SSH channel (asyncssh's ``SSHServerChannel`` opened with encoding=None)."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def get_write_buffer_size(self) -> int: ...
+
+
+def clamp_size(width: int, height: int) -> tuple[int, int]:
+    """A window size the app can lay out, whatever the client claimed."""
+    if width <= 0 or height <= 0:
+        width, height = width or DEFAULT_SIZE[0], height or DEFAULT_SIZE[1]
+    return min(max(width, MIN_WIDTH), MAX_WIDTH), min(max(height, MIN_HEIGHT), MAX_HEIGHT)
+
+
+def color_system_for(term: str | None, env: Mapping[str, str]) -> tuple[ColorSystem, bool]:
+    """The colour depth and NO_COLOR wish of one client, from what its SSH session sent.
+
+    COLORTERM=truecolor/24bit means 24-bit colour; a TERM naming 256 colours, or one we
+    do not know, gets 256 (the common case today); the old 8/16-colour names get the
+    standard palette. NO_COLOR (any value) asks for no colour at all.
+    """
+    no_color = "NO_COLOR" in env
+    colorterm = env.get("COLORTERM", "").strip().lower()
+    term_name = (term or "").strip().lower()
+    if colorterm in ("truecolor", "24bit"):
+        return "truecolor", no_color
+    if "256" in term_name or not term_name:
+        return "256", no_color
+    if term_name in _BASIC_TERMS or term_name == "dumb":
+        return "standard", no_color or term_name == "dumb"
+    return "256", no_color
+
+
+def configure_console(app: App[Any], term: str | None, env: Mapping[str, str]) -> ColorSystem:
+    """Give ``app`` a console for this client's terminal instead of the server's.
+
+    Textual builds ``app.console`` and the NO_COLOR filter from ``os.environ`` in
+    ``App.__init__``; in a server that would give every member the colour depth of
+    whoever started the server. Call before the app runs.
+
+    The console renders in truecolor whatever the client has: rendered codes are cached
+    on objects all sessions share (see :mod:`coptui.serve.colour_depth`), so every session
+    renders the same codes and :class:`SSHDriver` fits them to its client. Returns the
+    client's colour depth, for the driver.
+    """
+    color_system, no_color = color_system_for(term, env)
+    console_env = {"TERM": term or "xterm-256color"}
+    if "COLORTERM" in env:
+        console_env["COLORTERM"] = env["COLORTERM"]
+    app.console = Console(
+        color_system="truecolor",
+        file=app.console.file,
+        markup=True,
+        highlight=False,
+        emoji=False,
+        legacy_windows=False,
+        _environ=console_env,
+        force_terminal=True,
+        safe_box=False,
+        soft_wrap=False,
+    )
+    app.no_color = no_color
+    app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]
+    if no_color:
+        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())
+    return color_system
+
+
+def share_css_parsing() -> None:
+    """Parse each piece of CSS once per process instead of once per app.
+
+    Every Textual app parses the CSS of every widget class and screen it shows, in its
+    own :class:`~textual.css.stylesheet.Stylesheet` and, when a screen brings new CSS,
+    all of it again (``reparse`` starts from an empty stylesheet). `coptui serve` runs an
+    app per SSH session on one event loop: measured with 15 sessions, parsing was a tenth
+    of the server's CPU for joining. The parsed rules depend only on the CSS text, where
+    it came from, its scope and the theme's variables, which make the key here; Textual
+    already hands the same parsed rules to later parses within one stylesheet, and only
+    reads them, so apps can share them too. Call once, before the first app starts.
+    """
+    from textual.css.stylesheet import Stylesheet
+
+    parse_rules = Stylesheet._parse_rules
+    if getattr(parse_rules, "shared_across_apps", False):
+        return
+    shared: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+    def shared_parse_rules(
+        self: Stylesheet,
+        css: str,
+        read_from: Any,
+        is_default_rules: bool = False,
+        tie_breaker: int = 0,
+        scope: str = "",
+    ) -> Any:
+        key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(self._variables.items())))
+        rules = shared.get(key)
+        if rules is None:
+            rules = parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
+            shared[key] = rules
+            if len(shared) > MAX_SHARED_CSS:
+                shared.popitem(last=False)
+        return rules
+
+    shared_parse_rules.shared_across_apps = True  # type: ignore[attr-defined]
+    Stylesheet._parse_rules = shared_parse_rules  # type: ignore[method-assign]
+
+
+class SSHDriver(Driver):
+    """Drives one app through one SSH channel. Built by Textual via ``app.driver_class``.
+
+    Textual builds its driver itself (``driver_class(app, debug=, mouse=, size=)``), so the
+    session sets ``app.driver_class`` to a function that binds the channel. The session
+    feeds the driver with :meth:`feed` (bytes from the client) and :meth:`resize`.
+    """
+
+    def __init__(
+        self,
+        app: App[Any],
+        *,
+        channel: Channel,
+        on_overflow: Callable[[], None],
+        max_buffer: int = DEFAULT_MAX_BUFFER,
+        debug: bool = False,
+        mouse: bool = True,
+        size: tuple[int, int] | None = None,
+        color_system: str = "truecolor",
+    ) -> None:
+        """``color_system``: the client's colour depth; the app renders in truecolor and
+        output is fitted to the client here (:func:`configure_console`)."""
+        super().__init__(app, debug=debug, mouse=mouse, size=clamp_size(*(size or DEFAULT_SIZE)))
+        self._channel = channel
+        self._color_system = color_system
+        self._on_overflow = on_overflow
+        self._max_buffer = max_buffer
+        self._pending: list[str] = []
+        self._decode = getincrementaldecoder("utf-8")(errors="replace").decode
+        self._parser = XTermParser(debug)
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._input_enabled = False
+        self._early_input = bytearray()  # typed before the app was ready
+        self._output_open = True
+        self._overflowed = False
+
+    # -- output -------------------------------------------------------------------------------
+
+    def write(self, data: str) -> None:
+        if self._output_open:
+            self._pending.append(data)
+
+    def flush(self) -> None:
+        """Send what was written since the last flush as one channel write (one SSH packet or a few)."""
+        if not self._pending or not self._output_open:
+            return
+        data, self._pending = downgrade("".join(self._pending), self._color_system), []
+        try:
+            self._channel.write(data.encode("utf-8", "replace"))
+        except (OSError, RuntimeError):  # the channel is closing: nobody is left to read it
+            self._output_open = False
+            return
+        if self._channel.get_write_buffer_size() > self._max_buffer:
+            self._output_open = False
+            if not self._overflowed:
+                self._overflowed = True
+                self._on_overflow()
+
+    @property
+    def overflowed(self) -> bool:
+        """True once the client fell further behind than the buffer bound allows."""
+        return self._overflowed
+
+    def close_output(self) -> None:
+        """Write nothing more to the channel (it is being closed or is unusable)."""
+        self._pending.clear()
+        self._output_open = False
+
+    # -- application mode ---------------------------------------------------------------------
+
+    def start_application_mode(self) -> None:
+        self._input_enabled = True
+        width, height = self._size or DEFAULT_SIZE
+        self._post_resize(width, height)
+        self.write(ALT_SCREEN_ON)
+        if self._mouse:
+            self.write(MOUSE_ON)
+        self.write(CURSOR_HIDE + FOCUS_ON + PASTE_ON + LINE_WRAP_OFF + SYNC_QUERY)
+        self.flush()
+        if self._early_input:
+            early, self._early_input = bytes(self._early_input), bytearray()
+            self.feed(early)
+
+    def disable_input(self) -> None:
+        self._input_enabled = False
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+            self._tick_handle = None
+
+    def stop_application_mode(self) -> None:
+        self.disable_input()
+        self.write(STOP_CODES)
+        self.flush()
+
+    def close(self) -> None:
+        self.disable_input()
+
+    @property
+    def can_suspend(self) -> bool:
+        return False  # ctrl+z must never stop the server process
+
+    def suspend_application_mode(self) -> None:
+        """Never suspend: there is no local terminal to hand back."""
+
+    def resume_application_mode(self) -> None:
+        """Never suspended, so nothing to resume."""
+
+    def open_url(self, url: str, new_tab: bool = True) -> None:
+        """Do nothing: a browser would open on the server's machine, not the member's."""
+
+    def deliver_binary(
+        self,
+        binary: BinaryIO | TextIO,
+        *,
+        delivery_key: str,
+        save_path: Path,
+        open_method: Literal["browser", "download"] = "download",
+        encoding: str | None = None,
+        mime_type: str | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Refuse: the file would land on the server's disk. The app hears that delivery failed."""
+        binary.close()
+        self._app.post_message(
+            events.DeliveryFailed(key=delivery_key, exception=PermissionError("no file delivery over SSH"), name=name)
+        )
+
+    # -- input --------------------------------------------------------------------------------
+
+    def send_message(self, message: Message) -> None:
+        # Called on the loop thread (asyncssh delivers data there), so no thread hop is needed.
+        self._app.post_message(message)
+
+    def feed(self, data: bytes) -> None:
+        """Bytes the client typed or pasted."""
+        if not self._input_enabled:
+            if len(self._early_input) + len(data) <= MAX_EARLY_INPUT:
+                self._early_input += data
+            return
+        text = self._decode(data)
+        if text:
+            for event in self._parser.feed(text):
+                self.process_message(event)
+        self._schedule_tick()
+
+    def _schedule_tick(self) -> None:
+        # The parser holds a lone Esc (it may start a sequence) until ESCAPE_DELAY passes
+        # with nothing after it; only a tick turns it into a key.
+        if self._tick_handle is not None:
+            self._tick_handle.cancel()
+        self._tick_handle = self._loop.call_later(constants.ESCAPE_DELAY + 0.01, self._tick)
+
+    def _tick(self) -> None:
+        self._tick_handle = None
+        if not self._input_enabled:
+            return
+        for event in self._parser.tick():
+            self.process_message(event)
+
+    def resize(self, width: int, height: int) -> None:
+        """The client's window changed."""
+        width, height = clamp_size(width, height)
+        if (width, height) == self._size:
+            return
+        self._size = (width, height)
+        self._post_resize(width, height)
+
+    def _post_resize(self, width: int, height: int) -> None:
+        size = Size(width, height)
+        self._app.post_message(events.Resize(size, size))

@@ -1,0 +1,344 @@
+"""`coptui serve --workers N`: N server processes on one port, one data folder.
+
+One Python process draws every session on one event loop, so a big retro is bound by
+one core (docs/benchmarks.md, "SSH serving"). With N workers, N processes each have their
+own loop, sessions and store handle on the same data folder (the store's file lock keeps
+writes safe, as it does for a local `coptui` beside the server). The supervisor process
+accepts every connection and hands it (the socket itself, over a Unix socket) to the
+worker holding the fewest connections (:class:`WorkerLoad`): an even share, where the
+kernel's spreading by address and port (SO_REUSEPORT) gave 18 and 32 of 50 in a
+benchmark. What the workers share:
+
+- **changes**: a change written by one worker is relayed at once to the others over a
+  datagram socket, so every session hears of it as fast as the writer's own sessions
+  (the folder watcher would take 50-150 ms more); if a datagram is lost, the watcher
+  still catches the change;
+- **limits**: sessions in total and per key are counted across workers by
+  :class:`~coptui.serve.admission.SessionSlots` in one folder;
+- the host key, made once by the supervisor before the workers start, and the log file
+  (one JSON line per write, appended; each record names its worker).
+
+The supervisor only accepts, hands connections out, passes signals on and starts a
+worker again if one dies; it draws nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from coptui.serve.admission import SessionSlots
+from coptui.store.store import Change
+
+if TYPE_CHECKING:
+    from coptui.store.hub import Hub
+    from coptui.serve.server import ServeOptions
+    from coptui.store.store import Store
+
+_relaying = threading.local()
+
+
+class ChangeRelay:
+    """Passes this worker's writes to the other workers, and theirs to this worker's hub."""
+
+    def __init__(self, inbox: socket.socket, outboxes: list[socket.socket]) -> None:
+        self.inbox = inbox
+        self.outboxes = outboxes
+        for box in (inbox, *outboxes):
+            box.setblocking(False)
+        self._hub: Hub | None = None
+
+    def attach(self, store: Store, hub: Hub, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        self._hub = hub
+        unsubscribe = store.subscribe(self.send)  # the store's own writes only, not relayed news
+        loop.add_reader(self.inbox.fileno(), self._receive)
+
+        def detach() -> None:
+            unsubscribe()
+            loop.remove_reader(self.inbox.fileno())
+
+        return detach
+
+    def send(self, change: Change) -> None:
+        """Store listener (any thread): one datagram to each other worker, never blocking."""
+        payload = json.dumps([change.area, change.run_id]).encode()
+        for box in self.outboxes:
+            with contextlib.suppress(OSError):  # full or gone: that worker's folder watcher catches up
+                box.send(payload)
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                payload = self.inbox.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            try:
+                area, run_id = json.loads(payload)
+                change = Change(str(area), None if run_id is None else str(run_id))
+            except (ValueError, TypeError):
+                continue
+            if self._hub is not None:
+                self._hub.publish(change)
+
+
+@dataclasses.dataclass
+class WorkerContext:
+    """What one worker is given by the supervisor."""
+
+    index: int
+    relay: ChangeRelay
+    slots: SessionSlots
+    link: socket.socket  # connections come in here; how many have ended goes out
+    ended: int = 0  # connections handed to this worker that have ended
+
+    def take_connections(self, loop: asyncio.AbstractEventLoop, serve: Callable[[socket.socket], object]) -> None:
+        """Call ``serve`` with each connected socket the supervisor hands over."""
+        self.link.setblocking(False)
+
+        def receive() -> None:
+            while True:
+                try:
+                    _, fds, _, _ = socket.recv_fds(self.link, 16, 8)
+                except (BlockingIOError, InterruptedError):
+                    return
+                except OSError:
+                    return
+                for fd in fds:
+                    serve(socket.socket(fileno=fd))
+
+        loop.add_reader(self.link.fileno(), receive)
+
+    def connection_ended(self) -> None:
+        """Tell the supervisor that one more of the connections it handed here has ended."""
+        self.ended += 1
+        with contextlib.suppress(OSError):
+            self.link.send(str(self.ended).encode())
+
+
+@dataclasses.dataclass
+class WorkerLoad:
+    """The connections one worker holds, as the supervisor knows them: those it handed to
+    the worker, less those the worker has said ended.
+
+    Counted this way a connection is the worker's from the moment it is handed over. A
+    count the worker reported of the connections it held left out those still on their way
+    in, and a busy worker, slow to take them, got more than its share in a burst (21 and
+    29 of 50, then 23 and 27, in benchmarks).
+    """
+
+    handed: int = 0
+    ended: int = 0
+
+    @property
+    def connections(self) -> int:
+        return self.handed - self.ended
+
+    def reported(self, message: bytes) -> None:
+        with contextlib.suppress(ValueError):
+            self.ended = max(self.ended, int(message))  # a count only grows
+
+
+def run_workers(options: ServeOptions) -> int:
+    """The supervisor: prepares what the workers share, starts them, hands them connections."""
+    from coptui.serve.server import ServeError, load_host_key, serve, serve_log_note
+    from coptui.core.workspace import Workspace
+
+    count = options.workers
+    workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
+    load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
+    # Load what every session uses before forking: the workers share those pages.
+    import coptui.tui.app  # noqa: F401
+    import coptui.tui.screens.home  # noqa: F401
+    import coptui.tui.screens.retro  # noqa: F401
+
+    try:
+        listener = socket.create_server((options.host, options.port), backlog=128)
+    except OSError as error:
+        raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    changes = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+    links = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+    slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
+    worker_options = dataclasses.replace(options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir)
+    gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
+
+    def start(index: int) -> int:
+        pid = os.fork()
+        if pid:
+            load[index] = WorkerLoad()  # a worker started again holds nothing yet
+            return pid
+        code = 1
+        try:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            _end_with_supervisor()
+            listener.close()
+            relay = ChangeRelay(changes[index][0], [pair[1] for other, pair in enumerate(changes) if other != index])
+            context = WorkerContext(index, relay, SessionSlots(slots_dir), links[index][1])
+            code = asyncio.run(serve(worker_options, worker=context))
+        except BaseException as error:  # noqa: BLE001 - a worker reports and exits, never returns into the supervisor
+            print(f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}", file=sys.__stderr__, flush=True)
+        finally:
+            os._exit(code)
+
+    stopping = False
+    workers: dict[int, int] = {}  # pid -> index
+    load = [WorkerLoad() for _ in range(count)]
+
+    def forward(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    for index in range(count):
+        workers[start(index)] = index
+        links[index][0].setblocking(False)
+    serve_log_note(worker_options, "workers", workers=count, port=port, pid=os.getpid())
+    code = 0
+    waiting: deque[socket.socket] = deque()  # accepted, not yet taken by a worker (their queues were full)
+    last_handed = time.monotonic()
+    try:
+        while workers:
+            if stopping and listener.fileno() >= 0:
+                listener.close()  # no new connections while the workers say goodbye
+                while waiting:
+                    waiting.popleft().close()
+            watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
+            with contextlib.suppress(InterruptedError):
+                room = [links[index][0] for index in _next_in_line(load)] if waiting else []
+                ready, _writable, _ = select.select(watched, room, [], 0.2)
+                for source in ready:
+                    if source is listener:
+                        waiting.extend(_accept_all(listener))
+                    else:
+                        _read_load(source, links, load)
+                # A worker in line that takes nothing for a while (stuck) must not hold up the rest.
+                stalled = time.monotonic() - last_handed > STALL_SECONDS
+                while waiting and _hand_out(waiting[0], links, load, anyone=stalled):
+                    waiting.popleft().close()  # the worker has its own copy now
+                    last_handed = time.monotonic()
+                if not waiting:
+                    last_handed = time.monotonic()
+            code = max(code, _reap(workers, stopping, start))
+    finally:
+        with contextlib.suppress(OSError):
+            listener.close()
+        shutil.rmtree(slots_dir, ignore_errors=True)
+    return code
+
+
+def _accept_all(listener: socket.socket) -> list[socket.socket]:
+    accepted = []
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return accepted
+        except OSError:
+            return accepted  # e.g. too many open files: the client retries, the others go on
+        accepted.append(connection)
+
+
+# How many connections more than the least loaded worker a worker may be given.
+BALANCE_SLACK = 1
+# After this long without a hand-out while connections wait, any worker with room takes them.
+STALL_SECONDS = 1.0
+
+
+def _next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
+    """The workers that may take the next connection, fewest connections first: those within
+    BALANCE_SLACK of the least loaded (every worker if ``anyone``). Sessions on one worker
+    share its core, so an even share is what keeps the slowest screen fast when a change
+    reaches everyone at once."""
+    limit = min(worker.connections for worker in load) + BALANCE_SLACK
+    in_line = (i for i, worker in enumerate(load) if anyone or worker.connections <= limit)
+    return sorted(in_line, key=lambda i: (load[i].connections, i))
+
+
+def _hand_out(
+    connection: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[WorkerLoad], *, anyone: bool = False
+) -> bool:
+    """Pass ``connection`` to the worker next in line that can take it now.
+
+    A worker's queue of handed connections is bounded by its socket's buffer (about 280 on
+    a Linux default): a worker that takes none for long fills it. The connection then
+    waits in the supervisor until a worker in line has room, rather than going to a worker
+    that holds more than its share; unless ``anyone``, when any worker with room takes it.
+    """
+    for index in _next_in_line(load, anyone=anyone):
+        try:
+            socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            continue
+        load[index].handed += 1
+        return True
+    return False
+
+
+def _read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[WorkerLoad]) -> None:
+    index = next(i for i, (end, _) in enumerate(links) if end is link)
+    while True:
+        try:
+            message = link.recv(64)
+        except (BlockingIOError, InterruptedError):
+            return
+        load[index].reported(message)
+
+
+def _reap(workers: dict[int, int], stopping: bool, start: Callable[[int], int]) -> int:
+    """Collect ended workers; start again any that ended while not stopping. The worst exit code."""
+    code = 0
+    while workers:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            workers.clear()
+            break
+        if pid == 0:
+            break
+        index = workers.pop(pid, None)
+        if index is None:
+            continue
+        exit_code = os.waitstatus_to_exitcode(status)
+        if stopping:
+            code = max(code, exit_code)
+            continue
+        print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
+        workers[start(index)] = index
+    return code
+
+
+def _end_with_supervisor() -> None:
+    """In a worker: SIGTERM when the supervisor dies, however it dies (Linux), so that no
+    worker is left holding members' sessions without it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass

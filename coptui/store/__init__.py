@@ -1,0 +1,1 @@
+"""Bytes on disk: the only package that imports TinyDB, filelock and orjson."""

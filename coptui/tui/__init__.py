@@ -1,0 +1,1 @@
+"""Pixels: the Textual app, its screens and widgets."""

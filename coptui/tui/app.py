@@ -1,0 +1,203 @@
+"""The Textual app: identity, workspace, navigation, live updates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from coptui.core.community import Member
+from coptui.store.store import Change
+from coptui.text import strip_controls
+from coptui.core.workspace import Workspace
+
+
+class DataChanged(Message):
+    """Something in the data folder changed (this session, another session, another process)."""
+
+    def __init__(self, changes: frozenset[Change]) -> None:
+        super().__init__()
+        self.changes = changes
+
+
+class CoptuiApp(App[None]):
+    """One member's view of one community. Many of these share a workspace in `coptui serve`."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "coptui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("h", "go_home", "Home"),
+        Binding("t", "show_trends", "Trends"),
+        Binding("f", "show_facilitator", "Facilitate"),
+        Binding("i", "show_inbox", "Feedback"),
+        Binding("f1,question_mark", "show_help", "Help"),
+    ]
+    # Changes arriving within this many seconds are merged into one refresh.
+    REFRESH_DELAY = 0.05
+
+    def __init__(self, workspace: Workspace, member: Member, *, watch_files: bool = False, collector_paused: bool = False) -> None:
+        """``collector_paused``: the caller turned the garbage collector off for the start
+        (`coptui` does, see commands.run_tui); the app turns it back on after its first frame."""
+        super().__init__()
+        self.workspace = workspace
+        self.member = member
+        self.watch_files = watch_files
+        self.collector_paused = collector_paused
+        self._pending: set[Change] = set()
+        self._unsubscribe = lambda: None
+        # The header draws its text as is: control characters in a name would reach the terminal.
+        self.sub_title = strip_controls(f"{workspace.community.name} · {member.name} ({member.role})")
+
+    # -- start and live updates -------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        # Home is the bottom screen itself rather than pushed over an empty default screen:
+        # one screen to lay out and draw at start, not two.
+        from coptui.tui.screens.home import HomeScreen
+
+        return HomeScreen()
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Many apps share one loop in `coptui serve`: run the callback in this app's context,
+        # not in the context of whichever thread or session made the change.
+        context = contextvars.copy_context()
+
+        def on_change(change: Change) -> None:
+            loop.call_soon_threadsafe(self._queue_change, change, context=context)
+
+        self._unsubscribe = self.workspace.hub.subscribe(on_change)
+        if self.collector_paused:
+            self.call_after_refresh(self._resume_collector)
+        if self.watch_files:
+            self._watch_data_folder()
+        # After the first frame: the problems include the definitions', loaded on first use.
+        self.call_after_refresh(self._notify_problems)
+
+    def _notify_problems(self) -> None:
+        for problem in self.workspace.problems[:5]:
+            self.notify(problem, title="Problem in your files", severity="warning", timeout=10, markup=False)
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+        self._resume_collector()
+
+    def _resume_collector(self) -> None:
+        if not self.collector_paused:
+            return
+        self.collector_paused = False
+        # What the start built (modules, classes, styles, the home screen) lives as long as
+        # the app: frozen, later collections never scan it again. The few thousand objects
+        # of start-up garbage frozen with it (well under 1 MB) are never freed.
+        gc.freeze()
+        gc.enable()
+
+    def _queue_change(self, change: Change) -> None:
+        first = not self._pending
+        self._pending.add(change)
+        if first:
+            self.set_timer(self.REFRESH_DELAY, self._flush_changes)
+
+    def _flush_changes(self) -> None:
+        changes, self._pending = frozenset(self._pending), set()
+        if not changes:
+            return
+        # Every screen on the stack hears it, so a screen underneath is fresh when it comes back.
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged(changes))
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def _watch_data_folder(self) -> None:
+        from coptui.store.watch import watch_data_folder
+
+        await watch_data_folder(self.workspace.data_dir, self.workspace.hub.publish)
+
+    # -- navigation -----------------------------------------------------------------------------
+
+    def open_run(self, run_id: str) -> None:
+        """Open a run in the screen that fits its kind."""
+        run = self.workspace.runs.get(run_id)
+        screen: Screen
+        if run.kind == "survey":
+            if run.is_open:
+                from coptui.tui.screens.survey import SurveyScreen
+
+                screen = SurveyScreen(run_id)
+            else:
+                from coptui.tui.screens.results import ResultsScreen
+
+                screen = ResultsScreen(run_id)
+        elif run.kind == "retro":
+            from coptui.tui.screens.retro import RetroScreen
+
+            screen = RetroScreen(run_id)
+        else:
+            from coptui.tui.screens.feedback import FeedbackScreen
+
+            screen = FeedbackScreen(run_id)
+        self.push_screen(screen)
+
+    def show_results(self, run_id: str) -> None:
+        from coptui.tui.screens.results import ResultsScreen
+
+        self.push_screen(ResultsScreen(run_id))
+
+    def action_go_home(self) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+
+    def action_show_trends(self) -> None:
+        from coptui.tui.screens.trends import TrendsScreen
+
+        self.push_screen(TrendsScreen())
+
+    def action_show_facilitator(self) -> None:
+        if not self.member.is_facilitator:
+            self.notify("Only facilitators can open and close runs.", severity="warning")
+            return
+        from coptui.tui.screens.facilitator import FacilitatorScreen
+
+        self.push_screen(FacilitatorScreen())
+
+    def action_show_inbox(self) -> None:
+        from coptui.tui.screens.inbox import InboxScreen
+
+        self.push_screen(InboxScreen())
+
+    def action_show_help(self) -> None:
+        from coptui.tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Home", "Back to the home screen", self.action_go_home)
+        yield SystemCommand("Trends", "Objectives and trend charts", self.action_show_trends)
+        yield SystemCommand("Feedback inbox", "Feedback you owe and feedback you received", self.action_show_inbox)
+        if self.member.is_facilitator:
+            yield SystemCommand("Facilitate", "Open and close surveys, retros and feedback rounds", self.action_show_facilitator)
+        yield SystemCommand("Help", "Keys and what this screen does", self.action_show_help)
+
+
+def make_app(
+    *,
+    data_dir: Path | None = None,
+    surveys_dir: Path | None = None,
+    member: str,
+    workspace: Workspace | None = None,
+    watch_files: bool = False,
+    collector_paused: bool = False,
+) -> CoptuiApp:
+    """The one app factory: used by the CLI, the SSH server, tests and snapshot apps."""
+    workspace = workspace or Workspace.open(data_dir, surveys_dir)
+    return CoptuiApp(workspace, workspace.member(member), watch_files=watch_files, collector_paused=collector_paused)

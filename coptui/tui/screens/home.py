@@ -1,0 +1,199 @@
+"""The home screen: the community, what is open for me, and how we are doing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+
+from coptui.tui.app import DataChanged
+from coptui.store.store import Change, Snapshot
+from coptui.text import literal
+from coptui.tui.shared.steady_footer import SteadyFooter
+from coptui.tui.widgets.actions import OpenActions
+from coptui.tui.widgets.objectives import ObjectivesPanel
+
+if TYPE_CHECKING:
+    from coptui.core.runs import Run
+
+KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
+RECENT_RESULTS = 8
+STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
+
+
+def _cursor_key(table: DataTable) -> str | None:
+    """The run the table's cursor is on (None in an empty table)."""
+    if not table.row_count:
+        return None
+    return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+
+def _put_cursor_back(table: DataTable, key: str | None) -> None:
+    # Any change by anyone refills the tables (in `coptui serve`, every session's): the cursor
+    # stays on the run the member chose, so Enter opens what they saw highlighted.
+    if key is not None and key in table.rows:
+        table.move_cursor(row=table.get_row_index(key), scroll=False)
+
+
+class HomeScreen(Screen[None]):
+    HELP_TITLE = "Home"
+    HELP = (
+        "Your community at a glance: the surveys, retros and feedback rounds open for you (select one "
+        "and press Enter to take part), recent results of closed runs, and how the community is doing "
+        "on its objectives. t shows the trends, i your feedback inbox; facilitators open and close runs with f."
+    )
+    # The runs table, not the page around it: otherwise the arrows scroll the page and Enter
+    # opens whichever row the table's cursor was left on.
+    AUTO_FOCUS = "#open-runs"
+    BINDINGS = [
+        # Before the focused table's own Enter (unnamed, so not in the footer or the help).
+        Binding("enter", "open_selected", "Open", show=True, priority=True),
+        Binding("r", "refresh", "Refresh", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stale_changes: set[Change] = set()
+
+    def compose(self) -> ComposeResult:
+        community = self.app.workspace.community  # type: ignore[attr-defined]
+        yield Header()
+        with VerticalScroll(id="home"):
+            yield Static(
+                Text.assemble(
+                    literal(community.name, "bold"),
+                    ("  ·  ", "dim"),
+                    f"{community.stage} stage, {len(community.members)} members",
+                    "\n",
+                    literal(community.domain, "italic"),
+                ),
+                id="community",
+            )
+            yield Static("Open for you", classes="section-title")
+            yield DataTable(id="open-runs", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="open-runs-empty", classes="empty")
+            yield OpenActions(id="your-actions")
+            yield Static("Objectives", classes="section-title")
+            yield ObjectivesPanel(id="objectives")
+            yield Static("Recent results", classes="section-title")
+            yield DataTable(id="recent-results", cursor_type="row", zebra_stripes=True)
+        yield SteadyFooter()
+
+    def on_mount(self) -> None:
+        self.title = "coptui"
+        open_table = self.query_one("#open-runs", DataTable)
+        open_table.add_columns("Run", "Kind", "Opened", "Closes", "You")
+        results_table = self.query_one("#recent-results", DataTable)
+        results_table.add_columns("Run", "Kind", "Closed", "Responses")
+        # The runs are read once the first frame is drawn: a worker thread started now would
+        # take the GIL from the first paint (docs/benchmarks.md, "Foundation: start-up").
+        self.call_after_refresh(self.load)
+
+    @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
+    def load(self) -> None:
+        workspace = self.app.workspace  # type: ignore[attr-defined]
+        handle = self.app.member.handle  # type: ignore[attr-defined]
+        listing = workspace.runs.list_runs()  # one read of the index for both tables
+        open_runs = [(run, self._status(run, handle)) for run in listing if run.state == "open"]
+        # What is open for the member is listed first, before the recent results are counted.
+        self.app.call_from_thread(self.show_open_runs, open_runs)
+        closed = [run for run in listing if run.state == "closed"]
+        closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
+        index = self.app.workspace.store.read_index()  # type: ignore[attr-defined]
+        recent = [(run, self._responses(run, index)) for run in closed[:RECENT_RESULTS]]
+        self.app.call_from_thread(self.show_recent_results, recent)
+
+    def _status(self, run: Run, handle: str) -> str:
+        """Where the member stands in an open run, in a few words."""
+        workspace = self.app.workspace  # type: ignore[attr-defined]
+        if run.kind == "survey":
+            return workspace.runs.status_for(run, handle).status
+        if run.kind == "retro":
+            from coptui.core.retro import board_for
+
+            return f"live: {board_for(workspace, run, handle).phase_title.lower()}"
+        from coptui.core.feedback import giver_round
+
+        mine = giver_round(workspace, run.id, handle)
+        if not mine.is_participant:
+            return "not in this round"
+        return f"{mine.remaining} to give" if mine.remaining else "all given"
+
+    def _responses(self, run: Run, index: Snapshot) -> str:
+        """Closed surveys answer from their summary in the index, so home never parses big run files."""
+        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        summary = runs.summary(run, index)
+        if summary is not None:
+            return str(summary["responses"])
+        return str(runs.response_count(run.id)) if run.kind == "survey" else "-"
+
+    def show_open_runs(self, open_runs: list[tuple[Run, str]]) -> None:
+        open_table = self.query_one("#open-runs", DataTable)
+        chosen = _cursor_key(open_table)
+        open_table.clear()
+        for run, status in open_runs:
+            open_table.add_row(
+                literal(run.title),
+                KIND_LABELS[run.kind],
+                run.opened_on.isoformat(),
+                run.closes_on.isoformat() if run.closes_on else "-",
+                Text(status, style=STATUS_STYLES.get(status, "")),
+                key=run.id,
+            )
+        _put_cursor_back(open_table, chosen)
+        empty = self.query_one("#open-runs-empty", Static)
+        empty.update("" if open_runs else "Nothing open right now. Facilitators open runs with f.")
+        empty.display = not open_runs
+
+    def show_recent_results(self, recent_results: list[tuple[Run, str]]) -> None:
+        results_table = self.query_one("#recent-results", DataTable)
+        chosen = _cursor_key(results_table)
+        results_table.clear()
+        for run, responses in recent_results:
+            results_table.add_row(
+                literal(run.title),
+                KIND_LABELS[run.kind],
+                (run.closed_on or run.opened_on).isoformat(),
+                responses,
+                key=run.id,
+            )
+        _put_cursor_back(results_table, chosen)
+
+    @on(DataTable.RowSelected)
+    def _open_row(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+
+    def action_open_selected(self) -> None:
+        table = self.focused if isinstance(self.focused, DataTable) else self.query_one("#open-runs", DataTable)
+        if table.row_count:
+            table.action_select_cursor()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        # Under another screen (a retro board, a survey), reload once it is shown again, not on
+        # every card and vote: in `coptui serve` every session pays for every change.
+        if self.app.screen is not self:
+            self._stale_changes |= message.changes
+            return
+        self._reload_for(message.changes)
+
+    def on_screen_resume(self) -> None:
+        if self._stale_changes:
+            changes, self._stale_changes = self._stale_changes, set()
+            self._reload_for(changes)
+
+    def _reload_for(self, changes: Iterable[Change]) -> None:
+        changes = frozenset(changes)
+        self.load()
+        self.query_one(OpenActions).data_changed(changes)
+        self.query_one(ObjectivesPanel).data_changed(changes)

@@ -1,0 +1,108 @@
+"""The dialog for a new retro action: what, who, by when. Returns an ActionDraft or None."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from coptui.core.retro import MAX_ACTION_CHARS, RetroError, parse_due
+from coptui.text import literal
+
+
+@dataclass(frozen=True)
+class ActionDraft:
+    text: str
+    owner: str
+    due: date | None
+
+
+class ActionDialog(ModalScreen[ActionDraft | None]):
+    DEFAULT_CSS = """
+    ActionDialog {
+        align: center middle;
+    }
+    ActionDialog > Vertical {
+        width: 72;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    ActionDialog .dialog-title {
+        text-style: bold;
+        margin-bottom: 1;
+    }
+    ActionDialog Label {
+        margin-top: 1;
+        color: $text-muted;
+    }
+    ActionDialog .dialog-error {
+        color: $error;
+        height: auto;
+    }
+    ActionDialog Horizontal {
+        height: auto;
+        margin-top: 1;
+    }
+    ActionDialog Button {
+        margin-right: 1;
+    }
+    """
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, members: list[tuple[str, str]], owner: str, today: date, about: str = "") -> None:
+        super().__init__()
+        self.members = members
+        self.owner = owner
+        self.today = today
+        self.about = about
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("New action", classes="dialog-title")
+            if self.about:
+                yield Static(literal(f"About: {self.about}"))
+            yield Label("What will be done")
+            yield Input(placeholder="e.g. Send the meetup agenda two days before", max_length=MAX_ACTION_CHARS, id="action-text", compact=True)
+            yield Label("Owner")
+            yield Select([(name, handle) for handle, name in self.members], value=self.owner, allow_blank=False, id="action-owner", compact=True)
+            yield Label("Due (YYYY-MM-DD, or +N days; empty for none)")
+            yield Input(value="+14", id="action-due", compact=True)
+            yield Static("", classes="dialog-error", id="action-error")
+            with Horizontal():
+                yield Button("Save (enter)", variant="primary", id="save", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        text = " ".join(self.query_one("#action-text", Input).value.split())
+        if not text:
+            self._error("Write what will be done.")
+            self.query_one("#action-text", Input).focus()
+            return
+        try:
+            due = parse_due(self.query_one("#action-due", Input).value, self.today)
+        except RetroError as error:
+            self._error(str(error))
+            return
+        if due is not None and due < self.today:
+            self._error(f"{due} is in the past.")
+            return
+        owner = self.query_one("#action-owner", Select).value
+        self.dismiss(ActionDraft(text, str(owner), due))
+
+    def _error(self, message: str) -> None:
+        self.query_one("#action-error", Static).update(literal(message))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

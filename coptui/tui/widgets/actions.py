@@ -1,0 +1,131 @@
+""""Your actions" on the home screen: the open retro actions the member owns.
+
+The home screen passes on the app's merged data changes; the widget reloads only when the
+actions file changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from coptui.store.store import Change
+from coptui.text import literal
+
+if TYPE_CHECKING:
+    # Imported where used: the home screen's first frame needs none of the retro code.
+    from coptui.core.retro import ActionView
+
+
+class OpenActions(Vertical):
+    DEFAULT_CSS = """
+    OpenActions {
+        height: auto;
+    }
+    OpenActions > .section-title {
+        text-style: bold;
+        color: $accent;
+        margin-top: 1;
+    }
+    OpenActions > .empty {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    OpenActions > DataTable {
+        height: auto;
+        max-height: 10;
+    }
+    """
+    BINDINGS = [
+        Binding("d", "set_status('done')", "Done"),
+        Binding("x", "set_status('dropped')", "Drop"),
+    ]
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._sources: dict[str, str] = {}  # action id -> the retro it came from
+
+    def compose(self) -> ComposeResult:
+        yield Static("Your actions", classes="section-title")
+        yield DataTable(id="actions-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="actions-empty", classes="empty")
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Action", "From", "Due (! late)")
+        table.display = False
+        # After the first frame: a thread reading actions would take the GIL from it.
+        self.call_after_refresh(self.load)
+
+    def data_changed(self, changes: Iterable[Change]) -> None:
+        if any(change.area == "actions" for change in changes):
+            self.load()
+
+    @work(thread=True, exclusive=True, group="open-actions", exit_on_error=False)
+    def load(self) -> None:
+        from coptui.core.retro import open_actions_for
+
+        actions = open_actions_for(self.app.workspace, self.app.member.handle)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show, actions, date.today())
+
+    def show(self, actions: list[ActionView], today: date) -> None:
+        table = self.query_one(DataTable)
+        selected = table.cursor_row
+        table.clear()
+        self._sources = {action.id: action.source_run for action in actions}
+        for action in actions:
+            due = Text("-")
+            if action.due is not None:
+                # Overdue is marked with a sign as well as a colour (NO_COLOR terminals).
+                late = action.overdue(today)
+                due = Text(("!" if late else "") + action.due.isoformat(), style="bold red" if late else "")
+            table.add_row(literal(action.text), literal(_short(action.source_title)), due, key=action.id)
+        if actions:
+            table.move_cursor(row=min(selected, len(actions) - 1))
+        table.display = bool(actions)
+        empty = self.query_one("#actions-empty", Static)
+        empty.update("" if actions else "No open actions. Actions agreed in retros show up here.")
+        empty.display = not actions
+
+    def _selected_action(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return row_key.value
+
+    def action_set_status(self, status: str) -> None:
+        action_id = self._selected_action()
+        if action_id is not None:
+            self._write_status(action_id, status)
+
+    @work(thread=True, group="open-actions-write", exit_on_error=False)
+    def _write_status(self, action_id: str, status: str) -> None:
+        from coptui.core.retro import set_action_status
+        from coptui.core.runs import RunError
+
+        try:
+            set_action_status(self.app.workspace, action_id, self.app.member.handle, status)  # type: ignore[attr-defined, arg-type]
+        except RunError as error:
+            self.app.call_from_thread(self.app.notify, str(error), severity="warning", markup=False)
+            return
+        self.app.call_from_thread(self.app.notify, f"Action marked {status}.")
+
+    @on(DataTable.RowSelected)
+    def _open_source(self, event: DataTable.RowSelected) -> None:
+        # Enter on an action opens the retro it came from (not a run of the same key).
+        event.stop()
+        source = self._sources.get(event.row_key.value or "")
+        if source:
+            self.app.open_run(source)  # type: ignore[attr-defined]
+
+
+def _short(title: str, width: int = 20) -> str:
+    return title if len(title) <= width else title[: width - 1] + "…"

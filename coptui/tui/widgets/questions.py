@@ -1,0 +1,278 @@
+"""One input per question type, each with the same small interface: ``value`` and ``Changed``.
+
+A value is what :mod:`coptui.core.runs` stores: an int for scales, a str for single choice and
+text, a list for multiple choice, a bool for yes/no, ``NA`` for "not applicable" and None
+for no answer yet. Nothing is preselected: an input starts empty unless it is given an
+earlier answer (a draft, or the member's own response when editing).
+
+``value`` is the answer as the input shows it at this moment, read from its controls: a key
+handled a moment ago counts at once, while ``Changed`` reaches the screen a few messages
+later (a member typing "4" and PgDn in one burst must not be told the question has no answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Checkbox, RadioButton, RadioSet, SelectionList, Static, TextArea
+from textual.widgets.selection_list import Selection
+
+from coptui.core.definitions import Question
+from coptui.core.runs import NA
+from coptui.text import literal, strip_controls
+
+
+class QuestionInput(Vertical):
+    """The base of every input: holds the current answer and tells its screen when it changes."""
+
+    DEFAULT_CSS = """
+    QuestionInput {
+        height: auto;
+    }
+    QuestionInput .scale-hint {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    class Changed(Message):
+        def __init__(self, question_input: QuestionInput, value: Any) -> None:
+            super().__init__()
+            self.question_input = question_input
+            self.value = value
+
+        @property
+        def control(self) -> QuestionInput:
+            return self.question_input
+
+    def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes=f"question-input {question.type}-input")
+        self.question = question
+        self._value = value
+
+    @property
+    def value(self) -> Any:
+        """The answer shown now (the last one told by ``Changed`` may lag a message behind)."""
+        return self._value
+
+    def _set(self, value: Any) -> None:
+        if value != self._value or type(value) is not type(self._value):
+            self._value = value
+            self.post_message(self.Changed(self, value))
+
+    @property
+    def answer_control(self) -> Widget:
+        """The part of the input that takes the keyboard."""
+        return self.query(".answer-control").first()
+
+
+class ChoiceButton(RadioButton):
+    """A radio button that tells its input the moment it is pressed, by key, mouse or code."""
+
+    def __init__(self, label: Text, pressed: bool, index: int, on_pressed: Callable[[int], None]) -> None:
+        # Set before the base class sets the initial value (which runs the watcher below).
+        self.index = index
+        self._on_pressed = on_pressed
+        super().__init__(label, value=pressed, id=f"choice-{index}")
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        if self.value:
+            self._on_pressed(self.index)
+
+
+class ChoiceInput(QuestionInput):
+    """A labelled scale, NPS, single choice or yes/no: radio buttons, none pressed at first."""
+
+    def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
+        super().__init__(question, value, id=id)
+        self.choices: list[tuple[Any, Text]] = _choices(question)
+
+    def compose(self) -> ComposeResult:
+        hint = _scale_hint(self.question)
+        if hint:
+            yield Static(hint, classes="scale-hint")
+        buttons = [
+            ChoiceButton(label, _same(choice, self._value), index, self._pressed)
+            for index, (choice, label) in enumerate(self.choices)
+        ]
+        classes = "answer-control horizontal" if self.question.type == "nps" else "answer-control"
+        yield RadioSet(*buttons, classes=classes)
+
+    def _pressed(self, index: int) -> None:
+        self._set(self.choices[index][0])
+
+    @on(RadioSet.Changed)
+    def _radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()  # the pressed button has told this input already (ChoiceButton)
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit presses a choice: the point itself on NPS (0-9), else the n-th choice (1-9)."""
+        if event.character is None or not event.character.isdigit():
+            return
+        digit = int(event.character)
+        index = digit if self.question.type == "nps" else digit - 1
+        if 0 <= index < len(self.choices):
+            event.stop()
+            self.query_one(f"#choice-{index}", RadioButton).value = True
+
+    def choose(self, value: Any) -> None:
+        """Press the button of a value (used by tests and by shortcuts)."""
+        for index, (choice, _) in enumerate(self.choices):
+            if _same(choice, value):
+                self.query_one(f"#choice-{index}", RadioButton).value = True
+                return
+        raise ValueError(f"{value!r} is not a choice of {self.question.id}")
+
+
+class AnswerList(SelectionList[str]):
+    """A list of check boxes whose Space, Enter or click ticks the highlighted option at once.
+
+    The stock list ticks it a message later, whichever option is highlighted by then: a Space
+    and a Down (or PgDn) typed in one burst could tick the next option, or none before PgDn."""
+
+    def action_select(self) -> None:
+        if self.highlighted is not None:
+            self.toggle(self.get_option_at_index(self.highlighted))
+
+
+class MultiInput(QuestionInput):
+    """Multiple choice: a list of check boxes, plus "not applicable" when the question has it."""
+
+    @property
+    def value(self) -> Any:
+        try:
+            selected = self.query_one(SelectionList).selected
+        except NoMatches:  # not composed yet
+            return self._value
+        ordered = [option for option in self.question.options or [] if option in selected]
+        if ordered:
+            return ordered
+        if self.question.na and self.query_one("#not-applicable", Checkbox).value:
+            return NA
+        return None
+
+    def compose(self) -> ComposeResult:
+        chosen = self._value if isinstance(self._value, list) else []
+        selections = [Selection(literal(option), option, option in chosen) for option in self.question.options or []]
+        yield AnswerList(*selections, classes="answer-control")
+        if self.question.na:
+            yield Checkbox(literal(self.question.na), self._value is NA, id="not-applicable")
+
+    @on(SelectionList.SelectedChanged)
+    def _toggled(self, event: SelectionList.SelectedChanged) -> None:
+        event.stop()
+        selected = list(event.selection_list.selected)
+        # Keep the definition's order, whatever order they were ticked in.
+        ordered = [option for option in self.question.options or [] if option in selected]
+        if ordered and self.question.na:
+            self.query_one("#not-applicable", Checkbox).value = False
+        if ordered or self._value is not NA:
+            self._set(ordered or None)
+
+    @on(Checkbox.Changed, "#not-applicable")
+    def _not_applicable(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        if event.value:
+            self.query_one(SelectionList).deselect_all()
+            self._set(NA)
+        elif self._value is NA:
+            self._set(None)
+
+    def choose(self, value: Any) -> None:
+        if value is NA:
+            self.query_one("#not-applicable", Checkbox).value = True
+            return
+        selection_list = self.query_one(SelectionList)
+        selection_list.deselect_all()
+        for option in value:
+            selection_list.select(option)
+
+
+class TextInput(QuestionInput):
+    """Free text over several lines. What is typed is kept exactly; it is shown as plain text."""
+
+    @property
+    def value(self) -> Any:
+        try:
+            text = self.query_one(TextArea).text
+        except NoMatches:  # not composed yet
+            return self._value
+        return text if text.strip() else None
+
+    def compose(self) -> ComposeResult:
+        yield TextArea(self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True)
+        yield Static("Enter starts a new line; PgDn goes on.", classes="scale-hint")
+
+    @on(TextArea.Changed)
+    def _typed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        text = event.text_area.text
+        self._set(text if text.strip() else None)
+
+    def choose(self, value: Any) -> None:
+        self.query_one(TextArea).load_text(value or "")
+
+
+def make_input(question: Question, value: Any = None, *, id: str | None = None) -> QuestionInput:
+    """The input fitted to a question's type."""
+    if question.type == "multi":
+        return MultiInput(question, value, id=id)
+    if question.type == "text":
+        return TextInput(question, value, id=id)
+    return ChoiceInput(question, value, id=id)
+
+
+def _same(choice: Any, value: Any) -> bool:
+    # True == 1 in Python: a yes/no answer must not press the "1" of a scale, nor the reverse.
+    return choice is value if choice is NA or value is NA else (type(choice) is type(value) and choice == value)
+
+
+def _choices(question: Question) -> list[tuple[Any, Text]]:
+    span = question.value_range
+    choices: list[tuple[Any, Text]]
+    if span is not None and question.type == "nps":
+        choices = [(point, Text(str(point))) for point in range(span[0], span[1] + 1)]
+    elif span is not None:
+        points = range(span[0], span[1] + 1)
+        choices = [(point, literal(label)) for point, label in zip(points, question.point_labels)]
+    elif question.type == "yesno":
+        choices = [(True, Text("Yes")), (False, Text("No"))]
+    else:
+        choices = [(option, literal(option)) for option in question.options or []]
+    if question.na:
+        choices.append((NA, literal(question.na, "italic")))
+    return choices
+
+
+def _scale_hint(question: Question) -> Text | None:
+    if question.type == "nps":
+        return Text("0 = not at all likely · 10 = extremely likely")
+    return None
+
+
+def describe_answer(question: Question, value: Any) -> Text:
+    """An answer as the member sees it on the review page (user text stays literal)."""
+    if value is None or value == []:
+        return Text("(no answer)", style="dim italic")
+    if value is NA:
+        return literal(question.na or "Not applicable", "italic")
+    if question.type == "yesno":
+        return Text("Yes" if value else "No")
+    if question.type == "multi":
+        return literal(", ".join(value))
+    span = question.value_range
+    if span is not None:
+        if question.type == "nps":
+            return Text(f"{value} of 10")
+        label = question.point_labels[value - span[0]]
+        return literal(label if label.startswith(str(value)) else f"{value} · {label}")
+    return literal(strip_controls(str(value)))
