@@ -7,15 +7,14 @@ and snapshots show the same thing on every day the suite runs.
 from __future__ import annotations
 
 import shutil
-from datetime import date
 from pathlib import Path
 
 import pytest
 
 from coptui.core.definitions import default_surveys_dir
 from coptui.core.workspace import Workspace
+from tests.support.demo import DEMO_TODAY
 
-DEMO_TODAY = date(2026, 11, 25)
 
 
 @pytest.fixture(autouse=True)

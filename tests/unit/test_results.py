@@ -7,7 +7,7 @@ from pathlib import Path
 
 from coptui.core.results import run_results, text_order
 from coptui.core.runs import NA
-from tests.surveys_support import MEMBERS, full_answers, open_every_type
+from tests.support.surveys import MEMBERS, full_answers, open_every_type
 
 
 def _by_id(results):

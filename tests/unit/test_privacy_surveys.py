@@ -21,7 +21,7 @@ from coptui.exports.results import export_run
 from coptui.core.results import run_results, text_order
 from coptui.core.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
 from coptui.core.workspace import Workspace
-from tests.surveys_support import MEMBERS, OPENED, full_answers, open_every_type, write_every_type
+from tests.support.surveys import MEMBERS, OPENED, full_answers, open_every_type, write_every_type
 
 CLOSED = date(2026, 11, 20)
 

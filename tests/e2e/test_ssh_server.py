@@ -17,7 +17,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from tests.ssh_harness import (
+from tests.support.ssh import (
     KEYS,
     Client,
     KeyedCommunity,

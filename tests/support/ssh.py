@@ -30,7 +30,7 @@ from rich.cells import get_character_cell_size
 
 from coptui.core.definitions import default_surveys_dir
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 # -- community with keys -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import pytest
 
 from coptui.core import retro
 from coptui.core.workspace import Workspace
-from tests.ssh_harness import KEYS, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
+from tests.support.ssh import KEYS, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
 MEMBERS = ["ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana"]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from coptui.core.definitions import SurveyDefinition
 from coptui.core.runs import DRAFTS, NA, AnswerError, RunError, drop_hidden, parse_cli_value, validate_answers
 from coptui.core.workspace import Workspace
-from tests.surveys_support import EVERY_TYPE, OPENED, full_answers, open_every_type, write_every_type
+from tests.support.surveys import EVERY_TYPE, OPENED, full_answers, open_every_type, write_every_type
 
 
 def test_open_run_freezes_thresholds_and_members(surveys_dir: Path, data_dir: Path) -> None:

@@ -14,8 +14,8 @@ import pytest
 from coptui import __version__
 from coptui.cli.main import main
 
-from .conftest import DEMO_TODAY
-from .ssh_harness import TmuxPane
+from tests.support.demo import DEMO_TODAY
+from tests.support.ssh import TmuxPane
 
 
 def coptui(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from coptui.core.runs import NA
 from coptui.tui.screens.results import ResultsScreen
 from coptui.tui.widgets.bar_chart import DistributionChart, count_ticks
 from coptui.core.workspace import Workspace
-from tests.surveys_support import MEMBERS, full_answers, open_every_type
+from tests.support.surveys import MEMBERS, full_answers, open_every_type
 
 SIZE = (100, 32)
 CLOSED = date(2026, 11, 20)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from coptui.serve.driver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
-from tests.ssh_harness import Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
+from tests.support.ssh import Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
 

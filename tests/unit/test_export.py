@@ -12,7 +12,7 @@ import pytest
 from coptui.cli.main import main
 from coptui.exports.results import md_text
 from coptui.core.runs import NA
-from tests.surveys_support import full_answers, open_every_type
+from tests.support.surveys import full_answers, open_every_type
 
 TRICKY = "=HYPERLINK(\"http://x\") [bold]x[/] <b>|</b> *star* \x1b[31mred"
 

@@ -31,7 +31,7 @@ import pytest
 
 from coptui.core import retro
 from coptui.core.workspace import Workspace
-from tests.ssh_harness import (
+from tests.support.ssh import (
     KEYS,
     Client,
     KeyedCommunity,

@@ -10,7 +10,7 @@ import pytest
 from coptui.cli.main import main
 from coptui.core.runs import NA
 from coptui.core.workspace import Workspace
-from tests.surveys_support import open_every_type, write_every_type
+from tests.support.surveys import open_every_type, write_every_type
 
 
 @pytest.fixture

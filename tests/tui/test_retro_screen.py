@@ -25,7 +25,7 @@ from coptui.core import retro
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
 from coptui.core.workspace import Workspace
-from tests.keys_support import post_keys
+from tests.support.keys import post_keys
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)

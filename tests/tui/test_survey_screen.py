@@ -18,9 +18,9 @@ from coptui.core.runs import NA
 from coptui.tui.screens.survey import SurveyScreen
 from coptui.tui.widgets.questions import QuestionInput
 from coptui.core.workspace import Workspace
-from tests.keys_support import post_keys
-from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
-from tests.surveys_support import full_answers, open_every_type
+from tests.support.keys import post_keys
+from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
+from tests.support.surveys import full_answers, open_every_type
 
 SIZE = (100, 32)
 WAIT = 10.0
