@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from coptui.core.definitions import default_surveys_dir
-from coptui.demo.history import _health_answers, _pulse_answers
-from coptui.core.runs import PARTICIPANTS, RESPONSES, Runs, split_answers, validate_answers
+from coptui.core.runs import PARTICIPANTS, RESPONSES, Runs, validate_answers
 from coptui.core.workspace import Workspace
+from coptui.demo.history import _health_answers, _pulse_answers
 
 RUNS = 200
 RESPONSES_PER_RUN = 500
@@ -41,9 +41,7 @@ def median_p95(samples: list[float]) -> tuple[float, float]:
 def make_surveys(target: Path) -> Path:
     """The shipped definitions, with a community grown to 1,008 members."""
     shutil.copytree(default_surveys_dir(), target)
-    extra = "".join(
-        f'\n[[members]]\nhandle = "m{n:04d}"\nname = "Member {n:04d}"\n' for n in range(EXTRA_MEMBERS)
-    )
+    extra = "".join(f'\n[[members]]\nhandle = "m{n:04d}"\nname = "Member {n:04d}"\n' for n in range(EXTRA_MEMBERS))
     community = target / "community.toml"
     text = community.read_text()
     # Members must come before the first [[objectives]] table to stay in the members array.
@@ -52,7 +50,9 @@ def make_surveys(target: Path) -> Path:
     return target
 
 
-def build_big_data_folder(data_dir: Path, surveys_dir: Path, *, runs: int = RUNS, per_run: int = RESPONSES_PER_RUN, open_last: int = 2) -> list[str]:
+def build_big_data_folder(
+    data_dir: Path, surveys_dir: Path, *, runs: int = RUNS, per_run: int = RESPONSES_PER_RUN, open_last: int = 2
+) -> list[str]:
     """Fill ``data_dir`` with ``runs`` survey runs of ``per_run`` responses; returns the run ids.
 
     Runs alternate between the anonymous monthly pulse and the named health check; all but
@@ -82,7 +82,9 @@ def build_big_data_folder(data_dir: Path, surveys_dir: Path, *, runs: int = RUNS
                 else:
                     stamp = f"{opened.isoformat()}T10:{rng.randrange(60):02d}:00+00:00"
                     tx.insert(PARTICIPANTS, handle, {"answered": True, "response": response_id, "submitted_at": stamp})
-                    tx.insert(RESPONSES, response_id, {"answers": values, "na": na, "member": handle, "submitted_at": stamp})
+                    tx.insert(
+                        RESPONSES, response_id, {"answers": values, "na": na, "member": handle, "submitted_at": stamp}
+                    )
         if index < runs - open_last:
             service.close_run(run.id, by="ada", today=opened + timedelta(days=10))
         run_ids.append(run.id)

@@ -31,17 +31,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, median_p95  # noqa: E402
+from _common import machine, median_p95
 
-from coptui.tui.app import CoptuiApp  # noqa: E402
-from coptui.core.definitions import default_surveys_dir  # noqa: E402
-from coptui.demo.history import _pulse_answers  # noqa: E402
-from coptui.core.results import run_results  # noqa: E402
-from coptui.core.runs import PARTICIPANTS, RESPONSES, validate_answers  # noqa: E402
-from coptui.tui.screens.home import HomeScreen  # noqa: E402
-from coptui.tui.screens.results import ResultsScreen  # noqa: E402
-from coptui.tui.widgets.bar_chart import DistributionChart  # noqa: E402
-from coptui.core.workspace import Workspace  # noqa: E402
+from coptui.core.definitions import default_surveys_dir
+from coptui.core.results import run_results
+from coptui.core.runs import PARTICIPANTS, RESPONSES, validate_answers
+from coptui.core.workspace import Workspace
+from coptui.demo.history import _pulse_answers
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.home import HomeScreen
+from coptui.tui.screens.results import ResultsScreen
+from coptui.tui.widgets.bar_chart import DistributionChart
 
 TIMEOUT = 60.0
 OPENED = date(2026, 10, 1)
@@ -123,7 +123,9 @@ def main() -> None:
         run_id = build_run(root / "data", surveys, args.responses)
         size = (root / "data" / "runs" / f"{run_id}.json").stat().st_size
         print(f"machine: {machine()}")
-        print(f"data: 1 closed run, {args.responses} responses, run file {size / 1e6:.2f} MB (built in {time.perf_counter() - began:.1f} s)")
+        print(
+            f"data: 1 closed run, {args.responses} responses, run file {size / 1e6:.2f} MB (built in {time.perf_counter() - began:.1f} s)"
+        )
         for screen_size in ((100, 32), (80, 24)):
             homes, results = [], []
             for _ in range(args.repeat):
@@ -134,7 +136,9 @@ def main() -> None:
             results_median, results_p95 = median_p95(results)
             label = f"{screen_size[0]}x{screen_size[1]}"
             print(f"[{label}] home screen:    median {home_median * 1000:7.1f} ms   p95 {home_p95 * 1000:7.1f} ms")
-            print(f"[{label}] results screen: median {results_median * 1000:7.1f} ms   p95 {results_p95 * 1000:7.1f} ms")
+            print(
+                f"[{label}] results screen: median {results_median * 1000:7.1f} ms   p95 {results_p95 * 1000:7.1f} ms"
+            )
             print(f"[{label}] ratio results / home (medians): {results_median / home_median:.2f}")
         gates = [time_gate(root / "data", surveys, run_id) for _ in range(args.repeat)]
         gate_median, gate_p95 = median_p95(gates)

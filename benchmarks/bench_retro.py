@@ -26,9 +26,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from coptui.core import retro
-from coptui.tui.app import CoptuiApp
 from coptui.core.definitions import default_surveys_dir
 from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
 
 MEMBERS = 50
 CARDS_EACH = 4
@@ -71,20 +71,41 @@ def main() -> None:
     columns = ["wind", "anchors", "rocks", "island"]
     for index, handle in enumerate(handles):
         for card in range(CARDS_EACH):
-            retro.add_card(workspace, run_id, handle, columns[(index + card) % 4], f"Card {card} of {handle}: some words about it")
+            retro.add_card(
+                workspace, run_id, handle, columns[(index + card) % 4], f"Card {card} of {handle}: some words about it"
+            )
     store = workspace.store
-    print(f"Retro board, {MEMBERS} members x {CARDS_EACH} cards, run file {store.run_path(run_id).stat().st_size // 1024} KiB")
+    print(
+        f"Retro board, {MEMBERS} members x {CARDS_EACH} cards, run file {store.run_path(run_id).stat().st_size // 1024} KiB"
+    )
     baseline = statistics.median(timed(lambda: store.read_run(run_id), 60))
     print(line("baseline: Store.read_run (read + decode)", timed(lambda: store.read_run(run_id), 60)))
-    print(line("board_for, write phase (others' cards hidden)", timed(lambda: retro.board_for(workspace, run_id, "chen"), 60), baseline))
-    print(line("add_card (lock, read, atomic write, fsync)", timed(lambda: retro.add_card(workspace, run_id, "chen", "wind", "one more"), 20)))
+    print(
+        line(
+            "board_for, write phase (others' cards hidden)",
+            timed(lambda: retro.board_for(workspace, run_id, "chen"), 60),
+            baseline,
+        )
+    )
+    print(
+        line(
+            "add_card (lock, read, atomic write, fsync)",
+            timed(lambda: retro.add_card(workspace, run_id, "chen", "wind", "one more"), 20),
+        )
+    )
 
     retro.advance(workspace, run_id, "ada", to="vote")
     themes = [t.id for t in retro.board_for(workspace, run_id, "ada").themes]
     for index, handle in enumerate(handles):
         for vote in range(2 if handle != "hana" else 0):
             retro.vote(workspace, run_id, handle, themes[(index * 3 + vote) % len(themes)])
-    print(line("board_for, vote phase (200 themes, 50 ballots)", timed(lambda: retro.board_for(workspace, run_id, "chen"), 60), baseline))
+    print(
+        line(
+            "board_for, vote phase (200 themes, 50 ballots)",
+            timed(lambda: retro.board_for(workspace, run_id, "chen"), 60),
+            baseline,
+        )
+    )
 
     def vote_and_take_back() -> None:
         retro.vote(workspace, run_id, "hana", themes[0])
@@ -137,9 +158,15 @@ async def draw(workspace: Workspace, run_id: str) -> None:
             fewer_drawn.append((time.perf_counter() - start) * 1000)
         base = statistics.median(idle)
         print(line("pilot pause with nothing to draw (baseline)", idle))
-        print(line("show_board + frame: first draw, 200 items", first, base).replace("x the file read", "x the baseline"))
+        print(
+            line("show_board + frame: first draw, 200 items", first, base).replace("x the file read", "x the baseline")
+        )
         print(line("show_board + frame: redraw, same items", same, base).replace("x the file read", "x the baseline"))
-        print(line("show_board + frame: redraw, one theme gone", fewer_drawn, base).replace("x the file read", "x the baseline"))
+        print(
+            line("show_board + frame: redraw, one theme gone", fewer_drawn, base).replace(
+                "x the file read", "x the baseline"
+            )
+        )
 
 
 if __name__ == "__main__":

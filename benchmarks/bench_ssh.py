@@ -31,8 +31,6 @@ Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10] [--before SRC]
 
 from __future__ import annotations
 
-from typing import Any
-
 import argparse
 import asyncio
 import json
@@ -43,6 +41,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -97,7 +96,9 @@ def add_members(surveys_dir: Path, count: int) -> dict[str, asyncssh.SSHKey]:
         key = asyncssh.generate_private_key("ssh-ed25519")
         keys[handle] = key
         public = key.export_public_key().decode().strip()
-        blocks.append(f'\n[[members]]\nhandle = "{handle}"\nname = "Member {index:03d}"\nkeys = [{json.dumps(public)}]\n')
+        blocks.append(
+            f'\n[[members]]\nhandle = "{handle}"\nname = "Member {index:03d}"\nkeys = [{json.dumps(public)}]\n'
+        )
     path = surveys_dir / "community.toml"
     text = path.read_text(encoding="utf-8")
     head, sep, tail = text.partition("\n[[objectives]]")
@@ -125,7 +126,9 @@ async def join(port: int, keys: list[asyncssh.SSHKey]) -> tuple[list[Client], fl
     return list(clients), max(home_times), time.perf_counter() - start
 
 
-async def write_fanout(writer: Client, others: list[Client], cards: int, first_count: int, pid: int) -> tuple[list[float], list[float]]:
+async def write_fanout(
+    writer: Client, others: list[Client], cards: int, first_count: int, pid: int
+) -> tuple[list[float], list[float]]:
     """Per card and per other client: seconds from Enter to the new count in that client's bytes;
     and per card, the server's CPU seconds until every screen showed it and went quiet."""
     samples: list[float] = []
@@ -193,11 +196,11 @@ async def scenario(
         await facilitator.wait_bytes(BOARD, timeout=60)
         await facilitator.settle(0.3)
 
-        writer, others = clients[0], clients[1:] + [facilitator]
+        writer, others = clients[0], [*clients[1:], facilitator]
         fanout, cpu_cards = await write_fanout(writer, others, cards, 1, pid) if others[:-1] else ([], [])
         # Reveal: the writer's first card reaches everyone else.
         cpu_start, harness_start = cpu_seconds(pid), time.process_time()
-        reveal = await reveal_fanout(facilitator, clients[1:] + [facilitator], b"fan-out card 00")
+        reveal = await reveal_fanout(facilitator, [*clients[1:], facilitator], b"fan-out card 00")
         await asyncio.gather(*(c.settle(0.2, timeout=30) for c in [*clients, facilitator]))
         cpu_reveal = cpu_seconds(pid) - cpu_start
         harness_reveal = time.process_time() - harness_start
@@ -233,15 +236,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--cards", type=int, default=10)
-    parser.add_argument("--before", type=Path, metavar="SRC", help="also run the N-client scenario with the coptui package in this folder")
-    parser.add_argument("--workers", type=int, default=1, help="coptui serve --workers N for the N-client scenario (the baseline keeps 1)")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="SRC",
+        help="also run the N-client scenario with the coptui package in this folder",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="coptui serve --workers N for the N-client scenario (the baseline keeps 1)",
+    )
     args = parser.parse_args()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
     before: dict[str, Any] | None = None
     with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
         if args.before:
-            before = asyncio.run(scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before, workers=args.workers))
+            before = asyncio.run(
+                scenario(Path(tmp) / "before", args.clients, args.cards, "before", args.before, workers=args.workers)
+            )
         full = asyncio.run(scenario(Path(tmp) / "full", args.clients, args.cards, "full", workers=args.workers))
 
     def row(name: str, key: str, unit: str, scale: float = 1.0) -> None:

@@ -154,16 +154,26 @@ def main() -> None:
         print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
         print(f"data folder: {folder} (100,000 responses in 200 runs); {args.repeat} launches each, alternating")
         h, c, d = (statistics.median(x) for x in (hello_times, first_screen, data_shown))
-        print(f"hello-world Textual app, first screen: median {h * 1000:.0f} ms  (all: {', '.join(f'{t * 1000:.0f}' for t in hello_times)})")
-        print(f"coptui, first screen (warm cache):      median {c * 1000:.0f} ms  (all: {', '.join(f'{t * 1000:.0f}' for t in first_screen)})")
+        print(
+            f"hello-world Textual app, first screen: median {h * 1000:.0f} ms  (all: {', '.join(f'{t * 1000:.0f}' for t in hello_times)})"
+        )
+        print(
+            f"coptui, first screen (warm cache):      median {c * 1000:.0f} ms  (all: {', '.join(f'{t * 1000:.0f}' for t in first_screen)})"
+        )
         print(f"coptui, open runs listed:              median {d * 1000:.0f} ms")
-        print(f"ratio first screen coptui / hello world: {c / h:.2f}x  (target <= 1.5x: {'met' if c / h <= 1.5 else 'MISSED'})")
+        print(
+            f"ratio first screen coptui / hello world: {c / h:.2f}x  (target <= 1.5x: {'met' if c / h <= 1.5 else 'MISSED'})"
+        )
         print(f"ratio open runs listed / hello world:    {d / h:.2f}x")
         k = statistics.median(cold_first)
-        print(f"coptui, first screen after community.toml changed (cold cache): median {k * 1000:.0f} ms ({k / h:.2f}x)  (all: {', '.join(f'{t * 1000:.0f}' for t in cold_first)})")
+        print(
+            f"coptui, first screen after community.toml changed (cold cache): median {k * 1000:.0f} ms ({k / h:.2f}x)  (all: {', '.join(f'{t * 1000:.0f}' for t in cold_first)})"
+        )
         if args.before:
             bf, bd = statistics.median(before_first), statistics.median(before_data)
-            print(f"before ({args.before}): first screen median {bf * 1000:.0f} ms ({bf / h:.2f}x), open runs listed {bd * 1000:.0f} ms ({bd / h:.2f}x)")
+            print(
+                f"before ({args.before}): first screen median {bf * 1000:.0f} ms ({bf / h:.2f}x), open runs listed {bd * 1000:.0f} ms ({bd / h:.2f}x)"
+            )
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_big_data_folder, machine, make_surveys, median_p95  # noqa: E402
+from _common import build_big_data_folder, machine, make_surveys, median_p95
 
-from coptui.demo.history import _health_answers  # noqa: E402
-from coptui.core.runs import PARTICIPANTS, RESPONSES  # noqa: E402
-from coptui.core.workspace import Workspace  # noqa: E402
+from coptui.core.runs import PARTICIPANTS, RESPONSES
+from coptui.core.workspace import Workspace
+from coptui.demo.history import _health_answers
 
 
 def prepare(folder: Path) -> tuple[Path, Path]:
@@ -98,7 +98,9 @@ def main() -> None:
 
         coptui_samples, run_id, before = bench_coptui(data, surveys, args.submits)
         c_median, c_p95 = median_p95(coptui_samples)
-        print(f"coptui submit_response into {run_id} ({before} -> {before + args.submits} responses), {args.submits} submits:")
+        print(
+            f"coptui submit_response into {run_id} ({before} -> {before + args.submits} responses), {args.submits} submits:"
+        )
         print(f"  median {c_median * 1000:.2f} ms, p95 {c_p95 * 1000:.2f} ms")
 
         tinydb_samples = bench_tinydb(folder, records, args.inserts)

@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import contextlib
 import gc
-import io
 import os
 import subprocess
 import sys
@@ -38,18 +37,17 @@ from typing import Any, ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import build_big_data_folder, machine, median_p95, make_surveys  # noqa: E402
+from _common import build_big_data_folder, machine, make_surveys, median_p95
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
 
-from textual.app import ComposeResult  # noqa: E402
-from textual.screen import Screen  # noqa: E402
-from textual.widgets import Footer, Header  # noqa: E402
-
-from coptui.tui.app import CoptuiApp  # noqa: E402
-from coptui.cli.report import report_main  # noqa: E402
-from coptui.tui.screens.home import HomeScreen  # noqa: E402
-from coptui.tui.screens.trends import TrendsScreen  # noqa: E402
-from coptui.core.trends import overview  # noqa: E402
-from coptui.core.workspace import Workspace  # noqa: E402
+from coptui.cli.report import report_main
+from coptui.core.trends import overview
+from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.home import HomeScreen
+from coptui.tui.screens.trends import TrendsScreen
 
 CLOSED_RUNS = 250
 PER_RUN = 400
@@ -154,7 +152,18 @@ def time_report(data_dir: Path, surveys_dir: Path) -> Clock:
 
 
 def time_report_process(data_dir: Path, surveys_dir: Path) -> float:
-    command = [sys.executable, "-m", "coptui", "report", "--data", str(data_dir), "--surveys", str(surveys_dir), "--width", "100"]
+    command = [
+        sys.executable,
+        "-m",
+        "coptui",
+        "report",
+        "--data",
+        str(data_dir),
+        "--surveys",
+        str(surveys_dir),
+        "--width",
+        "100",
+    ]
     began = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return time.perf_counter() - began
@@ -200,10 +209,16 @@ def main() -> None:
     home_wall, _ = median_p95([c.wall for c in homes])
     home_cpu, _ = median_p95([c.cpu for c in homes])
     print(f"machine: {machine()}; load average before: {load_before}, after: {os.getloadavg()[0]:.2f}")
-    print(f"data: {CLOSED_RUNS} closed runs, {CLOSED_RUNS * PER_RUN:,} responses in them; index {index_size / 1e6:.1f} MB")
-    print(f"repeats: {args.repeat}; ms; ratios are medians over the home screen's median; "
-          f"garbage collected before each span: {'yes' if COLLECT_FIRST else 'no'}")
-    print(f"{'':<24} {'wall med':>9} {'wall p95':>9} {'ratio':>6} {'cpu med':>9} {'ratio':>6} {'drawn med':>10} {'drawn p95':>10}")
+    print(
+        f"data: {CLOSED_RUNS} closed runs, {CLOSED_RUNS * PER_RUN:,} responses in them; index {index_size / 1e6:.1f} MB"
+    )
+    print(
+        f"repeats: {args.repeat}; ms; ratios are medians over the home screen's median; "
+        f"garbage collected before each span: {'yes' if COLLECT_FIRST else 'no'}"
+    )
+    print(
+        f"{'':<24} {'wall med':>9} {'wall p95':>9} {'ratio':>6} {'cpu med':>9} {'ratio':>6} {'drawn med':>10} {'drawn p95':>10}"
+    )
     rows = [
         ("header+footer screen", bares),
         ("home screen (baseline)", homes),
@@ -226,8 +241,10 @@ def main() -> None:
     trends_cpu = median_p95([c.cpu for c in trends])[0]
     trends_drawn = median_p95([c.drawn for c in trends])[0]
     verdict = "met" if trends_wall < 0.3 else "NOT met"
-    print(f"target: trends screen under 300 ms after the app is up: {verdict} in wall time to idle "
-          f"({trends_wall * 1000:.0f} ms; last frame drawn at {trends_drawn * 1000:.0f} ms, cpu {trends_cpu * 1000:.0f} ms)")
+    print(
+        f"target: trends screen under 300 ms after the app is up: {verdict} in wall time to idle "
+        f"({trends_wall * 1000:.0f} ms; last frame drawn at {trends_drawn * 1000:.0f} ms, cpu {trends_cpu * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from coptui.core.workspace import Workspace
 from tests.support.demo import DEMO_TODAY
 
 
-
 @pytest.fixture(autouse=True)
 def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing a test does may touch the real user data folder or depend on who runs it."""

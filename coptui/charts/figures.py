@@ -102,24 +102,47 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     baseline = [] if objective.baseline is None else [scale * objective.baseline]
     # The baseline is in the range too: a labelled line that plotext clips away entirely
     # leaves its legend entry without colours, and plotext fails building the figure.
-    low, high = _value_range(objective.metric, ys + [scale * objective.target] + baseline)
+    low, high = _value_range(objective.metric, [*ys, scale * objective.target, *baseline])
     # Target and baseline as labelled lines (plotext's hline has no legend entry), under the data.
     figure.plot(span, [scale * objective.target] * 2, color=TARGET_COLOR, marker="─", label="target")
     if objective.baseline is not None:
-        figure.plot(span, [scale * objective.baseline] * 2, color=BASELINE_COLOR, marker="┄", label="baseline" if roomy else None)
+        figure.plot(
+            span,
+            [scale * objective.baseline] * 2,
+            color=BASELINE_COLOR,
+            marker="┄",
+            label="baseline" if roomy else None,
+        )
     figure.plot(xs, ys, color=LINE_COLOR, marker="braille")
     met = [(x, y) for (x, p), y in zip(measured, ys) if meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
-    missed = [(x, y) for (x, p), y in zip(measured, ys) if not meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
+    missed = [
+        (x, y) for (x, p), y in zip(measured, ys) if not meets(float(p.value), objective.target, objective.direction)
+    ]  # type: ignore[arg-type]
     small = height < SMALL_HEIGHT
     if met:
-        figure.scatter([x for x, _ in met], [y for _, y in met], color=MET_COLOR, marker="●", label=None if small else "met")
+        figure.scatter(
+            [x for x, _ in met], [y for _, y in met], color=MET_COLOR, marker="●", label=None if small else "met"
+        )
     if missed:
-        figure.scatter([x for x, _ in missed], [y for _, y in missed], color=MISSED_COLOR, marker="✗", label=None if small else "missed")
+        figure.scatter(
+            [x for x, _ in missed],
+            [y for _, y in missed],
+            color=MISSED_COLOR,
+            marker="✗",
+            label=None if small else "missed",
+        )
     left_out = [index + 1 for index, p in enumerate(points) if p.value is None]
     if left_out:
         # Withheld runs keep their place in time, marked on the floor of the chart.
-        figure.scatter(left_out, [low] * len(left_out), color=BASELINE_COLOR, marker="?", label="left out" if roomy else None)
-    legend_rows = 1 + (not small) * (bool(met) + bool(missed)) + (roomy and objective.baseline is not None) + (roomy and bool(left_out))
+        figure.scatter(
+            left_out, [low] * len(left_out), color=BASELINE_COLOR, marker="?", label="left out" if roomy else None
+        )
+    legend_rows = (
+        1
+        + (not small) * (bool(met) + bool(missed))
+        + (roomy and objective.baseline is not None)
+        + (roomy and bool(left_out))
+    )
     figure.ylim(low, _headroom(low, high, legend_rows, height))
     ticks = _nice_ticks(low, high, max(2, height - 5 - legend_rows))
     figure.yticks(ticks, [f"{tick:g}" for tick in ticks])
@@ -217,4 +240,8 @@ def _category_colours(series: DistributionSeries) -> list[Any]:
 def _gradient(position: float) -> tuple[int, int, int]:
     red, yellow, green = (215, 48, 39), (254, 224, 90), (26, 152, 80)
     start, end, t = (red, yellow, position * 2) if position <= 0.5 else (yellow, green, position * 2 - 1)
-    return (round(start[0] + (end[0] - start[0]) * t), round(start[1] + (end[1] - start[1]) * t), round(start[2] + (end[2] - start[2]) * t))
+    return (
+        round(start[0] + (end[0] - start[0]) * t),
+        round(start[1] + (end[1] - start[1]) * t),
+        round(start[2] + (end[2] - start[2]) * t),
+    )

@@ -44,8 +44,8 @@ def run_tui(args: argparse.Namespace) -> int:
 
 def run_demo(args: argparse.Namespace) -> int:
     from coptui.core.definitions import default_surveys_dir
-    from coptui.demo.history import seed_demo
     from coptui.core.workspace import Workspace
+    from coptui.demo.history import seed_demo
 
     data_dir = args.data or Path(tempfile.mkdtemp(prefix="coptui-demo-"))
     surveys_dir = default_surveys_dir()
@@ -163,7 +163,16 @@ def run_runs(args: argparse.Namespace) -> int:
         return 0
     rows = [("ID", "DEFINITION", "KIND", "STATE", "OPENED", "RESPONSES")]
     for run in listing:
-        rows.append((run.id, run.definition_id, run.kind, run.state, run.opened_on.isoformat(), str(runs.response_count(run.id))))
+        rows.append(
+            (
+                run.id,
+                run.definition_id,
+                run.kind,
+                run.state,
+                run.opened_on.isoformat(),
+                str(runs.response_count(run.id)),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
@@ -191,7 +200,9 @@ def run_answer(args: argparse.Namespace) -> int:
             continue
         question = survey.question(key.strip())
         if question is None:
-            problems.append(f"{key!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}")
+            problems.append(
+                f"{key!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}"
+            )
             continue
         if question.id in answers:
             problems.append(f"{question.id} is given twice; give each question once")

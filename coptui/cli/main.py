@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 from coptui import __version__
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -24,10 +26,28 @@ def _common(parser: argparse.ArgumentParser, *, member: bool = True, top: bool =
     # Options may come before or after the subcommand. On subcommands they default to
     # SUPPRESS, so that `coptui --data D runs` keeps the D given before the subcommand.
     default = None if top else argparse.SUPPRESS
-    parser.add_argument("--data", type=Path, metavar="DIR", default=default, help="data folder (default: $COPTUI_DATA, else the user data folder)")
-    parser.add_argument("--surveys", type=Path, metavar="DIR", default=default, help="definitions folder with community.toml (default: the shipped demo)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        default=default,
+        help="data folder (default: $COPTUI_DATA, else the user data folder)",
+    )
+    parser.add_argument(
+        "--surveys",
+        type=Path,
+        metavar="DIR",
+        default=default,
+        help="definitions folder with community.toml (default: the shipped demo)",
+    )
     if member:
-        parser.add_argument("--as", dest="member", metavar="HANDLE", default=default, help="act as this member (default: your login name)")
+        parser.add_argument(
+            "--as",
+            dest="member",
+            metavar="HANDLE",
+            default=default,
+            help="act as this member (default: your login name)",
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,21 +60,43 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="open coptui on a demo community with a year of history")
-    demo.add_argument("--data", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="where to keep the demo data (default: a fresh temporary folder)")
-    demo.add_argument("--as", dest="member", metavar="HANDLE", default=argparse.SUPPRESS, help="demo member to act as (default: the facilitator)")
+    demo.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="where to keep the demo data (default: a fresh temporary folder)",
+    )
+    demo.add_argument(
+        "--as",
+        dest="member",
+        metavar="HANDLE",
+        default=argparse.SUPPRESS,
+        help="demo member to act as (default: the facilitator)",
+    )
 
     seed = commands.add_parser("seed-demo", help="write a year of demo history into a data folder and exit")
     seed.add_argument("--data", type=Path, metavar="DIR", required=True, help="data folder to fill (must hold no runs)")
-    seed.add_argument("--surveys", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="definitions folder (default: the shipped demo)")
+    seed.add_argument(
+        "--surveys",
+        type=Path,
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="definitions folder (default: the shipped demo)",
+    )
     seed.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the day the history ends (default: today)")
 
     validate = commands.add_parser("validate", help="check definitions and community.toml; exit 1 on problems")
-    validate.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the shipped surveys)")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the shipped surveys)"
+    )
 
     runs = commands.add_parser("runs", help="list runs, or open and close one")
     _common(runs)
     action = runs.add_mutually_exclusive_group()
-    action.add_argument("--open", metavar="DEF_ID", help="open a run of this definition; prints the run id on the last line")
+    action.add_argument(
+        "--open", metavar="DEF_ID", help="open a run of this definition; prints the run id on the last line"
+    )
     action.add_argument("--close", metavar="RUN_ID", help="close this run")
     runs.add_argument("--closes-on", type=_date, metavar="YYYY-MM-DD", help="with --open: last day for answers")
 
@@ -67,15 +109,47 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve, member=False)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=2222, help="port to listen on (default: 2222)")
-    serve.add_argument("--log", type=Path, metavar="FILE", help="JSON-lines log of connects, refusals, disconnects (default: serve.log in the data folder; - for stderr)")
+    serve.add_argument(
+        "--log",
+        type=Path,
+        metavar="FILE",
+        help="JSON-lines log of connects, refusals, disconnects (default: serve.log in the data folder; - for stderr)",
+    )
     serve.add_argument("--max-sessions", type=int, metavar="N", help="sessions in total (default: 100)")
     serve.add_argument("--max-per-key", type=int, metavar="N", help="sessions per member key (default: 3)")
-    serve.add_argument("--idle-timeout", type=float, metavar="SECONDS", help="close a session after this long without input (default: 1800)")
-    serve.add_argument("--login-timeout", type=float, metavar="SECONDS", help="time to log in, and to open a session after logging in (default: 30)")
-    serve.add_argument("--keepalive-interval", type=float, metavar="SECONDS", help="keepalive probe interval; 3 unanswered drop the client (default: 30)")
-    serve.add_argument("--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)")
-    serve.add_argument("--max-output", type=int, metavar="BYTES", help="unsent output a session may queue before it is dropped as too slow (default: 1048576)")
-    serve.add_argument("--workers", type=int, metavar="N", help="server processes sharing the port: one per core for big retros; 50 members on 2 cores need 2 (default: 1)")
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="close a session after this long without input (default: 1800)",
+    )
+    serve.add_argument(
+        "--login-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="time to log in, and to open a session after logging in (default: 30)",
+    )
+    serve.add_argument(
+        "--keepalive-interval",
+        type=float,
+        metavar="SECONDS",
+        help="keepalive probe interval; 3 unanswered drop the client (default: 30)",
+    )
+    serve.add_argument(
+        "--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)"
+    )
+    serve.add_argument(
+        "--max-output",
+        type=int,
+        metavar="BYTES",
+        help="unsent output a session may queue before it is dropped as too slow (default: 1048576)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="server processes sharing the port: one per core for big retros; 50 members on 2 cores need 2 (default: 1)",
+    )
 
     report = commands.add_parser("report", help="objectives and trend charts on stdout")
     _common(report)
@@ -93,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _handler(command: str | None) -> Callable[[argparse.Namespace], int]:
     from coptui.cli import commands
+
     return {
         None: commands.run_tui,
         "demo": commands.run_demo,
@@ -131,8 +206,8 @@ def _print_user_error(error: Exception) -> bool:
     raised them, and the app's start imports them with the garbage collector off."""
     from coptui.cli.commands import CommandError
     from coptui.core.runs import AnswerError, RunError
-    from coptui.store.store import StoreError
     from coptui.core.workspace import WorkspaceError
+    from coptui.store.store import StoreError
 
     if not isinstance(error, (WorkspaceError, CommandError, RunError, StoreError)):
         return False

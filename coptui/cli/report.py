@@ -16,9 +16,9 @@ from typing import TextIO
 
 from coptui.charts import figures as charts
 from coptui.core.community import Community
-from coptui.text import strip_controls
 from coptui.core.trends import ObjectiveReport, Trends, format_value
 from coptui.core.workspace import Workspace
+from coptui.text import strip_controls
 
 CHART_HEIGHT = 18
 MIN_WIDTH = 40
@@ -71,7 +71,9 @@ def status_rows(reports: list[ObjectiveReport]) -> list[tuple[str, str, str, str
     return rows
 
 
-def write_text_report(out: TextIO, community: Community, reports: list[ObjectiveReport], *, width: int, colour: bool) -> None:
+def write_text_report(
+    out: TextIO, community: Community, reports: list[ObjectiveReport], *, width: int, colour: bool
+) -> None:
     out.write(f"Objectives of {_clean(community.name)}\n\n")
     if not reports:
         out.write("No objectives yet: add [[objectives]] to community.toml.\n")
@@ -141,7 +143,10 @@ def markdown_report(community: Community, reports: list[ObjectiveReport], *, wid
     lines += [f"{len(reports)} {noun}: {summary}.", ""]
     celebrated = [r for r in reports if r.turned_met]
     for report in celebrated:
-        lines += [f"**Met with the latest run: {_md(report.objective.title)}** ({report.value_text}, target {report.target_text}).", ""]
+        lines += [
+            f"**Met with the latest run: {_md(report.objective.title)}** ({report.value_text}, target {report.target_text}).",
+            "",
+        ]
     lines += ["| Status | Objective | Value | Target | Change | Over |", "|---|---|---:|---:|---:|---|"]
     for report, row in zip(reports, status_rows(reports)):
         status, _, value, target, change, window = row

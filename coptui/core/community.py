@@ -28,7 +28,15 @@ Metric = Literal["mean", "favourable", "nps", "participation", "action_completio
 Direction = Literal["at_least", "at_most"]
 STAGES: tuple[str, ...] = ("initiation", "building", "maturing", "sustaining")
 ROLES: tuple[str, ...] = ("facilitator", "member")
-METRICS: tuple[str, ...] = ("mean", "favourable", "nps", "participation", "action_completion", "roti", "feedback_completion")
+METRICS: tuple[str, ...] = (
+    "mean",
+    "favourable",
+    "nps",
+    "participation",
+    "action_completion",
+    "roti",
+    "feedback_completion",
+)
 DIRECTIONS: tuple[str, ...] = ("at_least", "at_most")
 METRIC_NAMES: dict[str, str] = {
     "mean": "mean score",
@@ -124,7 +132,11 @@ def check_objectives(path: Path | str, community: Community, definitions: Defini
         survey = surveys.get(objective.survey)
         if survey is None:
             problems.append(
-                Problem(str(path), f"{where}.survey", f"{objective.survey!r} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}")
+                Problem(
+                    str(path),
+                    f"{where}.survey",
+                    f"{objective.survey!r} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}",
+                )
             )
             continue
         assert isinstance(survey, SurveyDefinition)

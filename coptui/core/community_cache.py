@@ -143,7 +143,8 @@ def community_to_json(community: Community) -> dict[str, Any]:
         "authorized_keys": community.authorized_keys,
         "members": [[m.handle, m.name, m.role, m.title, m.keys] for m in community.members],
         "objectives": [
-            [o.id, o.title, o.metric, o.survey, o.question, o.target, o.direction, o.window, o.baseline] for o in community.objectives
+            [o.id, o.title, o.metric, o.survey, o.question, o.target, o.direction, o.window, o.baseline]
+            for o in community.objectives
         ],
     }
 

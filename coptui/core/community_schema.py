@@ -49,12 +49,15 @@ class Objective(_Model):
         needs_question = self.metric in METRIC_QUESTION_TYPES
         needs_survey = needs_question or self.metric == "participation"
         if needs_survey and not self.survey:
-            raise ValueError(f"a {self.metric} objective needs survey = \"<definition id>\"")
+            raise ValueError(f'a {self.metric} objective needs survey = "<definition id>"')
         if needs_question and not self.question:
-            raise ValueError(f"a {self.metric} objective needs question = \"<question id>\"")
+            raise ValueError(f'a {self.metric} objective needs question = "<question id>"')
         if not needs_question and self.question:
             raise ValueError(f"question is not allowed on a {self.metric} objective")
-        if self.metric in ("participation", "favourable", "action_completion", "feedback_completion") and not 0 <= self.target <= 1:
+        if (
+            self.metric in ("participation", "favourable", "action_completion", "feedback_completion")
+            and not 0 <= self.target <= 1
+        ):
             raise ValueError(f"target {self.target} is out of range for a rate; allowed: 0 to 1 (0.6 means 60%)")
         if self.metric == "nps" and not -100 <= self.target <= 100:
             raise ValueError(f"target {self.target} is out of range for NPS; allowed: -100 to 100")
@@ -91,7 +94,8 @@ class Community(_Model):
             description=self.description,
             authorized_keys=self.authorized_keys,
             members=[
-                plain.Member(handle=m.handle, name=m.name, role=m.role, title=m.title, keys=list(m.keys)) for m in self.members
+                plain.Member(handle=m.handle, name=m.name, role=m.role, title=m.title, keys=list(m.keys))
+                for m in self.members
             ],
             objectives=[
                 plain.Objective(

@@ -127,7 +127,9 @@ class _Parser:
     def take(self, value: str | None = None) -> tuple[str, str, int]:
         token = self.peek()
         if token is None:
-            raise ConditionError(f"expected {value!r} but the expression ended" if value else "the expression ended too early")
+            raise ConditionError(
+                f"expected {value!r} but the expression ended" if value else "the expression ended too early"
+            )
         if value is not None and token[1] != value:
             raise ConditionError(f"expected {value!r} at column {token[2]}, found {token[1]!r}")
         self.index += 1
@@ -288,7 +290,9 @@ def _check_ordering(text: str, node: Compare, known: Mapping[str, QuestionLike])
     return []
 
 
-def _check_pair(text: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]) -> list[str]:
+def _check_pair(
+    text: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]
+) -> list[str]:
     if not isinstance(left, Ref):
         left, rights = (rights[0], [left]) if len(rights) == 1 and isinstance(rights[0], Ref) else (left, rights)
     if not isinstance(left, Ref):
@@ -300,15 +304,19 @@ def _check_pair(text: str, left: Ref | Literal, rights: list[Ref | Literal], kno
             continue
         value = right.value
         if question.type in NUMERIC_TYPES and isinstance(value, str):
-            problems.append(f"{text!r}: {left.name} is a {question.type} question (a number), compared with text {value!r}")
+            problems.append(
+                f"{text!r}: {left.name} is a {question.type} question (a number), compared with text {value!r}"
+            )
         elif question.type not in NUMERIC_TYPES and isinstance(value, float):
-            problems.append(f"{text!r}: {left.name} is a {question.type} question (text), compared with the number {_num(value)}")
+            problems.append(
+                f"{text!r}: {left.name} is a {question.type} question (text), compared with the number {_num(value)}"
+            )
         elif question.type in ("single", "multi") and value not in (question.options or []):
             problems.append(
                 f"{text!r}: {value!r} is not an option of {left.name}; allowed: {', '.join(question.options or [])}"
             )
         elif question.type == "yesno" and value not in ("yes", "no"):
-            problems.append(f"{text!r}: {left.name} is a yes/no question; compare it with \"yes\" or \"no\"")
+            problems.append(f'{text!r}: {left.name} is a yes/no question; compare it with "yes" or "no"')
     return problems
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -151,7 +151,9 @@ class SurveyDefinition(_Model):
             )
         object.__setattr__(self, "min_text_responses", text_floor)
         if self.anonymous and self.allow_edit:
-            raise ValueError("allow_edit is not allowed on an anonymous survey (an answer cannot be traced back to edit)")
+            raise ValueError(
+                "allow_edit is not allowed on an anonymous survey (an answer cannot be traced back to edit)"
+            )
         return self
 
     def question(self, question_id: str) -> Question | None:
@@ -232,7 +234,7 @@ class FeedbackDefinition(_Model):
         return self
 
 
-Definition = Annotated[Union[SurveyDefinition, RetroDefinition, FeedbackDefinition], Field(discriminator="kind")]
+Definition = Annotated[SurveyDefinition | RetroDefinition | FeedbackDefinition, Field(discriminator="kind")]
 _MODELS: dict[str, type[_Model]] = {
     "survey": SurveyDefinition,
     "retro": RetroDefinition,
@@ -253,7 +255,9 @@ def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
         return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
 
 
-def parse_definition(path: Path | str, data: dict[str, Any]) -> tuple[SurveyDefinition | RetroDefinition | FeedbackDefinition | None, list[Problem]]:
+def parse_definition(
+    path: Path | str, data: dict[str, Any]
+) -> tuple[SurveyDefinition | RetroDefinition | FeedbackDefinition | None, list[Problem]]:
     kind = data.get("kind")
     if kind is None:
         return None, [Problem(str(path), "kind", f"is required but missing; allowed: {', '.join(KINDS)}")]
@@ -304,7 +308,9 @@ def _check_conditions(path: Path | str, definition: _Model) -> list[Problem]:
     return problems
 
 
-def load_definition_file(path: Path) -> tuple[SurveyDefinition | RetroDefinition | FeedbackDefinition | None, list[Problem]]:
+def load_definition_file(
+    path: Path,
+) -> tuple[SurveyDefinition | RetroDefinition | FeedbackDefinition | None, list[Problem]]:
     data, problems = read_toml(path)
     if data is None:
         return None, problems

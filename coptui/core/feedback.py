@@ -28,8 +28,8 @@ from typing import Any, Literal
 
 from coptui.core.definitions import FeedbackDefinition, FeedbackField
 from coptui.core.runs import DRAFTS, Run, RunError
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store
 from coptui.core.workspace import Workspace
+from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store
 from coptui.text import strip_controls
 
 PIECES = "feedback"
@@ -66,7 +66,9 @@ def rotation(handles: Iterable[str], per_member: int, seed: int) -> dict[str, li
     if size < 2:
         raise FeedbackError("a rotation needs at least 2 members")
     if not 1 <= per_member <= size - 1:
-        raise FeedbackError(f"each member can give to 1 to {size - 1} others in a community of {size}, not {per_member}")
+        raise FeedbackError(
+            f"each member can give to 1 to {size - 1} others in a community of {size}, not {per_member}"
+        )
     rng = random.Random(seed)
     rng.shuffle(circle)
     offsets = sorted(rng.sample(range(1, size), per_member))
@@ -338,7 +340,9 @@ def _check_giving(workspace: Workspace, current: _Round, giver: str, recipient: 
         raise FeedbackError(f"{giver!r} is not a member of {workspace.community.name}")
     if not accepting(current.run, today):
         ended = current.run.closed_on or current.run.closes_on
-        raise FeedbackError(f"{current.run.title} ({current.run.id}) is closed since {ended}; it takes no more feedback")
+        raise FeedbackError(
+            f"{current.run.title} ({current.run.id}) is closed since {ended}; it takes no more feedback"
+        )
     if giver == recipient:
         raise FeedbackError("feedback goes to someone else, not to yourself")
     if giver not in current.pairing.members:
@@ -451,7 +455,9 @@ def release_order(run_id: str, piece_id: str) -> str:
     return hashlib.sha256(f"{run_id}/{piece_id}".encode()).hexdigest()
 
 
-def _released(workspace: Workspace, current: _Round, recipient: str, today: date | None) -> tuple[list[ReceivedPiece], HeldRound | None]:
+def _released(
+    workspace: Workspace, current: _Round, recipient: str, today: date | None
+) -> tuple[list[ReceivedPiece], HeldRound | None]:
     """The pieces ``recipient`` may read in one round, or why they are held back."""
     run = current.run
     pieces = current.pieces_for(recipient)
@@ -506,7 +512,9 @@ def _thanks_for_giver(workspace: Workspace, current: _Round, giver: str) -> list
             # The giver cannot be told which piece was thanked (nothing links it to them),
             # only that the recipient thanked the feedback they received.
             if any(p.get("thanked") for _, p in pieces):
-                notes.append(ThanksNote(run.id, run.title, f"{name} said thank you for the feedback received in this round."))
+                notes.append(
+                    ThanksNote(run.id, run.title, f"{name} said thank you for the feedback received in this round.")
+                )
         elif any(p.get("thanked") and p.get("from") == giver for _, p in pieces):
             notes.append(ThanksNote(run.id, run.title, f"{name} thanked you for your feedback."))
     return notes
@@ -706,7 +714,7 @@ SBI_PIECES = [
     ),
     (
         "When I proposed moving the runners to spot instances",
-        "you said \"we tried that, it won't work\" without saying what had happened.",
+        'you said "we tried that, it won\'t work" without saying what had happened.',
         "The idea was dropped, and I still don't know what went wrong last time.",
     ),
     (
@@ -745,18 +753,31 @@ def seed_demo_feedback(workspace: Workspace, rng: random.Random, today: date) ->
         opened = today - timedelta(days=days_ago)
         closing = opened + timedelta(days=14)
         mode, per_member = ("free", 1) if definition_id == "kudos" else ("rotation", 3)
-        run = start_round(workspace, definition_id, facilitator, mode, per_member, closing, seed=rng.randrange(2**32), today=opened)
+        run = start_round(
+            workspace, definition_id, facilitator, mode, per_member, closing, seed=rng.randrange(2**32), today=opened
+        )
         count += _seed_giving(workspace, run, rng, share, opened)
         workspace.runs.close_run(run.id, by=facilitator, today=closing)
         _seed_thanks(workspace, run, rng, closing + timedelta(days=1))
     opened = today - timedelta(days=6)
-    run = start_round(workspace, "peer-sbi", facilitator, "rotation", 3, today + timedelta(days=8), seed=rng.randrange(2**32), today=opened)
+    run = start_round(
+        workspace,
+        "peer-sbi",
+        facilitator,
+        "rotation",
+        3,
+        today + timedelta(days=8),
+        seed=rng.randrange(2**32),
+        today=opened,
+    )
     # The facilitator has not given yet, so the demo opens on feedback still owed.
     count += _seed_giving(workspace, run, rng, 0.45, today, skip=facilitator)
     return count
 
 
-def _seed_giving(workspace: Workspace, run: Run, rng: random.Random, share: float, day: date, skip: str | None = None) -> int:
+def _seed_giving(
+    workspace: Workspace, run: Run, rng: random.Random, share: float, day: date, skip: str | None = None
+) -> int:
     pairing = Pairing.from_settings(run.settings)
     count = 0
     for giver in pairing.members:

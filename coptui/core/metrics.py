@@ -44,7 +44,9 @@ def _numeric_points(distribution: Mapping[str, int]) -> list[tuple[int, int]]:
         try:
             point = int(key)
         except (TypeError, ValueError):
-            raise ValueError(f"{key!r} is not a scale point: this metric needs a likert, rating or NPS question") from None
+            raise ValueError(
+                f"{key!r} is not a scale point: this metric needs a likert, rating or NPS question"
+            ) from None
         points.append((point, max(0, int(count))))
     return points
 
@@ -163,7 +165,9 @@ def window_of(points: Sequence[MetricPoint], window: int) -> list[MetricPoint]:
     return list(points[-window:]) if window > 0 else []
 
 
-def objective_status(points: Sequence[MetricPoint], target: float, direction: Direction, window: int) -> ObjectiveStatus:
+def objective_status(
+    points: Sequence[MetricPoint], target: float, direction: Direction, window: int
+) -> ObjectiveStatus:
     """The status of an objective after the last of ``points`` (oldest first).
 
     - not enough data: no run in the window has a value;
@@ -189,7 +193,9 @@ def objective_status(points: Sequence[MetricPoint], target: float, direction: Di
     return ObjectiveStatus(status, value, last_value, trend, len(runs), len(measured), left_out)
 
 
-def status_history(points: Sequence[MetricPoint], target: float, direction: Direction, window: int) -> list[ObjectiveStatus]:
+def status_history(
+    points: Sequence[MetricPoint], target: float, direction: Direction, window: int
+) -> list[ObjectiveStatus]:
     """The status as it stood after each run, oldest first (one per point)."""
     return [objective_status(points[: end + 1], target, direction, window) for end in range(len(points))]
 
@@ -204,4 +210,3 @@ def change_since_previous(current: ObjectiveStatus, previous: ObjectiveStatus | 
 def turned_met(current: ObjectiveStatus, previous: ObjectiveStatus | None) -> bool:
     """Met now and not after the previous run: the moment to celebrate."""
     return current.status == "met" and (previous is None or previous.status != "met")
-

@@ -44,7 +44,19 @@ def _clean_loc(loc: Sequence[str | int]) -> list[str | int]:
 # Model-level checks name the field they are about first ("scale 12 is out of range ...");
 # those fields join the path so that every line points at the exact field.
 _LEADING_FIELDS = frozenset(
-    {"scale", "labels", "options", "na", "min_responses", "min_text_responses", "allow_edit", "phases", "target", "question", "survey"}
+    {
+        "scale",
+        "labels",
+        "options",
+        "na",
+        "min_responses",
+        "min_text_responses",
+        "allow_edit",
+        "phases",
+        "target",
+        "question",
+        "survey",
+    }
 )
 
 
@@ -53,7 +65,9 @@ def _refine(loc: list[str | int], message: str) -> list[str | int]:
     return [*loc, first] if first in _LEADING_FIELDS else loc
 
 
-def problems_from_validation(file: Path | str, error: ValidationError, *, prefix: Sequence[str | int] = ()) -> list[Problem]:
+def problems_from_validation(
+    file: Path | str, error: ValidationError, *, prefix: Sequence[str | int] = ()
+) -> list[Problem]:
     problems: list[Problem] = []
     for item in error.errors(include_url=False):
         loc = [*prefix, *_clean_loc(item["loc"])]

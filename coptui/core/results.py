@@ -111,7 +111,9 @@ def run_results(store: Store, run: Run, snapshot: Snapshot | None = None) -> Run
     return base
 
 
-def _question_result(run: Run, survey: SurveyDefinition, question: Question, records: list[dict[str, Any]], responses: int) -> QuestionResult:
+def _question_result(
+    run: Run, survey: SurveyDefinition, question: Question, records: list[dict[str, Any]], responses: int
+) -> QuestionResult:
     result = QuestionResult(question=question)
     values = []
     authored: list[tuple[str, str]] = []

@@ -28,7 +28,7 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from coptui.core.definitions import RETRO_PHASES, RetroDefinition
@@ -317,7 +317,9 @@ def board_from(source: Workspace | Store, run_id: str, files: RetroFiles, handle
     columns = _column_order(definition)
     my_cards = tuple(
         CardView(key, record["column"], record["text"], _name_of(source, handle), True)
-        for key, record in sorted(pending.items(), key=lambda item: (columns.get(item[1]["column"], 0), item[1].get("seq", 0), item[0]))
+        for key, record in sorted(
+            pending.items(), key=lambda item: (columns.get(item[1]["column"], 0), item[1].get("seq", 0), item[0])
+        )
         if record["author"] == handle
     )
     hidden = sum(1 for record in pending.values() if record["author"] != handle)
@@ -329,7 +331,9 @@ def board_from(source: Workspace | Store, run_id: str, files: RetroFiles, handle
     for key, record in sorted(snapshot.all(CARDS).items()):
         author = record.get("author")
         cards_by_theme.setdefault(record["theme"], []).append(
-            CardView(key, record["column"], record["text"], _name_of(source, author) if author else None, author == handle)
+            CardView(
+                key, record["column"], record["text"], _name_of(source, author) if author else None, author == handle
+            )
         )
     themes_table = snapshot.all(THEMES)
     order = list(state.get("discuss_order") or [])  # set when the discussion starts
@@ -425,7 +429,9 @@ class _Retro:
     def require_phase(self, *phases: str, what: str) -> None:
         if self.phase not in phases:
             allowed = " or ".join(PHASE_TITLES[p].split(":")[0].lower() for p in phases)
-            raise RetroError(f"you can {what} only in the {allowed} phase; the retro is in {PHASE_TITLES[self.phase].lower()}")
+            raise RetroError(
+                f"you can {what} only in the {allowed} phase; the retro is in {PHASE_TITLES[self.phase].lower()}"
+            )
 
     def save_state(self) -> None:
         self.tx.put(STATE, STATE_KEY, self.state)
@@ -551,7 +557,9 @@ def skip_phase(workspace: Workspace, run_id: str, by: str, *, now: datetime | No
     return advance(workspace, run_id, by, to=phases[index + 2], now=now)
 
 
-def extend_timer(workspace: Workspace, run_id: str, by: str, *, minutes: int = 1, now: datetime | None = None) -> datetime:
+def extend_timer(
+    workspace: Workspace, run_id: str, by: str, *, minutes: int = 1, now: datetime | None = None
+) -> datetime:
     """Add minutes to the phase's countdown (starting one if none runs); returns the new deadline."""
     _require_facilitator(workspace, by, "extend the timer")
     if not 1 <= minutes <= 60:
@@ -780,7 +788,11 @@ def set_action_status(
 def list_actions(source: Workspace | Store, *, source_run: str | None = None) -> list[ActionView]:
     """Every action (or those of one retro), soonest due first."""
     records = _store_of(source).read_actions().all(ACTIONS)
-    views = [_action_view(source, key, r) for key, r in records.items() if source_run is None or r["source_run"] == source_run]
+    views = [
+        _action_view(source, key, r)
+        for key, r in records.items()
+        if source_run is None or r["source_run"] == source_run
+    ]
     return sorted(views, key=_by_due)
 
 
@@ -822,7 +834,11 @@ def export_markdown(workspace: Workspace, run: Run | str) -> str:
     snapshot = workspace.store.read_run(run_id)
     totals = _vote_totals(snapshot)
     lines = [f"# {_md(board.title)}", ""]
-    state = "closed on " + board.closed_on.isoformat() if board.closed_on else f"open, in the {board.phase_title.lower()} phase"
+    state = (
+        "closed on " + board.closed_on.isoformat()
+        if board.closed_on
+        else f"open, in the {board.phase_title.lower()} phase"
+    )
     lines += [f"- Run: `{board.run_id}`", f"- Opened: {board.opened_on.isoformat()} ({state})"]
     lines += [f"- Cards: {sum(len(t.cards) for t in board.themes)} in {len(board.themes)} themes"]
     if board.anonymous_cards:
@@ -965,7 +981,7 @@ def seed_demo_retros(workspace: Workspace, rng: random.Random, today: date) -> i
         while day.weekday() >= 5:
             day += timedelta(days=1)
         progress = index / 5
-        at = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc).replace(hour=14)
+        at = datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=14)
         _play_demo_retro(workspace, rng, templates[index % len(templates)], day, at, facilitator, handles, progress)
         count += 1
     return count

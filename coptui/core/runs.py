@@ -7,10 +7,10 @@ when it opens, so editing the TOML later cannot change or weaken a run in progre
 from __future__ import annotations
 
 import uuid
-from functools import cache
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -102,7 +102,7 @@ class Run(BaseModel):
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -289,7 +289,9 @@ class Runs:
 
     # -- submitting ------------------------------------------------------------------------
 
-    def submit_response(self, run_id: str, handle: str, answers: Mapping[str, Any], *, now: datetime | None = None) -> str:
+    def submit_response(
+        self, run_id: str, handle: str, answers: Mapping[str, Any], *, now: datetime | None = None
+    ) -> str:
         """Validate and store one member's response; returns the response id."""
         self._require_member(handle)
         response_id = uuid.uuid4().hex
@@ -422,7 +424,9 @@ def validate_answers(survey: SurveyDefinition, answers: Mapping[str, Any]) -> tu
     known = {q.id for q in survey.questions}
     for question_id in answers:
         if question_id not in known:
-            problems.append(f"{question_id!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}")
+            problems.append(
+                f"{question_id!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}"
+            )
     shown = {q.id for q in shown_questions(survey, answers)}
     values: dict[str, Any] = {}
     na: list[str] = []

@@ -42,7 +42,9 @@ class SharedReads:
         # One caller given up (its screen closed) must not cancel the read for the others.
         return await asyncio.shield(future)
 
-    def _run(self, loop: asyncio.AbstractEventLoop, key: Hashable, read: Callable[[], T], future: asyncio.Future[T]) -> None:
+    def _run(
+        self, loop: asyncio.AbstractEventLoop, key: Hashable, read: Callable[[], T], future: asyncio.Future[T]
+    ) -> None:
         with self._lock:
             del self._queued[(loop, key)]  # begun: whoever asks from now on reads again
             self.reads += 1
@@ -50,7 +52,7 @@ class SharedReads:
         error: BaseException | None = None
         try:
             result = read()
-        except BaseException as raised:  # noqa: BLE001 - handed to every caller
+        except BaseException as raised:
             error = raised
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
             loop.call_soon_threadsafe(_settle, future, result, error)

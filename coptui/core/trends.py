@@ -32,8 +32,8 @@ from coptui.core.metrics import (
 )
 from coptui.core.results import favourable_from
 from coptui.core.runs import SUMMARIES, Run
-from coptui.store.store import Change, UnreadableFileError
 from coptui.core.workspace import Workspace
+from coptui.store.store import Change, UnreadableFileError
 
 # How many runs a chart shows (and how far back statuses are computed): a year of monthly pulses, twice.
 HISTORY = 24
@@ -41,7 +41,7 @@ RATE_METRICS = frozenset({"participation", "favourable", "action_completion", "f
 QUESTION_METRICS = frozenset({"mean", "favourable", "nps"})
 RETRO_METRICS = frozenset({"action_completion", "roti"})
 # An NPS question's eleven points read best as its three groups.
-NPS_GROUPS = {"detractors (0-6)": range(0, 7), "passives (7-8)": range(7, 9), "promoters (9-10)": range(9, 11)}
+NPS_GROUPS = {"detractors (0-6)": range(7), "passives (7-8)": range(7, 9), "promoters (9-10)": range(9, 11)}
 
 
 def affects_trends(change: Change) -> bool:
@@ -132,7 +132,9 @@ class ObjectiveReport:
         parts = []
         if withheld:
             names = ", ".join(p.run_id for p in withheld)
-            parts.append(f"{len(withheld)} run{'s' if len(withheld) > 1 else ''} below min_responses left out ({names})")
+            parts.append(
+                f"{len(withheld)} run{'s' if len(withheld) > 1 else ''} below min_responses left out ({names})"
+            )
         other = len(left) - len(withheld)
         if other:
             parts.append(f"{other} run{'s' if other > 1 else ''} without answers left out")
@@ -192,12 +194,19 @@ class Trends:
         summary = self._summaries.get(run.id)
         if summary is None:
             # A crash between closing the run and writing its summary: rebuild that one.
-            summary = self.workspace.runs.summary(run) or {"responses": 0, "members": run.members, "released": False, "questions": {}}
+            summary = self.workspace.runs.summary(run) or {
+                "responses": 0,
+                "members": run.members,
+                "released": False,
+                "questions": {},
+            }
             self._summaries[run.id] = summary
         return summary
 
     def runs_of(self, *, kind: str, definition_id: str | None = None) -> list[Run]:
-        chosen = [r for r in self.closed if r.kind == kind and (definition_id is None or r.definition_id == definition_id)]
+        chosen = [
+            r for r in self.closed if r.kind == kind and (definition_id is None or r.definition_id == definition_id)
+        ]
         return chosen[-self.history :] if self.history else chosen
 
     # -- per-run metric values ------------------------------------------------------------
@@ -223,9 +232,17 @@ class Trends:
                 return [], "retro statistics are not available in this version"
             runs = self.runs_of(kind="retro")
             if metric == "roti":
-                return [self._stats_point(run, retro_stats, lambda s: roti_of(list(s.get("roti", []))), "no ROTI votes") for run in runs], None
+                return [
+                    self._stats_point(run, retro_stats, lambda s: roti_of(list(s.get("roti", []))), "no ROTI votes")
+                    for run in runs
+                ], None
             return [
-                self._stats_point(run, retro_stats, lambda s: action_completion_of(s.get("actions_done", 0), s.get("actions_total", 0)), "no actions")
+                self._stats_point(
+                    run,
+                    retro_stats,
+                    lambda s: action_completion_of(s.get("actions_done", 0), s.get("actions_total", 0)),
+                    "no actions",
+                )
                 for run in runs
             ], None
         try:
@@ -234,18 +251,28 @@ class Trends:
             return [], "feedback statistics are not available in this version"
         runs = self.runs_of(kind="feedback")
         return [
-            self._stats_point(run, round_stats, lambda s: feedback_completion_of(s.get("given", 0), s.get("owed", 0)), "no feedback owed")
+            self._stats_point(
+                run,
+                round_stats,
+                lambda s: feedback_completion_of(s.get("given", 0), s.get("owed", 0)),
+                "no feedback owed",
+            )
             for run in runs
         ], None
 
     def _participation_point(self, run: Run) -> MetricPoint:
         summary = self.summary(run)
         tally = participation_of(int(summary.get("responses", 0)), int(summary.get("members", run.members)))
-        return MetricPoint(run.id, run.opened_on, tally if tally.denominator else None, None if tally.denominator else "no members")
+        return MetricPoint(
+            run.id, run.opened_on, tally if tally.denominator else None, None if tally.denominator else "no members"
+        )
 
     def _question(self, run: Run, question_id: str) -> Question | None:
         # Runs of one definition usually share the frozen question: parse it once per shape.
-        key = (run.definition_id, repr(next((q for q in run.definition.get("questions", []) if q.get("id") == question_id), None)))
+        key = (
+            run.definition_id,
+            repr(next((q for q in run.definition.get("questions", []) if q.get("id") == question_id), None)),
+        )
         if key not in self._questions:
             self._questions[key] = _frozen_question(run, question_id)
         return self._questions[key]
@@ -295,7 +322,9 @@ class Trends:
         points, problem = self.points(objective)
         status = objective_status(points, objective.target, objective.direction, objective.window)
         previous = (
-            objective_status(points[:-1], objective.target, objective.direction, objective.window) if len(points) > 1 else None
+            objective_status(points[:-1], objective.target, objective.direction, objective.window)
+            if len(points) > 1
+            else None
         )
         return ObjectiveReport(objective, points, status, previous, problem)
 
@@ -348,7 +377,9 @@ class Trends:
                 continue
             data = summary.get("questions", {}).get(question_id)
             if data is None:
-                series.runs.append(DistributionRun(run.id, run.opened_on, None, f"{question_id} was not asked in this run"))
+                series.runs.append(
+                    DistributionRun(run.id, run.opened_on, None, f"{question_id} was not asked in this run")
+                )
                 continue
             distribution = {key: int(count) for key, count in data.get("distribution", {}).items()}
             if question.type == "nps":

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 from coptui.core.community import Community, Member, community_path
 from coptui.core.community_cache import load_community_cached
-from coptui.store.hub import Hub
 from coptui.core.shared_reads import SharedReads
+from coptui.store.hub import Hub
 from coptui.store.store import Store
 
 if TYPE_CHECKING:
@@ -84,7 +84,9 @@ class Workspace:
         return self._definitions
 
     @classmethod
-    def open(cls, data_dir: Path | None = None, surveys_dir: Path | None = None, *, hub: Hub | None = None) -> Workspace:
+    def open(
+        cls, data_dir: Path | None = None, surveys_dir: Path | None = None, *, hub: Hub | None = None
+    ) -> Workspace:
         surveys_dir = Path(surveys_dir) if surveys_dir else shipped_surveys_dir()
         data_dir = Path(data_dir) if data_dir else default_data_dir()
         if not surveys_dir.is_dir():

@@ -9,7 +9,7 @@ answers to show (the anonymity threshold at work). The latest pulse is open now.
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from coptui.core.feedback import seed_demo_feedback
@@ -66,7 +66,11 @@ def _pulse_answers(rng: random.Random, progress: float) -> dict:
         "practice": _clamp(2.8 + 1.2 * progress + mood, 1, 5) if rng.random() > 0.08 else NA,
         "value": _clamp(3.0 + 1.4 * progress + mood, 1, 5),
         "recommend": _clamp(6.2 + 3.0 * progress + 1.6 * mood, 0, 10),
-        "attended": rng.choice(["meetup", "office hours", "both", "both", "none"] if progress > 0.5 else ["meetup", "none", "none", "office hours", "both"]),
+        "attended": rng.choice(
+            ["meetup", "office hours", "both", "both", "none"]
+            if progress > 0.5
+            else ["meetup", "none", "none", "office hours", "both"]
+        ),
     }
     if answers["recommend"] <= 6 and rng.random() < 0.7:
         answers["recommend_why"] = rng.choice(WHY_TEXTS)
@@ -79,12 +83,14 @@ def _health_answers(rng: random.Random, progress: float) -> dict:
     answers: dict = {}
     for indicator, start in (("mission", 2.0), ("learning", 2.1), ("fun", 2.2), ("support", 1.5), ("delivering", 1.6)):
         answers[indicator] = _clamp(start + 0.8 * progress + rng.gauss(0, 0.45), 1, 3)
-        answers[f"{indicator}_trend"] = rng.choices(["better", "same", "worse"], weights=[2 + 3 * progress, 3, 2 - progress])[0]
+        answers[f"{indicator}_trend"] = rng.choices(
+            ["better", "same", "worse"], weights=[2 + 3 * progress, 3, 2 - progress]
+        )[0]
     return answers
 
 
 def _stamp(day: date, rng: random.Random) -> datetime:
-    return datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=timezone.utc)
+    return datetime.combine(day, time(9 + rng.randrange(8), rng.randrange(60)), tzinfo=UTC)
 
 
 def seed_surveys(workspace: Workspace, rng: random.Random, today: date) -> int:
@@ -112,7 +118,9 @@ def seed_surveys(workspace: Workspace, rng: random.Random, today: date) -> int:
         if index % 3 == 2 and not is_current:
             check = runs.open_run("health-check", by=facilitator, today=opened + timedelta(days=7))
             for handle in rng.sample(handles, _clamp((0.55 + 0.35 * progress) * len(handles), 3, len(handles))):
-                runs.submit_response(check.id, handle, _health_answers(rng, progress), now=_stamp(opened + timedelta(days=8), rng))
+                runs.submit_response(
+                    check.id, handle, _health_answers(rng, progress), now=_stamp(opened + timedelta(days=8), rng)
+                )
                 count += 1
             runs.close_run(check.id, by=facilitator, today=opened + timedelta(days=12))
     return count

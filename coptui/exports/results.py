@@ -200,7 +200,10 @@ def _labels(item: QuestionResult) -> dict[Any, str]:
     span = question.value_range
     if span is None or question.type == "nps":
         return {}
-    return {point: label if label.startswith(str(point)) else f"{point} {label}" for point, label in zip(range(span[0], span[1] + 1), question.point_labels)}
+    return {
+        point: label if label.startswith(str(point)) else f"{point} {label}"
+        for point, label in zip(range(span[0], span[1] + 1), question.point_labels)
+    }
 
 
 # -- the command ---------------------------------------------------------------------------------

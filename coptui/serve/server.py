@@ -46,14 +46,14 @@ import asyncssh
 
 from coptui import __version__
 from coptui.core.community import Community, community_path, load_community
+from coptui.core.workspace import Workspace
 from coptui.serve.admission import SessionSlots
 from coptui.serve.driver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console, share_css_parsing
 from coptui.store.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
-from coptui.core.workspace import Workspace
 
 if TYPE_CHECKING:
-    from coptui.serve.workers import WorkerContext
     from coptui.serve.admission import SlotTicket
+    from coptui.serve.workers import WorkerContext
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 LOG_FILE = "serve.log"
@@ -505,7 +505,12 @@ class CoptuiServer:
         self.long_lived.start()
         port = self.port
         self.log.write(
-            "listening", host=options.host, port=port, host_key=fingerprint(host_key), members_with_keys=len(self.keys), pid=os.getpid()
+            "listening",
+            host=options.host,
+            port=port,
+            host_key=fingerprint(host_key),
+            members_with_keys=len(self.keys),
+            pid=os.getpid(),
         )
         if not first:
             return
@@ -668,7 +673,11 @@ class CoptuiConnection(asyncssh.SSHServer):
             if isinstance(exc, asyncssh.DisconnectError) and "timeout" in str(exc).lower():
                 reason = "login-timeout"
             self.server.log.write(
-                "refused", peer=self.peer, user=_client_text(self.user), reason=reason, offered=self._offered[:5] or None
+                "refused",
+                peer=self.peer,
+                user=_client_text(self.user),
+                reason=reason,
+                offered=self._offered[:5] or None,
             )
         self._closed.set()
 
@@ -720,15 +729,21 @@ class CoptuiConnection(asyncssh.SSHServer):
     # -- forwarding: none ------------------------------------------------------------------------
 
     def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:
-        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding")
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding"
+        )
         raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, "coptui does not forward ports")
 
     def server_requested(self, listen_host: str, listen_port: int) -> bool:
-        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding")
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding"
+        )
         return False
 
     async def _refuse_agent_forwarding(self) -> bool:
-        self.server.log.write("refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="agent-forwarding")
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="agent-forwarding"
+        )
         return False
 
     # -- sessions ------------------------------------------------------------------------------
@@ -757,7 +772,9 @@ class CoptuiConnection(asyncssh.SSHServer):
     def _no_session(self) -> None:
         self._no_session_timer = None
         if self._sessions == 0 and self.conn is not None:
-            self.server.log.write("disconnect", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="no-session")
+            self.server.log.write(
+                "disconnect", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="no-session"
+            )
             self.conn.close()
 
 
@@ -792,7 +809,9 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
     def connection_made(self, chan: asyncssh.SSHServerChannel) -> None:  # type: ignore[type-arg]
         self.chan = chan
 
-    def pty_requested(self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]) -> bool:
+    def pty_requested(
+        self, term_type: str, term_size: tuple[int, int, int, int], term_modes: Mapping[int, int]
+    ) -> bool:
         self._has_pty = True
         self.term = term_type
         self.size = clamp_size(term_size[0], term_size[1])
@@ -888,7 +907,7 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
             await app.run_async(size=self.size)
             error = getattr(app, "_exception", None)
             exit_code = app.return_code or 0
-        except Exception as failure:  # noqa: BLE001 - a session's failure must not reach the server
+        except Exception as failure:
             error = failure
         if error is not None:
             exit_code = 1
@@ -901,7 +920,9 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
         frames = traceback.extract_tb(error.__traceback__)
         where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else None
         # Type and place only: the message of an exception may quote user text.
-        self.server.log.write("error", handle=self.handle, fingerprint=self.fingerprint, error=type(error).__name__, where=where)
+        self.server.log.write(
+            "error", handle=self.handle, fingerprint=self.fingerprint, error=type(error).__name__, where=where
+        )
 
     def _finish(self, exit_code: int) -> None:
         self._cancel_idle_timer()
@@ -975,7 +996,9 @@ class CoptuiSession(asyncssh.SSHServerSession):  # type: ignore[type-arg]
 
     def _arm_idle_timer(self, delay: float | None = None) -> None:
         loop = asyncio.get_running_loop()
-        self._idle_timer = loop.call_later(delay if delay is not None else self.server.options.idle_timeout, self._check_idle)
+        self._idle_timer = loop.call_later(
+            delay if delay is not None else self.server.options.idle_timeout, self._check_idle
+        )
 
     def _cancel_idle_timer(self) -> None:
         if self._idle_timer is not None:

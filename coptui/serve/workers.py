@@ -47,8 +47,8 @@ from coptui.serve.admission import SessionSlots
 from coptui.store.store import Change
 
 if TYPE_CHECKING:
-    from coptui.store.hub import Hub
     from coptui.serve.server import ServeOptions
+    from coptui.store.hub import Hub
     from coptui.store.store import Store
 
 _relaying = threading.local()
@@ -158,15 +158,15 @@ class WorkerLoad:
 
 def run_workers(options: ServeOptions) -> int:
     """The supervisor: prepares what the workers share, starts them, hands them connections."""
-    from coptui.serve.server import ServeError, load_host_key, serve, serve_log_note
     from coptui.core.workspace import Workspace
+    from coptui.serve.server import ServeError, load_host_key, serve, serve_log_note
 
     count = options.workers
     workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
     load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
     # Load what every session uses before forking: the workers share those pages.
-    import coptui.tui.app  # noqa: F401
-    import coptui.tui.screens.home  # noqa: F401
+    import coptui.tui.app
+    import coptui.tui.screens.home
     import coptui.tui.screens.retro  # noqa: F401
 
     try:
@@ -178,7 +178,9 @@ def run_workers(options: ServeOptions) -> int:
     changes = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
     links = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
     slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
-    worker_options = dataclasses.replace(options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir)
+    worker_options = dataclasses.replace(
+        options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir
+    )
     gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
 
     def start(index: int) -> int:
@@ -195,8 +197,12 @@ def run_workers(options: ServeOptions) -> int:
             relay = ChangeRelay(changes[index][0], [pair[1] for other, pair in enumerate(changes) if other != index])
             context = WorkerContext(index, relay, SessionSlots(slots_dir), links[index][1])
             code = asyncio.run(serve(worker_options, worker=context))
-        except BaseException as error:  # noqa: BLE001 - a worker reports and exits, never returns into the supervisor
-            print(f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}", file=sys.__stderr__, flush=True)
+        except BaseException as error:
+            print(
+                f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}",
+                file=sys.__stderr__,
+                flush=True,
+            )
         finally:
             os._exit(code)
 
@@ -279,7 +285,11 @@ def _next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
 
 
 def _hand_out(
-    connection: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[WorkerLoad], *, anyone: bool = False
+    connection: socket.socket,
+    links: list[tuple[socket.socket, socket.socket]],
+    load: list[WorkerLoad],
+    *,
+    anyone: bool = False,
 ) -> bool:
     """Pass ``connection`` to the worker next in line that can take it now.
 

@@ -38,7 +38,7 @@ class Hub:
         for subscriber in subscribers:
             try:
                 subscriber(change)
-            except Exception:  # noqa: BLE001 - one broken session must not stop the others hearing news
+            except Exception:
                 continue
 
     @property

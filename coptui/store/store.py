@@ -34,7 +34,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,10 +138,8 @@ def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None
     except BaseException as error:
         if fd >= 0:
             os.close(fd)
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(temp)
-        except FileNotFoundError:
-            pass
         if isinstance(error, OSError) and not isinstance(error, StoreWriteError):
             raise StoreWriteError(error, path, "nothing was changed") from error
         raise
@@ -149,7 +147,9 @@ def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None
         fsync_dir(directory)
     except OSError as error:
         raise StoreWriteError(
-            error, path, "the new file is in place but the folder could not be synced, so it may not survive a power cut"
+            error,
+            path,
+            "the new file is in place but the folder could not be synced, so it may not survive a power cut",
         ) from error
 
 
@@ -449,7 +449,9 @@ class Store:
 
         with self._thread_lock:
             if self._file_lock is None:
-                self._file_lock = FileLock(str(self.data_dir / LOCK_FILE), timeout=self.lock_timeout, poll_interval=LOCK_POLL_INTERVAL)
+                self._file_lock = FileLock(
+                    str(self.data_dir / LOCK_FILE), timeout=self.lock_timeout, poll_interval=LOCK_POLL_INTERVAL
+                )
             try:
                 self._file_lock.acquire()
             except Timeout:
@@ -654,10 +656,8 @@ class Store:
         marked pending (a write of their record began and may not have reached the index).
         A missing index.json is rebuilt from all run files.
         """
-        try:
+        with suppress(UnreadableFileError):
             self._read(self.actions_path)
-        except UnreadableFileError:
-            pass
         try:
             index = self._read(self.index_path)
         except UnreadableFileError:
@@ -668,7 +668,11 @@ class Store:
         for run_id in sorted(set(indexed) - on_disk):
             path = self.run_path(run_id)
             self._missing_runs.add(run_id)
-            self._add_problem(StoreProblem(path, f"{path}: the run {run_id} is in the index but its file is missing; it is not listed"))
+            self._add_problem(
+                StoreProblem(
+                    path, f"{path}: the run {run_id} is in the index but its file is missing; it is not listed"
+                )
+            )
         if not (on_disk - set(indexed)) and not index.all(PENDING_TABLE):
             return
         try:
@@ -676,7 +680,9 @@ class Store:
                 # Looked at again under the lock: another process may be between its two writes.
                 self._repair_index(on_disk)
         except (LockTimeoutError, StoreWriteError, UnreadableFileError) as error:
-            self._add_problem(StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})"))
+            self._add_problem(
+                StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})")
+            )
 
     def _repair_index(self, on_disk: set[str]) -> None:
         with self.index_tx() as tx:

@@ -49,7 +49,9 @@ def signatures(data_dir: Path) -> Signatures:
     return current
 
 
-def publish_differences(data_dir: Path, before: Signatures, after: Signatures, publish: Callable[[Change], None]) -> None:
+def publish_differences(
+    data_dir: Path, before: Signatures, after: Signatures, publish: Callable[[Change], None]
+) -> None:
     for path in sorted(set(before) | set(after)):
         if before.get(path) != after.get(path):
             change = change_for(data_dir, path)
@@ -85,7 +87,9 @@ async def _catch_up(data_dir: Path, before: Signatures, publish: Callable[[Chang
     publish_differences(data_dir, before, await asyncio.to_thread(signatures, data_dir), publish)
 
 
-async def _poll(data_dir: Path, publish: Callable[[Change], None], interval: float, seen: Signatures | None = None) -> None:
+async def _poll(
+    data_dir: Path, publish: Callable[[Change], None], interval: float, seen: Signatures | None = None
+) -> None:
     seen = signatures(data_dir) if seen is None else seen
     while True:
         current = await asyncio.to_thread(signatures, data_dir)

@@ -15,9 +15,9 @@ from textual.message import Message
 from textual.screen import Screen
 
 from coptui.core.community import Member
+from coptui.core.workspace import Workspace
 from coptui.store.store import Change
 from coptui.text import strip_controls
-from coptui.core.workspace import Workspace
 
 
 class DataChanged(Message):
@@ -45,7 +45,9 @@ class CoptuiApp(App[None]):
     # Changes arriving within this many seconds are merged into one refresh.
     REFRESH_DELAY = 0.05
 
-    def __init__(self, workspace: Workspace, member: Member, *, watch_files: bool = False, collector_paused: bool = False) -> None:
+    def __init__(
+        self, workspace: Workspace, member: Member, *, watch_files: bool = False, collector_paused: bool = False
+    ) -> None:
         """``collector_paused``: the caller turned the garbage collector off for the start
         (`coptui` does, see commands.run_tui); the app turns it back on after its first frame."""
         super().__init__()
@@ -185,7 +187,9 @@ class CoptuiApp(App[None]):
         yield SystemCommand("Trends", "Objectives and trend charts", self.action_show_trends)
         yield SystemCommand("Feedback inbox", "Feedback you owe and feedback you received", self.action_show_inbox)
         if self.member.is_facilitator:
-            yield SystemCommand("Facilitate", "Open and close surveys, retros and feedback rounds", self.action_show_facilitator)
+            yield SystemCommand(
+                "Facilitate", "Open and close surveys, retros and feedback rounds", self.action_show_facilitator
+            )
         yield SystemCommand("Help", "Keys and what this screen does", self.action_show_help)
 
 

@@ -57,7 +57,9 @@ async def test_a_crash_ends_that_session_only(start_server, community: KeyedComm
         await bob.wait_text("Search for commands")
         error = await server.wait_log(lambda r: r["event"] == "error")
         assert error["handle"] == "chen" and error["error"] == "RuntimeError"
-        await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "chen" and r["reason"] == "crash")
+        await server.wait_log(
+            lambda r: r["event"] == "disconnect" and r.get("handle") == "chen" and r["reason"] == "crash"
+        )
     finally:
         bob.close()
 
@@ -85,7 +87,9 @@ async def test_sigterm_tells_every_client_and_restores_their_terminals(start_ser
             client.close()
 
 
-async def test_an_idle_session_gets_a_goodbye_and_keepalives_are_not_activity(start_server, community: KeyedCommunity) -> None:
+async def test_an_idle_session_gets_a_goodbye_and_keepalives_are_not_activity(
+    start_server, community: KeyedCommunity
+) -> None:
     server = start_server("--idle-timeout", "2", "--keepalive-interval", "0.5")
     # The client answers keepalives (and sends its own): the session is still idle.
     conn = await connect(server.port, community.keys["ada"], keepalive_interval=0.3)
@@ -182,7 +186,9 @@ async def test_openssh_in_tmux_resizes_takes_keys_and_gets_its_terminal_back_on_
     )
 
     def pane() -> str:
-        return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False).stdout
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+        ).stdout
 
     async def wait_pane(text: str, timeout: float = 15) -> str:
         deadline = time.monotonic() + timeout

@@ -55,7 +55,9 @@ async def _everyone_sees(clients: list[Client], text: str, timeout: float = 10) 
 
 async def _write_card(client: Client, text: str, column_moves: int = 0) -> None:
     client.send(KEYS["right"] * column_moves + "a")
-    await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.MULTILINE) is not None, 5, "the card composer")
+    await client.wait_for(
+        lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.MULTILINE) is not None, 5, "the card composer"
+    )
     client.send(text + KEYS["enter"])
     await client.wait_text(text)
     client.send(KEYS["escape"])  # close the composer
@@ -87,7 +89,12 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
         await ada.wait_text("Others have written 4 cards")  # counts only, never text
 
         # Hidden cards never reach another member's terminal: check the bytes.
-        for other, secret in ((ada, b"chen wants"), (ada, b"dana likes"), (dana, b"chen misses"), (chen, b"dana likes")):
+        for other, secret in (
+            (ada, b"chen wants"),
+            (ada, b"dana likes"),
+            (dana, b"chen misses"),
+            (chen, b"dana likes"),
+        ):
             assert secret not in other.output[written_at[id(other)] :], f"{secret!r} reached another terminal"
         assert b"pwned" not in ada.output + chen.output + dana.output
 
@@ -212,7 +219,9 @@ async def test_a_member_who_reconnects_finds_the_phase_and_their_hidden_cards(
         again.close()
 
 
-async def test_a_write_by_another_process_reaches_ssh_sessions_live(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_a_write_by_another_process_reaches_ssh_sessions_live(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     """A local `coptui` (here: the core, in this test process) opens a retro; members on SSH see it at once."""
     chen = await Client.connect(server.port, community.keys["chen"])
     try:
@@ -228,18 +237,34 @@ async def test_a_write_by_another_process_reaches_ssh_sessions_live(server: Serv
         chen.close()
 
 
-async def test_a_card_typed_in_one_packet_with_its_keys_is_written_whole(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_a_card_typed_in_one_packet_with_its_keys_is_written_whole(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     """The facilitator sends "a", a card with an "n" in it and Enter in one packet (a fast typist
     or a busy server): the card is written whole and the "n" does not move the retro on."""
     workspace, run_id = await _retro_in_write_phase(server)
     ada = await Client.connect(server.port, community.keys["ada"])
     try:
         await _join_write_phase(ada)
-        ada.send("a" + "nightly builds are slow" + KEYS["enter"] + KEYS["escape"] + KEYS["right"] + "a" + "next one" + KEYS["enter"])
-        await ada.wait_for(lambda c: c.text.count("nightly builds are slow") + c.text.count("next one") >= 2, 10, "both cards")
+        ada.send(
+            "a"
+            + "nightly builds are slow"
+            + KEYS["enter"]
+            + KEYS["escape"]
+            + KEYS["right"]
+            + "a"
+            + "next one"
+            + KEYS["enter"]
+        )
+        await ada.wait_for(
+            lambda c: c.text.count("nightly builds are slow") + c.text.count("next one") >= 2, 10, "both cards"
+        )
         await ada.settle(0.3)
         board = await asyncio.to_thread(retro.board_for, workspace, run_id, "ada")
         assert board.phase == "write", ada.text
-        assert [(card.column, card.text) for card in board.my_cards] == [("mad", "nightly builds are slow"), ("sad", "next one")]
+        assert [(card.column, card.text) for card in board.my_cards] == [
+            ("mad", "nightly builds are slow"),
+            ("sad", "next one"),
+        ]
     finally:
         ada.close()

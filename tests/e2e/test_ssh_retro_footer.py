@@ -27,8 +27,12 @@ async def test_the_board_footer_shows_the_phase_keys_over_ssh(tmp_path) -> None:
                 await client.settle(0.2)
                 client.send(KEYS["enter"])
                 await client.wait_text("Write your cards")
-            await ada.wait_for(lambda c: "n Reveal" in c.text.splitlines()[-1], 10, "the facilitator's keys in the footer")
-            await chen.wait_for(lambda c: "a Add card" in c.text.splitlines()[-1], 10, "the member's keys in the footer")
+            await ada.wait_for(
+                lambda c: "n Reveal" in c.text.splitlines()[-1], 10, "the facilitator's keys in the footer"
+            )
+            await chen.wait_for(
+                lambda c: "a Add card" in c.text.splitlines()[-1], 10, "the member's keys in the footer"
+            )
             assert "Reveal" not in chen.text.splitlines()[-1]
             retro.next_phase(workspace, run_id, "ada")  # reveal: the keys change with the phase
             await ada.wait_for(lambda c: "Next phase" in c.text.splitlines()[-1], 10, "the reveal phase's keys")

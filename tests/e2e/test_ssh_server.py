@@ -126,7 +126,9 @@ async def test_openssh_offering_one_key_and_signing_with_another_is_the_signer(
         pane = ""
         while time.monotonic() < deadline and "Bruno Silva" not in pane:
             await asyncio.sleep(0.1)
-            pane = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False).stdout
+            pane = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
+            ).stdout
         assert "Bruno Silva" in pane, pane
         assert "Ada Okafor" not in pane
         assert re.search(r"Server accepts key: .*ada\.pub", debug.read_text())
@@ -137,7 +139,9 @@ async def test_openssh_offering_one_key_and_signing_with_another_is_the_signer(
         assert not _records(server, "connect", fingerprint=ada)
         # Quit with q; tmux closes the pane once ssh ends.
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-        await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("fingerprint") == bruno and r.get("reason") == "quit")
+        await server.wait_log(
+            lambda r: r["event"] == "disconnect" and r.get("fingerprint") == bruno and r.get("reason") == "quit"
+        )
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True, check=False)
 
@@ -226,7 +230,9 @@ async def _colour_output(server: ServerProcess, key: asyncssh.SSHKey, env: dict[
         client.close()
 
 
-async def test_colour_depth_follows_each_client_not_the_server(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_colour_depth_follows_each_client_not_the_server(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     plain, truecolor, no_color = await asyncio.gather(
         _colour_output(server, community.keys["ada"], {}),
         _colour_output(server, community.keys["bruno"], {"COLORTERM": "truecolor"}),
@@ -244,7 +250,9 @@ async def test_colour_depth_follows_each_client_not_the_server(server: ServerPro
 # -- 3. resize and clamp --------------------------------------------------------------------------------
 
 
-async def test_resizes_reach_the_app_and_absurd_sizes_are_clamped(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_resizes_reach_the_app_and_absurd_sizes_are_clamped(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     client = await Client.connect(server.port, community.keys["ada"])
     other = await Client.connect(server.port, community.keys["bruno"])
     try:
@@ -253,7 +261,9 @@ async def test_resizes_reach_the_app_and_absurd_sizes_are_clamped(server: Server
         rss_before = server.rss_kib()
         client.resize(60, 20)
         # The footer is redrawn for 60 columns: its last key hint moves inside column 60.
-        await client.wait_for(lambda c: "Open for you" in c.text and len(c.text.splitlines()[0].rstrip()) <= 60, 5, "reflow")
+        await client.wait_for(
+            lambda c: "Open for you" in c.text and len(c.text.splitlines()[0].rstrip()) <= 60, 5, "reflow"
+        )
         client.resize(0, 0)
         client.resize(65535, 65535)
         client.resize(100, 30)
@@ -282,7 +292,9 @@ async def test_keys_utf8_split_and_lone_escape(server: ServerProcess, community:
         client.send(b"\xa9")
         await client.wait_text("café")
         client.send(KEYS["escape"])  # a lone Esc: only the parser tick turns it into a key
-        await client.wait_for(lambda c: "Search for commands" not in c.text and "café" not in c.text, 3, "palette closed")
+        await client.wait_for(
+            lambda c: "Search for commands" not in c.text and "café" not in c.text, 3, "palette closed"
+        )
         # A bracketed paste is one Paste: its newline does not press Enter on the palette.
         client.send("\x10")
         await client.wait_text("Search for commands")
@@ -303,7 +315,9 @@ async def test_keys_utf8_split_and_lone_escape(server: ServerProcess, community:
 # -- 7. limits ----------------------------------------------------------------------------------------------
 
 
-async def test_a_fourth_session_for_one_key_is_refused_with_a_message(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_a_fourth_session_for_one_key_is_refused_with_a_message(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     # farah's key is used by this test alone: the sessions it leaves must not count against another test.
     conn = await connect(server.port, community.keys["farah"])
     clients = []
@@ -319,13 +333,17 @@ async def test_a_fourth_session_for_one_key_is_refused_with_a_message(server: Se
         fourth.close()
     finally:
         conn.close()
-    await server.wait_log(lambda r: r["event"] == "refused" and r.get("reason") == "limit-key" and r.get("handle") == "farah")
+    await server.wait_log(
+        lambda r: r["event"] == "refused" and r.get("reason") == "limit-key" and r.get("handle") == "farah"
+    )
 
 
 # -- 8. slow client ------------------------------------------------------------------------------------------
 
 
-async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     # A small SSH window: the server's channel buffer starts filling after 64 kB unread.
     slow_conn = await connect(server.port, community.keys["chen"], window=65536)
     slow = await Client.connect(server.port, community.keys["chen"], size=(200, 60), conn=slow_conn)
@@ -361,7 +379,9 @@ async def test_a_client_that_stops_reading_is_dropped_and_others_carry_on(server
 # -- 10. injection, log ------------------------------------------------------------------------------------------
 
 
-async def test_markup_and_escape_codes_in_a_name_are_shown_literally(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_markup_and_escape_codes_in_a_name_are_shown_literally(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     client = await Client.connect(server.port, community.keys["chen"])
     try:
         await client.wait_text("[bold red]Chen[/]")

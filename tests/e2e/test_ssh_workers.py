@@ -30,7 +30,9 @@ def community(tmp_path: Path) -> KeyedCommunity:
 @pytest.fixture
 def server(community: KeyedCommunity) -> Iterator[ServerProcess]:
     data = community.surveys_dir.parent / "data"
-    process = ServerProcess(data, community.surveys_dir, extra_args=["--workers", "2", "--max-per-key", "2"]).wait_ready()
+    process = ServerProcess(
+        data, community.surveys_dir, extra_args=["--workers", "2", "--max-per-key", "2"]
+    ).wait_ready()
     yield process
     process.stop()
 
@@ -95,7 +97,9 @@ async def test_two_workers_serve_one_live_board(server: ServerProcess, community
             client.close()
 
 
-async def test_connections_are_shared_evenly_between_the_workers(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_connections_are_shared_evenly_between_the_workers(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     clients = []
     try:
         for handle in MEMBERS[:6]:
@@ -103,7 +107,9 @@ async def test_connections_are_shared_evenly_between_the_workers(server: ServerP
             await client.wait_text("Open for you", timeout=20)
             clients.append(client)
         await server.wait_log(lambda r: r["event"] == "connect" and r["handle"] == MEMBERS[5])
-        per_worker = [sum(1 for r in server.log_records() if r["event"] == "connect" and r["worker"] == w) for w in (0, 1)]
+        per_worker = [
+            sum(1 for r in server.log_records() if r["event"] == "connect" and r["worker"] == w) for w in (0, 1)
+        ]
         assert per_worker == [3, 3]
     finally:
         for client in clients:
@@ -123,7 +129,9 @@ async def test_a_burst_of_connections_is_all_served(server: ServerProcess) -> No
     assert all(line.startswith(b"SSH-2.0-coptui_") for line in banners), banners
 
 
-async def test_the_per_key_limit_counts_sessions_on_every_worker(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_the_per_key_limit_counts_sessions_on_every_worker(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     key = community.keys["chen"]
     sessions: list[Client] = []
     try:
@@ -136,7 +144,9 @@ async def test_the_per_key_limit_counts_sessions_on_every_worker(server: ServerP
         for client in extra:
             await client.wait_closed(timeout=10)
             assert b"already connected 2 times" in client.output
-        workers = {r["worker"] for r in server.log_records() if r["event"] == "refused" and r.get("reason") == "limit-key"}
+        workers = {
+            r["worker"] for r in server.log_records() if r["event"] == "refused" and r.get("reason") == "limit-key"
+        }
         assert workers, "the refusals are logged with their worker"
 
         # A session that ends frees its slot, whichever worker held it.
@@ -150,7 +160,9 @@ async def test_the_per_key_limit_counts_sessions_on_every_worker(server: ServerP
             client.close()
 
 
-async def test_sigterm_reaches_every_worker_and_a_dead_worker_is_replaced(server: ServerProcess, community: KeyedCommunity) -> None:
+async def test_sigterm_reaches_every_worker_and_a_dead_worker_is_replaced(
+    server: ServerProcess, community: KeyedCommunity
+) -> None:
     clients = await _members_on_both_workers(server, community)
     await server.wait_log(lambda r: r["event"] == "listening" and r["worker"] == 1)
     first = _children(server.process.pid)

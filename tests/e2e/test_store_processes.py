@@ -22,8 +22,8 @@ import orjson
 import pytest
 
 from coptui.core.definitions import default_surveys_dir
-from coptui.store.store import INDEX_FILE, RUN_META_KEY, RUN_META_TABLE, TEMP_PREFIX, LockTimeoutError, Store
 from coptui.core.workspace import Workspace
+from coptui.store.store import INDEX_FILE, RUN_META_KEY, RUN_META_TABLE, TEMP_PREFIX, LockTimeoutError, Store
 
 WAIT = 30.0  # seconds: the bound on every wait for a child
 
@@ -208,7 +208,9 @@ def big_community(tmp_path: Path) -> Path:
     shutil.copytree(default_surveys_dir(), target)
     community = target / "community.toml"
     head, sep, tail = community.read_text().partition("[[objectives]]")
-    extra = "".join(f'[[members]]\nhandle = "p{p}{n:03d}"\nname = "P {p} {n}"\n\n' for p in range(4) for n in range(250))
+    extra = "".join(
+        f'[[members]]\nhandle = "p{p}{n:03d}"\nname = "P {p} {n}"\n\n' for p in range(4) for n in range(250)
+    )
     community.write_text(head + extra + sep + tail)
     return target
 
@@ -249,7 +251,7 @@ for line in sys.stdin:
 def test_6_a_reader_sees_what_another_process_wrote(data_dir: Path) -> None:
     from tinydb import Query
 
-    from coptui.store.store import AtomicJSONStorage, _DB
+    from coptui.store.store import _DB, AtomicJSONStorage
 
     store = Store(data_dir)
     with store.run_tx("shared") as tx:
@@ -334,7 +336,7 @@ def _in_thread_with_bound(action) -> BaseException | None:
         try:
             action()
             outcome.append(None)
-        except BaseException as error:  # noqa: BLE001 - handed back to the test
+        except BaseException as error:
             outcome.append(error)
 
     thread = threading.Thread(target=target, daemon=True)
@@ -380,7 +382,7 @@ def test_8_threads_of_one_process_take_turns(data_dir: Path) -> None:
             for n in range(40):
                 with store.run_tx("r") as tx:
                     tx.insert("t", f"{prefix}{n}", {})
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=add, args=(p,)) for p in "abc"]

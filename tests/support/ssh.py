@@ -13,6 +13,7 @@ Every wait has a deadline; nothing sleeps for a fixed time to "let things settle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -79,7 +80,9 @@ def make_keyed_surveys(
         text = text.replace(marker, f"{marker}keys = [{json.dumps(public)}]\n", 1)
     for handle, name in (names or {}).items():
         text = re.sub(
-            rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n', lambda m, name=name: m.group(1) + f"name = {json.dumps(name)}\n", text
+            rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n',
+            lambda m, name=name: m.group(1) + f"name = {json.dumps(name)}\n",
+            text,
         )
     path.write_text(text, encoding="utf-8")
     return KeyedCommunity(surveys, keys_dir, keys)
@@ -133,7 +136,12 @@ class ServerProcess:
         ]  # fmt: skip
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            command, cwd=REPO, env=process_env, stdout=subprocess.DEVNULL, stderr=self._stderr, preexec_fn=_die_with_parent
+            command,
+            cwd=REPO,
+            env=process_env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._stderr,
+            preexec_fn=_die_with_parent,
         )
 
     def wait_ready(self, timeout: float = 20) -> ServerProcess:
@@ -236,7 +244,7 @@ class Screen:
     def _csi(self, params: str, final: str) -> None:
         if final == "H" and not params.startswith("?"):
             parts = [int(p) if p.isdigit() else 1 for p in (params.split(";") if params else [])]
-            row, col = (parts + [1, 1])[:2]
+            row, col = ([*parts, 1, 1])[:2]
             self.y, self.x = min(max(row - 1, 0), self.height - 1), min(max(col - 1, 0), self.width - 1)
         elif final == "J" and params in ("2", "3"):
             self.rows = [[" "] * self.width for _ in range(self.height)]
@@ -346,10 +354,8 @@ class Client:
                 shown = self.text if self.track_screen else repr(bytes(self.output[-600:]))
                 raise TimeoutError(f"waited {timeout}s for {what or predicate}; screen:\n{shown}")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
-            except TimeoutError:
-                pass
 
     def arrival(self, needle: bytes, start: int = 0) -> float | None:
         """When the chunk that completed the first ``needle`` after byte ``start`` arrived."""
@@ -399,7 +405,9 @@ class Client:
         self.conn.close()
 
 
-async def connect(port: int, key: asyncssh.SSHKey, *, username: str = "member", **options: object) -> asyncssh.SSHClientConnection:
+async def connect(
+    port: int, key: asyncssh.SSHKey, *, username: str = "member", **options: object
+) -> asyncssh.SSHClientConnection:
     return await asyncio.wait_for(
         asyncssh.connect(
             "127.0.0.1",
@@ -416,7 +424,15 @@ async def connect(port: int, key: asyncssh.SSHKey, *, username: str = "member", 
     )
 
 
-KEYS = {"up": "\x1b[A", "down": "\x1b[B", "right": "\x1b[C", "left": "\x1b[D", "enter": "\r", "tab": "\t", "escape": "\x1b"}
+KEYS = {
+    "up": "\x1b[A",
+    "down": "\x1b[B",
+    "right": "\x1b[C",
+    "left": "\x1b[D",
+    "enter": "\r",
+    "tab": "\t",
+    "escape": "\x1b",
+}
 
 
 # -- OpenSSH in tmux -------------------------------------------------------------------------------

@@ -16,14 +16,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from coptui.core import feedback as fb
-from coptui.tui.app import CoptuiApp
 from coptui.cli.main import main as cli_main
+from coptui.core import feedback as fb
+from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.facilitator import FacilitatorScreen
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen
 from coptui.tui.screens.inbox import InboxScreen
-from coptui.core.workspace import Workspace
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -76,7 +76,9 @@ def found(text: str, markers: set[str]) -> set[str]:
 
 
 @pytest.mark.parametrize("handle", ["dana", "ada", "hana"])
-async def test_screens_show_a_member_only_their_own_feedback(workspace: Workspace, closed_round: Round, handle: str) -> None:
+async def test_screens_show_a_member_only_their_own_feedback(
+    workspace: Workspace, closed_round: Round, handle: str
+) -> None:
     app = CoptuiApp(workspace, workspace.member(handle))
     seen_own: set[str] = set()
     async with app.run_test(size=SIZE) as pilot:
@@ -129,7 +131,9 @@ async def test_anonymous_inbox_names_no_giver(workspace: Workspace, closed_round
 async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Workspace) -> None:
     run = fb.start_round(workspace, "peer-sbi", "ada", "all", today=DAY)
     for giver in ("chen", "emeka", "farah", "gus"):
-        fb.submit(workspace, run.id, giver, "dana", {"situation": "qzopen s", "behaviour": "b", "impact": "i"}, today=DAY)
+        fb.submit(
+            workspace, run.id, giver, "dana", {"situation": "qzopen s", "behaviour": "b", "impact": "i"}, today=DAY
+        )
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -154,11 +158,37 @@ def test_export_gives_each_member_only_their_own(workspace: Workspace, closed_ro
 def test_cli_export_as_someone_else_exports_their_own_not_another_s(
     workspace: Workspace, closed_round: Round, data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = cli_main(["export", closed_round.run_id, "--format", "md", "--as", "chen", "--data", str(data_dir), "--surveys", str(surveys_dir)])
+    code = cli_main(
+        [
+            "export",
+            closed_round.run_id,
+            "--format",
+            "md",
+            "--as",
+            "chen",
+            "--data",
+            str(data_dir),
+            "--surveys",
+            str(surveys_dir),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert found(out, set(closed_round.markers.values())) == closed_round.for_("chen")
-    code = cli_main(["export", closed_round.run_id, "--format", "csv", "--as", "chen", "--data", str(data_dir), "--surveys", str(surveys_dir)])
+    code = cli_main(
+        [
+            "export",
+            closed_round.run_id,
+            "--format",
+            "csv",
+            "--as",
+            "chen",
+            "--data",
+            str(data_dir),
+            "--surveys",
+            str(surveys_dir),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 1 and found(captured.out + captured.err, set(closed_round.markers.values())) == set()
 
@@ -171,7 +201,14 @@ def test_files_link_no_anonymous_piece_to_its_giver(workspace: Workspace, data_d
     pairing = fb.Pairing.from_settings(run.settings)
     for giver in pairing.members:
         for recipient in pairing.recipients_for(giver)[:2]:
-            fb.submit(workspace, run.id, giver, recipient, {"situation": "qzfile s", "behaviour": "b", "impact": "i"}, today=DAY)
+            fb.submit(
+                workspace,
+                run.id,
+                giver,
+                recipient,
+                {"situation": "qzfile s", "behaviour": "b", "impact": "i"},
+                today=DAY,
+            )
         fb.save_draft(workspace, run.id, giver, pairing.recipients_for(giver)[2], {"situation": "qzdraft"}, today=DAY)
     workspace.runs.close_run(run.id, by="ada", today=DAY)
     for handle in pairing.members:

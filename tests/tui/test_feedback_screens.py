@@ -14,11 +14,11 @@ from rich.console import Console
 from textual.widgets import DataTable, Input, OptionList, RadioButton, Static, TextArea
 
 from coptui.core import feedback as fb
+from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
 from coptui.tui.screens.inbox import InboxScreen
-from coptui.core.workspace import Workspace
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -90,7 +90,11 @@ async def test_member_gives_feedback_through_the_form(workspace: Workspace) -> N
         (piece,) = workspace.store.read_run(run_id).all(fb.PIECES).values()
         assert piece == {
             "to": owed[0].handle,
-            "fields": {"situation": "At standup", "behaviour": "you took notes\nand shared them", "impact": "we all knew the plan"},
+            "fields": {
+                "situation": "At standup",
+                "behaviour": "you took notes\nand shared them",
+                "impact": "we all knew the plan",
+            },
             "thanked": False,
         }
         assert "Feedback sent to" in text_of(app.screen.query_one("#form-message", Static))
@@ -117,7 +121,10 @@ async def test_drafts_are_kept_and_restored(workspace: Workspace) -> None:
         areas(app)["impact"].insert("more later")
         await pilot.press("escape")  # leaving saves what was typed
         await settle(app, pilot)
-        assert fb.load_draft(workspace, run_id, "chen", first) == {"situation": "half a [b]thought[/b]", "impact": "more later"}
+        assert fb.load_draft(workspace, run_id, "chen", first) == {
+            "situation": "half a [b]thought[/b]",
+            "impact": "more later",
+        }
         app.open_run(run_id)
         await settle(app, pilot)
         restored = areas(app)
@@ -295,7 +302,9 @@ def test_snapshot_feedback_form(snap_compare, workspace: Workspace) -> None:
     run_id = rotation_round(workspace, seed=5)
     first, second, _ = fb.giver_round(workspace, run_id, "chen", DAY).recipients
     fb.submit(workspace, run_id, "chen", second.handle, sbi("done"), today=DAY)
-    fb.save_draft(workspace, run_id, "chen", first.handle, {"situation": "In Tuesday's meetup on build caches"}, today=DAY)
+    fb.save_draft(
+        workspace, run_id, "chen", first.handle, {"situation": "In Tuesday's meetup on build caches"}, today=DAY
+    )
     app = CoptuiApp(workspace, workspace.member("chen"))
 
     async def open_round(pilot) -> None:

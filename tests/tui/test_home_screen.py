@@ -6,11 +6,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from coptui.tui.app import CoptuiApp
 from coptui.core.retro import advance
-from coptui.tui.screens.home import HomeScreen
 from coptui.core.workspace import Workspace
-
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.home import HomeScreen
 
 
 async def _home(app: CoptuiApp, pilot) -> HomeScreen:
@@ -82,7 +81,9 @@ async def test_an_empty_community_says_what_to_do(workspace: Workspace) -> None:
 
 async def test_markup_in_the_community_name_is_shown_literally(data_dir: Path, surveys_dir: Path) -> None:
     community = surveys_dir / "community.toml"
-    community.write_text(community.read_text().replace('name = "Platform Engineering Guild"', 'name = "[bold red]Guild[/] \\u001b[2J"'))
+    community.write_text(
+        community.read_text().replace('name = "Platform Engineering Guild"', 'name = "[bold red]Guild[/] \\u001b[2J"')
+    )
     workspace = Workspace.open(data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:

@@ -7,13 +7,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import Static
-
-from coptui.tui.app import CoptuiApp
 from coptui.core.runs import NA
+from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.results import ResultsScreen
 from coptui.tui.widgets.bar_chart import DistributionChart, count_ticks
-from coptui.core.workspace import Workspace
 from tests.support.surveys import MEMBERS, full_answers, open_every_type
 
 SIZE = (100, 32)
@@ -49,7 +47,9 @@ async def test_released_results_show_every_figure(surveys_dir: Path, data_dir: P
     texts = {"ada": "[bold]x[/] loud", "bruno": "\x1b[2Jclear", "chen": "plain"}
     for index, handle in enumerate(["ada", "bruno", "chen"]):
         workspace.runs.submit_response(
-            run.id, handle, full_answers(mood=NA if handle == "chen" else 5 - index, recommend=3 * index + 2, notes=texts[handle])
+            run.id,
+            handle,
+            full_answers(mood=NA if handle == "chen" else 5 - index, recommend=3 * index + 2, notes=texts[handle]),
         )
     workspace.runs.close_run(run.id, by="ada", today=CLOSED)
     app = CoptuiApp(workspace, workspace.member("dana"))

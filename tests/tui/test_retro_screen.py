@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,13 +22,13 @@ from textual.pilot import Pilot
 
 import coptui.tui.app
 from coptui.core import retro
+from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
-from coptui.core.workspace import Workspace
 from tests.support.keys import post_keys
 
 SIZE = (100, 32)
-NOW = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 CHEN_SECRET = "chen-secret"
 
 
@@ -39,7 +39,9 @@ def screen_text(app: CoptuiApp) -> str:
     token = active_app.set(app)
     try:
         width, height = app.size
-        console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True, legacy_windows=False)
+        console = Console(
+            width=width, height=height, file=io.StringIO(), force_terminal=True, record=True, legacy_windows=False
+        )
         console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
         return console.export_text()
     finally:
@@ -74,8 +76,11 @@ def phase_is(app: CoptuiApp, phase: str) -> Callable[[], bool]:
 def all_in(apps: list[CoptuiApp], phase: str) -> Callable[[], bool]:
     return lambda: all(phase_is(app, phase)() for app in apps)
 
+
 @asynccontextmanager
-async def on_the_board(workspace: Workspace, handle: str, run_id: str, phase: str) -> AsyncIterator[tuple[CoptuiApp, Pilot]]:
+async def on_the_board(
+    workspace: Workspace, handle: str, run_id: str, phase: str
+) -> AsyncIterator[tuple[CoptuiApp, Pilot]]:
     """``handle``'s app, opened on the retro ``run_id`` in ``phase``."""
     app = CoptuiApp(workspace, workspace.member(handle))
     async with app.run_test(size=SIZE) as pilot:
@@ -83,7 +88,6 @@ async def on_the_board(workspace: Workspace, handle: str, run_id: str, phase: st
         app.call_later(app.open_run, run_id)
         await settle([pilot], phase_is(app, phase))
         yield app, pilot
-
 
 
 async def type_text(pilot: Pilot, text: str) -> None:
@@ -137,7 +141,9 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         assert "dana-card [b]x[/b]" in dana_view and CHEN_SECRET not in dana_view  # markup shown literally
         assert CHEN_SECRET not in ada_view and "dana-card" not in ada_view and "Pair" in ada_view
         assert "Others have written 2 cards" in ada_view
-        assert "n Reveal" in ada_view.splitlines()[-1] and "Reveal" not in chen_view.splitlines()[-1]  # facilitator keys
+        assert (
+            "n Reveal" in ada_view.splitlines()[-1] and "Reveal" not in chen_view.splitlines()[-1]
+        )  # facilitator keys
 
         # A member who reconnects finds the same phase and their own unrevealed card.
         again = CoptuiApp(workspace, workspace.member("chen"))
@@ -227,7 +233,7 @@ async def test_anonymous_cards_show_no_author_on_any_screen(workspace: Workspace
     retro.advance(workspace, run_id, "ada", to="write")
     retro.add_card(workspace, run_id, "chen", "mad", "Flaky pipelines")
     retro.advance(workspace, run_id, "ada", to="reveal")
-    async with on_the_board(workspace, "dana", run_id, "reveal") as (app, pilot):
+    async with on_the_board(workspace, "dana", run_id, "reveal") as (app, _pilot):
         text = screen_text(app)
         assert "Flaky pipelines" in text and "Chen" not in text
 
@@ -351,14 +357,22 @@ async def test_a_card_typed_in_one_burst_after_a_is_written_whole(workspace: Wor
         await settle([pilot], lambda: "then this one" in screen_text(app))
         board = retro.board_for(workspace, run_id, "ada")
         assert board.phase == "write" and isinstance(app.screen, RetroScreen)
-        assert [(card.column, card.text) for card in board.my_cards] == [("start", "new idea"), ("stop", "then this one")]
+        assert [(card.column, card.text) for card in board.my_cards] == [
+            ("start", "new idea"),
+            ("stop", "then this one"),
+        ]
         # A card, Esc right after its Enter, and the next card elsewhere, in one read: the Esc
         # may close the composer before the first card's Enter is handled; it is written all the same.
         post_keys(app, "escape", "left", "a", *"third", "enter", "escape", "right", "right", "a", *"fourth", "enter")
         await settle([pilot], lambda: "fourth" in screen_text(app) and "third" in screen_text(app))
         board = retro.board_for(workspace, run_id, "ada")
         cards = [(card.column, card.text) for card in board.my_cards]
-        assert cards == [("start", "new idea"), ("start", "third"), ("stop", "then this one"), ("continue", "fourth")], cards
+        assert cards == [
+            ("start", "new idea"),
+            ("start", "third"),
+            ("stop", "then this one"),
+            ("continue", "fourth"),
+        ], cards
 
 
 async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(workspace: Workspace) -> None:

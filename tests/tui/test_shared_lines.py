@@ -90,7 +90,9 @@ async def test_two_sessions_showing_the_same_board_share_the_strips() -> None:
         assert all(a is b for a, b in zip(mine, theirs)), "each line is one object for both sessions"
 
 
-HINT = Text.assemble(("Phase 3/8 · ", "dim"), ("Reveal", "bold"), " Everyone's cards are on the board; [b]markup[/b] stays as typed.")
+HINT = Text.assemble(
+    ("Phase 3/8 · ", "dim"), ("Reveal", "bold"), " Everyone's cards are on the board; [b]markup[/b] stays as typed."
+)
 
 
 class TwoTexts(App[None]):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from textual.css.stylesheet import Stylesheet
 
+from coptui.core.workspace import Workspace
+from coptui.serve.driver import share_css_parsing
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
-from coptui.serve.driver import share_css_parsing
-from coptui.core.workspace import Workspace
 
 
 @pytest.fixture
@@ -19,7 +19,9 @@ def shared_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
     share_css_parsing()  # a second call does not wrap the parser twice
 
 
-async def test_two_sessions_share_parsed_rules_and_still_style_alike(workspace: Workspace, shared_parsing: None) -> None:
+async def test_two_sessions_share_parsed_rules_and_still_style_alike(
+    workspace: Workspace, shared_parsing: None
+) -> None:
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     apps = [CoptuiApp(workspace, workspace.member(handle)) for handle in ("ada", "chen")]
     rules: list[list[object]] = []
@@ -32,7 +34,13 @@ async def test_two_sessions_share_parsed_rules_and_still_style_alike(workspace: 
             await app.workers.wait_for_complete()
             await pilot.pause()
             rules.append(list(app.stylesheet.rules))
-            styles.append({f"{type(w).__name__}#{w.id}": str(w.styles.background) + str(w.styles.height) for w in app.screen.walk_children() if w.id})
+            styles.append(
+                {
+                    f"{type(w).__name__}#{w.id}": str(w.styles.background) + str(w.styles.height)
+                    for w in app.screen.walk_children()
+                    if w.id
+                }
+            )
     first, second = rules
     assert len(first) == len(second) and all(a is b for a, b in zip(first, second))
     assert styles[0] == styles[1]

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 
-from coptui.tui.app import CoptuiApp
 from coptui.cli.main import main
 from coptui.core.community_cache import cache_path
-from coptui.tui.screens.home import HomeScreen
 from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
+from coptui.tui.screens.home import HomeScreen
 
 
 @pytest.fixture
@@ -42,7 +42,9 @@ async def test_the_app_turns_the_paused_collector_back_on_after_its_first_frame(
         assert app.query_one("#open-runs", DataTable).row_count > 0
 
 
-async def test_an_app_not_told_of_a_pause_leaves_the_collector_alone(demo_workspace: Workspace, collector_restored: None) -> None:
+async def test_an_app_not_told_of_a_pause_leaves_the_collector_alone(
+    demo_workspace: Workspace, collector_restored: None
+) -> None:
     # `coptui serve` runs many apps in one process: they must not turn the collector on.
     gc.disable()
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
@@ -52,7 +54,9 @@ async def test_an_app_not_told_of_a_pause_leaves_the_collector_alone(demo_worksp
         assert not gc.isenabled()
 
 
-def test_the_collector_is_back_on_when_the_app_cannot_start(tmp_path: Path, surveys_dir: Path, collector_restored: None) -> None:
+def test_the_collector_is_back_on_when_the_app_cannot_start(
+    tmp_path: Path, surveys_dir: Path, collector_restored: None
+) -> None:
     assert main(["--data", str(tmp_path / "data"), "--surveys", str(surveys_dir), "--as", "nobody"]) == 1
     assert gc.isenabled()
 
@@ -127,7 +131,9 @@ def start_and_note_pydantic(data_dir: Path, surveys_dir: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_start_with_a_warm_cache_imports_no_pydantic_before_its_first_frame(data_dir: Path, surveys_dir: Path) -> None:
+def test_a_start_with_a_warm_cache_imports_no_pydantic_before_its_first_frame(
+    data_dir: Path, surveys_dir: Path
+) -> None:
     Workspace.open(data_dir, surveys_dir)  # validates community.toml and caches it
     seen = start_and_note_pydantic(data_dir, surveys_dir)
     assert seen["code"] == 0 and seen["drawn"]

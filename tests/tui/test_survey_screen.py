@@ -13,11 +13,11 @@ from textual import events
 from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
 from textual.worker import WorkerCancelled
 
-from coptui.tui.app import CoptuiApp
 from coptui.core.runs import NA
+from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.survey import SurveyScreen
 from coptui.tui.widgets.questions import QuestionInput
-from coptui.core.workspace import Workspace
 from tests.support.keys import post_keys
 from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.support.surveys import full_answers, open_every_type
@@ -54,7 +54,9 @@ async def press(pilot: Any, *keys: str) -> None:
 
 def page_text(screen: SurveyScreen) -> str:
     parts = [str(static.content) for static in screen.query("#page Static")]
-    parts += [str(option.prompt) for option in screen.query(OptionList).first().options] if screen.query(OptionList) else []
+    parts += (
+        [str(option.prompt) for option in screen.query(OptionList).first().options] if screen.query(OptionList) else []
+    )
     return "\n".join(parts)
 
 
@@ -566,7 +568,14 @@ async def test_over_ssh_answers_and_pagedowns_sent_in_one_write_all_land(tmp_pat
             client.close()
         draft = Workspace.open(data, community.surveys_dir).runs.load_draft(run.id, "chen")
         assert draft == (
-            {"domain": 4, "community": 2, "practice": 5, "value": 3, "recommend": 3, "recommend_why": "more demos please"},
+            {
+                "domain": 4,
+                "community": 2,
+                "practice": 5,
+                "value": 3,
+                "recommend": 3,
+                "recommend_why": "more demos please",
+            },
             5,
         )
     finally:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
-from coptui.tui.app import CoptuiApp
 from coptui.core.community import community_path
+from coptui.core.workspace import Workspace
+from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.trends import TrendsScreen
 from coptui.tui.widgets.chart import ChartPlot
 from coptui.tui.widgets.objectives import ObjectivesPanel
-from coptui.core.workspace import Workspace
 
 SIZE = (100, 32)
 TIMEOUT = 10
@@ -82,7 +82,10 @@ async def test_moving_to_an_objective_charts_it_and_says_what_was_left_out(demo_
 async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, surveys_dir: Path) -> None:
     path = community_path(surveys_dir)
     shipped = path.read_text(encoding="utf-8")
-    widened = shipped.replace('question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 3', 'question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 6')
+    widened = shipped.replace(
+        'question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 3',
+        'question = "value"\ntarget = 4.1\ndirection = "at_least"\nwindow = 6',
+    )
     assert widened != shipped, "the shipped satisfaction objective changed: update this replacement"
     path.write_text(widened, encoding="utf-8")
     workspace = Workspace.open(demo_data_dir, surveys_dir)
@@ -165,10 +168,15 @@ async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
         before = str(table.get_row_at(0)[2])
         open_pulse = runs.list_runs(kind="survey", state="open")[0]
         # Three more members answer the open pulse (it has 4): closing it adds an 11-month run at 7/8.
-        answered = {h for h in ("ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana")
-                    if runs.status_for(open_pulse, h).status == "answered"}
+        answered = {
+            h
+            for h in ("ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana")
+            if runs.status_for(open_pulse, h).status == "answered"
+        }
         for handle in [h for h in ("bruno", "chen", "dana", "emeka", "farah", "gus", "hana") if h not in answered][:3]:
-            runs.submit_response(open_pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 10})
+            runs.submit_response(
+                open_pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 10}
+            )
         runs.close_run(open_pulse.id, by="ada", today=date(2026, 11, 25))
         await wait_until(app, pilot, lambda: len(screen.data.reports[0].points) == 12)  # type: ignore[union-attr]
         # November: 7 of 8 answered, like September and October: 88% over the window, no change.
@@ -211,8 +219,14 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         # A member answering the open pulse changes nothing here (open runs never count) ...
         runs = workspace.runs
         pulse = runs.list_runs(kind="survey", state="open")[0]
-        waiting = [h for h in ("bruno", "chen", "dana", "emeka", "farah", "gus", "hana") if runs.status_for(pulse, h).status != "answered"]
-        runs.submit_response(pulse.id, waiting[0], {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9})
+        waiting = [
+            h
+            for h in ("bruno", "chen", "dana", "emeka", "farah", "gus", "hana")
+            if runs.status_for(pulse, h).status != "answered"
+        ]
+        runs.submit_response(
+            pulse.id, waiting[0], {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9}
+        )
         await settle(app, pilot)
         panel = app.screen.query_one(ObjectivesPanel)
         assert banner.has_class("shown")
@@ -226,14 +240,18 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         # its high value scores turn satisfaction (at risk until now) met, and the feedback
         # objective, which no pulse moves, is still celebrated.
         for handle in waiting[1:3]:
-            runs.submit_response(pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9})
+            runs.submit_response(
+                pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9}
+            )
         runs.close_run(pulse.id, by="ada", today=date(2026, 11, 25))
         # The trends screen on top follows at once ...
         await wait_until(app, pilot, lambda: str(table.get_row_at(0)[0]) == "● met")
         assert [str(table.get_row_at(i)[0]) for i in (1, 5)] == ["★ met", "★ met"]
         # ... and home, under it, catches up when it is shown again.
         await pilot.press("h")
-        await wait_until(app, pilot, lambda: "Most members" not in text_of(panel.query_one("#objectives-banner", Static)))
+        await wait_until(
+            app, pilot, lambda: "Most members" not in text_of(panel.query_one("#objectives-banner", Static))
+        )
         assert panel.query_one("#objectives-banner", Static).has_class("shown")
         assert text_of(panel.query_one("#objectives-banner", Static)) == (
             "★ Objective met! Members find the community valuable: 4.29 (target ≥ 4.10)"

@@ -29,7 +29,9 @@ def answer(surveys_dir: Path, data_dir: Path, run_id: str, *items: str, member: 
 GOOD = ["mood=4", "value=3", "recommend=9", "topics=ci,iac", "format=meetup", "again=yes", "notes=fine"]
 
 
-def test_answer_stores_a_typed_response(surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_answer_stores_a_typed_response(
+    surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert answer(surveys_dir, data_dir, run_id, *GOOD) == 0
     assert "Thank you, Chen Wei" in capsys.readouterr().out
     own = Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")
@@ -46,7 +48,12 @@ def test_answer_stores_a_typed_response(surveys_dir: Path, data_dir: Path, run_i
 
 
 def test_answer_takes_na_and_skips(surveys_dir: Path, data_dir: Path, run_id: str) -> None:
-    assert answer(surveys_dir, data_dir, run_id, "mood=na", "topics=None of these", "again=no", "recommend=2", "why=too far") == 0
+    assert (
+        answer(
+            surveys_dir, data_dir, run_id, "mood=na", "topics=None of these", "again=no", "recommend=2", "why=too far"
+        )
+        == 0
+    )
     own = Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")
     assert own["mood"] is NA and own["topics"] is NA and own["again"] is False and own["why"] == "too far"
     assert own["value"] is NA  # skipped optional questions count as not applicable
@@ -71,7 +78,12 @@ def test_answer_takes_na_and_skips(surveys_dir: Path, data_dir: Path, run_id: st
     ],
 )
 def test_answer_errors(
-    surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str], items: list[str], message: str | None
+    surveys_dir: Path,
+    data_dir: Path,
+    run_id: str,
+    capsys: pytest.CaptureFixture[str],
+    items: list[str],
+    message: str | None,
 ) -> None:
     code = answer(surveys_dir, data_dir, run_id, *items)
     err = capsys.readouterr().err
@@ -95,13 +107,17 @@ def test_answer_closed_run(surveys_dir: Path, data_dir: Path, run_id: str, capsy
     assert f"run {run_id} is closed (since 2026-11-09); answers are no longer taken" in capsys.readouterr().err
 
 
-def test_answer_second_submission(surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_answer_second_submission(
+    surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert answer(surveys_dir, data_dir, run_id, *GOOD) == 0
     assert answer(surveys_dir, data_dir, run_id, *GOOD) == 1
     assert "chen has already answered" in capsys.readouterr().err
 
 
-def test_answer_needs_a_member(surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_answer_needs_a_member(
+    surveys_dir: Path, data_dir: Path, run_id: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert answer(surveys_dir, data_dir, run_id, *GOOD, member=None) == 1
     assert "answer needs --as HANDLE" in capsys.readouterr().err
     assert answer(surveys_dir, data_dir, run_id, *GOOD, member="mallory") == 1
@@ -122,7 +138,9 @@ def test_answer_keeps_markup_and_escapes(surveys_dir: Path, data_dir: Path, run_
     assert Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")["notes"] == text
 
 
-def test_runs_open_prints_the_id_last_then_lists_and_closes(surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runs_open_prints_the_id_last_then_lists_and_closes(
+    surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_every_type(surveys_dir)
     common = ["--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada"]
     assert main(["runs", "--open", "every-type", *common]) == 0
@@ -138,7 +156,9 @@ def test_runs_open_prints_the_id_last_then_lists_and_closes(surveys_dir: Path, d
     assert f"Closed {run_id} with 1 responses." in capsys.readouterr().out
 
 
-def test_runs_open_refuses_members_and_small_communities(surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_runs_open_refuses_members_and_small_communities(
+    surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_every_type(surveys_dir, anonymous=True, min_responses=20)
     base = ["--data", str(data_dir), "--surveys", str(surveys_dir)]
     assert main(["runs", "--open", "every-type", *base, "--as", "chen"]) == 1

@@ -13,7 +13,6 @@ import pytest
 
 from coptui import __version__
 from coptui.cli.main import main
-
 from tests.support.demo import DEMO_TODAY
 from tests.support.ssh import TmuxPane
 
@@ -44,7 +43,9 @@ def test_validate_shipped_surveys_is_clean(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_validate_reports_one_line_per_problem_and_exit_1(surveys_dir: Path) -> None:
-    (surveys_dir / "broken.toml").write_text('id = "b"\nkind = "survey"\ntitle = "B"\n[[questions]]\nid = "q"\ntype = "likert"\nscale = 40\ntext = "Q"\n')
+    (surveys_dir / "broken.toml").write_text(
+        'id = "b"\nkind = "survey"\ntitle = "B"\n[[questions]]\nid = "q"\ntype = "likert"\nscale = 40\ntext = "Q"\n'
+    )
     (surveys_dir / "syntax.toml").write_text('id = "c"\nkind = "survey"\ntitle = "C\n')
     result = coptui("validate", str(surveys_dir))
     assert result.returncode == 1
@@ -76,7 +77,20 @@ def test_runs_open_list_close(data_dir: Path, surveys_dir: Path, capsys: pytest.
     assert main(["runs", *common, "--as", "ada", "--open", "health-check", "--closes-on", "2099-12-31"]) == 0
     run_id = capsys.readouterr().out.strip().splitlines()[-1]
     assert run_id.startswith("health-check-")
-    assert main(["answer", run_id, *common, "--as", "chen", *[f"{q}=3" for q in ("mission", "learning", "fun", "support", "delivering")], *[f"{q}_trend=same" for q in ("mission", "learning", "fun", "support", "delivering")]]) == 0
+    assert (
+        main(
+            [
+                "answer",
+                run_id,
+                *common,
+                "--as",
+                "chen",
+                *[f"{q}=3" for q in ("mission", "learning", "fun", "support", "delivering")],
+                *[f"{q}_trend=same" for q in ("mission", "learning", "fun", "support", "delivering")],
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["runs", *common]) == 0
     listing = capsys.readouterr().out.splitlines()
@@ -89,12 +103,17 @@ def test_runs_open_list_close(data_dir: Path, surveys_dir: Path, capsys: pytest.
 
 
 def test_only_facilitators_open_runs(data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["runs", "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "hana", "--open", "cop-pulse"]) == 1
+    assert (
+        main(["runs", "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "hana", "--open", "cop-pulse"])
+        == 1
+    )
     assert "only a facilitator can open a run" in capsys.readouterr().err
 
 
 def test_unknown_member_gets_a_clear_message(data_dir: Path, surveys_dir: Path) -> None:
-    result = coptui("--data", str(data_dir), "--surveys", str(surveys_dir), env={"USER": "mallory", "LOGNAME": "mallory"})
+    result = coptui(
+        "--data", str(data_dir), "--surveys", str(surveys_dir), env={"USER": "mallory", "LOGNAME": "mallory"}
+    )
     assert result.returncode == 1
     assert "'mallory' is not a member of Platform Engineering Guild" in result.stderr
     assert "--as HANDLE" in result.stderr and "Traceback" not in result.stderr
@@ -151,15 +170,22 @@ def _wait_for(session: str, text: str, timeout: float) -> str:
     raise AssertionError(f"{text!r} did not appear within {timeout} s; the screen was:\n{screen}")
 
 
-def test_options_before_the_subcommand_count(data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "runs", "--open", "health-check"]) == 0
+def test_options_before_the_subcommand_count(
+    data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "runs", "--open", "health-check"])
+        == 0
+    )
     run_id = capsys.readouterr().out.strip().splitlines()[-1]
     assert (data_dir / "runs" / f"{run_id}.json").exists()
     assert main(["runs", "--data", str(data_dir)]) == 0
     assert run_id in capsys.readouterr().out
 
 
-def test_answer_problems_are_one_line_each(data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_answer_problems_are_one_line_each(
+    data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     common = ["--data", str(data_dir), "--surveys", str(surveys_dir)]
     assert main(["runs", *common, "--as", "ada", "--open", "health-check"]) == 0
     run_id = capsys.readouterr().out.strip().splitlines()[-1]

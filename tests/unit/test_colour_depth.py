@@ -35,16 +35,24 @@ def test_text_that_only_looks_like_codes_is_left_alone() -> None:
     assert downgrade(text, "256") == text
 
 
-@given(st.lists(st.tuples(st.sampled_from(["38", "48"]), channel, channel, channel), min_size=1, max_size=4), st.text(max_size=20))
+@given(
+    st.lists(st.tuples(st.sampled_from(["38", "48"]), channel, channel, channel), min_size=1, max_size=4),
+    st.text(max_size=20),
+)
 def test_no_24_bit_code_reaches_a_256_colour_client(colours: list[tuple[str, int, int, int]], text: str) -> None:
     params = ";".join(f"{kind};2;{r};{g};{b}" for kind, r, g, b in colours)
     out = downgrade(f"\x1b[{params}m{text}", "256")
     assert not re.search(r"[34]8;2;", out.split("m", 1)[0])
-    expected = ";".join(f"{kind};5;{Color.from_rgb(r, g, b).downgrade(ColorSystem.EIGHT_BIT).number}" for kind, r, g, b in colours)
+    expected = ";".join(
+        f"{kind};5;{Color.from_rgb(r, g, b).downgrade(ColorSystem.EIGHT_BIT).number}" for kind, r, g, b in colours
+    )
     assert out == f"\x1b[{expected}m{text}"
 
 
-@given(st.lists(st.tuples(channel, channel, channel, st.text(max_size=30)), min_size=120, max_size=160), st.sampled_from(["256", "standard"]))
+@given(
+    st.lists(st.tuples(channel, channel, channel, st.text(max_size=30)), min_size=120, max_size=160),
+    st.sampled_from(["256", "standard"]),
+)
 def test_a_whole_screen_is_fitted_as_its_pieces_are_and_once_for_many_sessions(
     cells: list[tuple[int, int, int, str]], color_system: str
 ) -> None:

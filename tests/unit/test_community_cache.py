@@ -101,7 +101,9 @@ def test_every_field_survives_the_cache(tmp_path: Path, data_dir: Path, validati
     assert cached == validated
     assert cached.objectives[0].target == 4.0 and isinstance(cached.objectives[0].target, float)
     assert cached.objectives[0].baseline == 3.0 and cached.objectives[0].window == 6
-    assert cached.members[0].keys == ["ssh-ed25519 AAAA ada@laptop"] and cached.authorized_keys == "keys/authorized_keys"
+    assert (
+        cached.members[0].keys == ["ssh-ed25519 AAAA ada@laptop"] and cached.authorized_keys == "keys/authorized_keys"
+    )
     assert [m.handle for m in cached.facilitators] == ["ada"]
 
 
@@ -110,7 +112,10 @@ def test_an_edited_file_is_validated_again_and_the_cache_follows(
 ) -> None:
     Workspace.open(data_dir, surveys_dir)
     path = community_path(surveys_dir)
-    path.write_text(path.read_text(encoding="utf-8").replace('name = "Platform Engineering Guild"', 'name = "Renamed Guild"'), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('name = "Platform Engineering Guild"', 'name = "Renamed Guild"'),
+        encoding="utf-8",
+    )
     assert Workspace.open(data_dir, surveys_dir).community.name == "Renamed Guild"
     assert validations.calls == 2
     assert Workspace.open(data_dir, surveys_dir).community.name == "Renamed Guild"
@@ -120,7 +125,9 @@ def test_an_edited_file_is_validated_again_and_the_cache_follows(
 def test_a_file_broken_after_it_was_cached_is_still_refused(data_dir: Path, surveys_dir: Path) -> None:
     Workspace.open(data_dir, surveys_dir)
     path = community_path(surveys_dir)
-    path.write_text(path.read_text(encoding="utf-8").replace('role = "facilitator"', 'role = "boss"', 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('role = "facilitator"', 'role = "boss"', 1), encoding="utf-8"
+    )
     with pytest.raises(WorkspaceError) as refused:
         Workspace.open(data_dir, surveys_dir)
     assert any(p.path == "members[0].role" and "'boss' is not allowed" in p.message for p in refused.value.problems)
@@ -142,7 +149,9 @@ def test_a_new_coptui_version_validates_again(
     assert validations.calls == 2
 
 
-def test_the_key_covers_the_bytes_the_version_and_the_validating_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_key_covers_the_bytes_the_version_and_the_validating_code(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     key = cache_key(b"name = 'x'")
     assert cache_key(b"name = 'x'") == key
     assert cache_key(b"name = 'y'") != key
@@ -233,7 +242,9 @@ def test_a_cache_of_another_community_file_is_not_used(tmp_path: Path, data_dir:
     assert load_community_cached(first, data_dir)[0].name == "One"  # type: ignore[union-attr]
 
 
-def test_a_data_folder_that_cannot_hold_the_cache_still_opens(data_dir: Path, surveys_dir: Path, validations: ValidationCounter) -> None:
+def test_a_data_folder_that_cannot_hold_the_cache_still_opens(
+    data_dir: Path, surveys_dir: Path, validations: ValidationCounter
+) -> None:
     data_dir.mkdir()
     (data_dir / community_cache.CACHE_DIR).write_text("a file where the cache folder would go")
     assert Workspace.open(data_dir, surveys_dir).community.name == "Platform Engineering Guild"
@@ -261,7 +272,13 @@ def test_reading_any_bytes_never_raises(tmp_path: Path, junk: bytes, cut: int) -
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5), lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=8), max_leaves=30))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=8),
+        max_leaves=30,
+    )
+)
 def test_any_json_either_rebuilds_or_raises_value_error(data: object) -> None:
     try:
         community = community_from_json(data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,7 @@ def test_syntax_errors_say_where(text: str, message: str) -> None:
         ("topics in ['ci', 'k8s']", "'k8s' is not an option of topics"),
         ("recommend <= 'six'", "recommend is a nps question (a number), compared with text 'six'"),
         ("notes == 3", "notes is a text question (text), compared with the number 3"),
-        ("again == 'maybe'", "compare it with \"yes\" or \"no\""),
+        ("again == 'maybe'", 'compare it with "yes" or "no"'),
         ("format < 'meetup'", "< orders numbers, but format is a single question"),
         ("1 == 1", "needs a question id on one side"),
         ("mood", "is a value, not a condition"),
@@ -133,7 +134,13 @@ def test_check_show_if_problems(condition: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     "condition",
-    ["recommend <= 6", "format == 'meetup' or again == 'no'", "topics in ['ci']", "answered(notes) and mood > 2", "notes == 'x'"],
+    [
+        "recommend <= 6",
+        "format == 'meetup' or again == 'no'",
+        "topics in ['ci']",
+        "answered(notes) and mood > 2",
+        "notes == 'x'",
+    ],
 )
 def test_check_show_if_accepts_good_conditions(condition: str) -> None:
     assert check_show_if(condition, EARLIER, ["self"]) == []
@@ -218,16 +225,16 @@ def test_random_text_only_ever_raises_condition_error(text: str) -> None:
     evaluate(tree, {"recommend": 5, "format": "meetup", "topics": ["ci"], "again": False})
 
 
-_ALPHABET = "recommend mood format topics again notes and or not in answered ( ) [ ] , == != <= >= < > ' \" 1 6 -2 2.5 x"
+_ALPHABET = (
+    "recommend mood format topics again notes and or not in answered ( ) [ ] , == != <= >= < > ' \" 1 6 -2 2.5 x"
+)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(_ALPHABET.split(" ")), max_size=14).map(" ".join))
 def test_token_soup_only_ever_raises_condition_error(text: str) -> None:
-    try:
+    with contextlib.suppress(ConditionError):
         parse(text)
-    except ConditionError:
-        pass
     check_show_if(text, EARLIER)
 
 

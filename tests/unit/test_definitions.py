@@ -59,12 +59,19 @@ def test_shipped_community_and_objectives_are_valid() -> None:
     community, problems = load_community(default_surveys_dir() / "community.toml")
     assert problems == [] and community is not None
     assert len(community.members) == 8
-    assert {o.metric for o in community.objectives} == {"participation", "mean", "nps", "action_completion", "roti", "feedback_completion"}
+    assert {o.metric for o in community.objectives} == {
+        "participation",
+        "mean",
+        "nps",
+        "action_completion",
+        "roti",
+        "feedback_completion",
+    }
     assert check_objectives("community.toml", community, load_definitions(default_surveys_dir())) == []
 
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
-    problems = problems_of(tmp_path, SURVEY_HEAD + "[[questions]]\nid = \"a\"\ntype likert\n")
+    problems = problems_of(tmp_path, SURVEY_HEAD + '[[questions]]\nid = "a"\ntype likert\n')
     assert len(problems) == 1
     assert "TOML syntax error" in problems[0] and "line 6" in problems[0]
 
@@ -75,13 +82,21 @@ def test_unknown_kind_lists_the_allowed_ones(tmp_path: Path) -> None:
 
 
 def test_unknown_question_type_names_the_field(tmp_path: Path) -> None:
-    text = SURVEY_HEAD + '[[questions]]\nid = "a"\ntype = "likert"\ntext = "A"\n[[questions]]\nid = "b"\ntype = "slider"\ntext = "B"\n'
+    text = (
+        SURVEY_HEAD
+        + '[[questions]]\nid = "a"\ntype = "likert"\ntext = "A"\n[[questions]]\nid = "b"\ntype = "slider"\ntext = "B"\n'
+    )
     problems = problems_of(tmp_path, text)
-    assert problems == ["questions[1].type: 'slider' is not a question type; allowed: likert, rating, nps, single, multi, text, yesno"]
+    assert problems == [
+        "questions[1].type: 'slider' is not a question type; allowed: likert, rating, nps, single, multi, text, yesno"
+    ]
 
 
 def test_scale_out_of_range(tmp_path: Path) -> None:
-    text = SURVEY_HEAD + '[[questions]]\nid = "a"\ntype = "likert"\ntext = "A"\n[[questions]]\nid = "b"\ntype = "likert"\ntext = "B"\n[[questions]]\nid = "c"\ntype = "likert"\nscale = 12\ntext = "C"\n'
+    text = (
+        SURVEY_HEAD
+        + '[[questions]]\nid = "a"\ntype = "likert"\ntext = "A"\n[[questions]]\nid = "b"\ntype = "likert"\ntext = "B"\n[[questions]]\nid = "c"\ntype = "likert"\nscale = 12\ntext = "C"\n'
+    )
     problems = problems_of(tmp_path, text)
     assert len(problems) == 1
     assert problems[0].startswith("questions[2].scale: scale 12 is out of range") and "allowed: 3 to 7" in problems[0]
@@ -94,7 +109,10 @@ def test_missing_required_fields(tmp_path: Path) -> None:
 
 
 def test_duplicate_question_ids(tmp_path: Path) -> None:
-    text = SURVEY_HEAD + '[[questions]]\nid = "a"\ntype = "nps"\ntext = "A"\n[[questions]]\nid = "a"\ntype = "text"\ntext = "B"\n'
+    text = (
+        SURVEY_HEAD
+        + '[[questions]]\nid = "a"\ntype = "nps"\ntext = "A"\n[[questions]]\nid = "a"\ntype = "text"\ntext = "B"\n'
+    )
     problems = problems_of(tmp_path, text)
     assert len(problems) == 1 and "questions[1].id 'a' is a duplicate" in problems[0]
 
@@ -111,7 +129,9 @@ def test_duplicate_definition_ids_across_files(tmp_path: Path) -> None:
 
 def test_options_rules(tmp_path: Path) -> None:
     text = SURVEY_HEAD + '[[questions]]\nid = "a"\ntype = "single"\ntext = "A"\noptions = ["x"]\n'
-    assert problems_of(tmp_path, text) == ["questions[0]: a single question needs options = [...] with at least 2 entries"]
+    assert problems_of(tmp_path, text) == [
+        "questions[0]: a single question needs options = [...] with at least 2 entries"
+    ]
 
 
 def test_anonymous_threshold_floor(tmp_path: Path) -> None:
@@ -121,12 +141,24 @@ def test_anonymous_threshold_floor(tmp_path: Path) -> None:
 
 
 def test_text_threshold_never_below_min_responses(tmp_path: Path) -> None:
-    text = SURVEY_HEAD + 'min_responses = 6\nmin_text_responses = 4\n[[questions]]\nid = "a"\ntype = "text"\ntext = "A"\n'
+    text = (
+        SURVEY_HEAD + 'min_responses = 6\nmin_text_responses = 4\n[[questions]]\nid = "a"\ntype = "text"\ntext = "A"\n'
+    )
     assert "min_text_responses 4 is below min_responses 6" in problems_of(tmp_path, text)[0]
 
 
 def test_defaults_are_applied() -> None:
-    survey, problems = parse_definition("x.toml", {"id": "s", "kind": "survey", "title": "S", "anonymous": True, "min_responses": 7, "questions": [{"id": "a", "type": "likert", "text": "A"}]})
+    survey, problems = parse_definition(
+        "x.toml",
+        {
+            "id": "s",
+            "kind": "survey",
+            "title": "S",
+            "anonymous": True,
+            "min_responses": 7,
+            "questions": [{"id": "a", "type": "likert", "text": "A"}],
+        },
+    )
     assert problems == [] and isinstance(survey, SurveyDefinition)
     assert survey.min_text_responses == 7  # never below min_responses
     assert survey.questions[0].scale == 5
@@ -143,7 +175,10 @@ def test_retro_template_rules(tmp_path: Path) -> None:
     assert problems_of(tmp_path, base) == []
     loaded = load_definitions(tmp_path)
     assert isinstance(loaded.get("r"), RetroDefinition)
-    problems = problems_of(tmp_path, 'id = "r"\nkind = "retro"\ntitle = "R"\nvotes_per_person = 0\nphases = ["vote", "write", "close"]\n[[columns]]\nid = "a"\ntitle = "A"\n')
+    problems = problems_of(
+        tmp_path,
+        'id = "r"\nkind = "retro"\ntitle = "R"\nvotes_per_person = 0\nphases = ["vote", "write", "close"]\n[[columns]]\nid = "a"\ntitle = "A"\n',
+    )
     assert any(p.startswith("votes_per_person:") and "0" in p for p in problems)
 
 
@@ -158,7 +193,9 @@ def test_a_broken_file_does_not_stop_its_siblings(tmp_path: Path) -> None:
 
 def test_objective_pointing_nowhere(tmp_path: Path) -> None:
     community_text = (default_surveys_dir() / "community.toml").read_text(encoding="utf-8")
-    community_text = community_text.replace('question = "value"', 'question = "valu"').replace('survey = "cop-pulse"\nquestion = "recommend"', 'survey = "pulse"\nquestion = "recommend"')
+    community_text = community_text.replace('question = "value"', 'question = "valu"').replace(
+        'survey = "cop-pulse"\nquestion = "recommend"', 'survey = "pulse"\nquestion = "recommend"'
+    )
     write(tmp_path, "community.toml", community_text)
     community, problems = load_community(tmp_path / "community.toml")
     assert problems == [] and community is not None
@@ -178,7 +215,29 @@ def test_objective_metric_must_fit_the_question_type(tmp_path: Path) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dictionaries(st.sampled_from(["id", "kind", "title", "questions", "columns", "anonymous", "min_responses", "model"]), st.one_of(st.text(max_size=8), st.integers(-5, 50), st.booleans(), st.lists(st.dictionaries(st.sampled_from(["id", "type", "text", "scale", "options", "na", "required", "show_if", "title"]), st.one_of(st.text(max_size=6), st.integers(-2, 12), st.booleans(), st.lists(st.text(max_size=3), max_size=3)), max_size=6), max_size=3))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "kind", "title", "questions", "columns", "anonymous", "min_responses", "model"]),
+        st.one_of(
+            st.text(max_size=8),
+            st.integers(-5, 50),
+            st.booleans(),
+            st.lists(
+                st.dictionaries(
+                    st.sampled_from(["id", "type", "text", "scale", "options", "na", "required", "show_if", "title"]),
+                    st.one_of(
+                        st.text(max_size=6),
+                        st.integers(-2, 12),
+                        st.booleans(),
+                        st.lists(st.text(max_size=3), max_size=3),
+                    ),
+                    max_size=6,
+                ),
+                max_size=3,
+            ),
+        ),
+    )
+)
 def test_parse_never_raises_on_any_input(data: dict) -> None:
     definition, problems = parse_definition("x.toml", data)
     assert (definition is None) == bool(problems)
@@ -193,5 +252,13 @@ def test_definition_set_of_kind() -> None:
 
 @pytest.mark.parametrize("scale", [3, 7])
 def test_likert_labels_follow_the_scale(scale: int) -> None:
-    survey, _ = parse_definition("x.toml", {"id": "s", "kind": "survey", "title": "S", "questions": [{"id": "a", "type": "likert", "text": "A", "scale": scale}]})
+    survey, _ = parse_definition(
+        "x.toml",
+        {
+            "id": "s",
+            "kind": "survey",
+            "title": "S",
+            "questions": [{"id": "a", "type": "likert", "text": "A", "scale": scale}],
+        },
+    )
     assert survey is not None and len(survey.questions[0].point_labels) == scale

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from coptui.cli.main import main
-from coptui.exports.results import md_text
 from coptui.core.runs import NA
+from coptui.exports.results import md_text
 from tests.support.surveys import full_answers, open_every_type
 
-TRICKY = "=HYPERLINK(\"http://x\") [bold]x[/] <b>|</b> *star* \x1b[31mred"
+TRICKY = '=HYPERLINK("http://x") [bold]x[/] <b>|</b> *star* \x1b[31mred'
 
 
 @pytest.fixture
@@ -42,7 +42,9 @@ def test_json_export(surveys_dir: Path, data_dir: Path, named_run, capsys: pytes
     assert questions["why"]["texts"] == ["too far"]
 
 
-def test_csv_export_defuses_formulas(surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]) -> None:
+def test_csv_export_defuses_formulas(
+    surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, run = named_run
     assert export(surveys_dir, data_dir, run.id, "csv") == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
@@ -55,7 +57,9 @@ def test_csv_export_defuses_formulas(surveys_dir: Path, data_dir: Path, named_ru
     assert "\x1b" not in answer[4]
 
 
-def test_markdown_export_shows_user_text_literally(surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]) -> None:
+def test_markdown_export_shows_user_text_literally(
+    surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, run = named_run
     assert export(surveys_dir, data_dir, run.id, "md") == 0
     out = capsys.readouterr().out
@@ -68,7 +72,9 @@ def test_markdown_export_shows_user_text_literally(surveys_dir: Path, data_dir: 
     assert "\x1b" not in out
 
 
-def test_export_to_a_file(surveys_dir: Path, data_dir: Path, named_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_to_a_file(
+    surveys_dir: Path, data_dir: Path, named_run, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, run = named_run
     target = tmp_path / "out.json"
     assert export(surveys_dir, data_dir, run.id, "json", "--output", str(target)) == 0
@@ -83,7 +89,9 @@ def test_unknown_run(surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFi
     assert "there is no run 'nope'" in capsys.readouterr().err
 
 
-def test_retro_exports_markdown_only(surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]) -> None:
+def test_retro_exports_markdown_only(
+    surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]
+) -> None:
     workspace, _ = named_run
     retro = next(d for d in workspace.definitions.definitions.values() if d.kind == "retro")
     run = workspace.runs.open_run(retro.id, by="ada")
@@ -93,7 +101,9 @@ def test_retro_exports_markdown_only(surveys_dir: Path, data_dir: Path, named_ru
     assert capsys.readouterr().out.startswith(f"# {retro.title}")
 
 
-def test_feedback_export_is_the_members_own(surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]) -> None:
+def test_feedback_export_is_the_members_own(
+    surveys_dir: Path, data_dir: Path, named_run, capsys: pytest.CaptureFixture[str]
+) -> None:
     workspace, _ = named_run
     form = next(d for d in workspace.definitions.definitions.values() if d.kind == "feedback")
     from coptui.core.feedback import start_round

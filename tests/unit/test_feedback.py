@@ -10,8 +10,8 @@ import pytest
 
 from coptui.core import feedback as fb
 from coptui.core.feedback import FeedbackError
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE
 from coptui.core.workspace import Workspace
+from coptui.store.store import RUN_META_KEY, RUN_META_TABLE
 
 DAY = date(2026, 11, 2)
 MEMBERS = ["ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana"]
@@ -146,7 +146,7 @@ def test_anonymous_piece_stores_nothing_about_its_giver(workspace: Workspace) ->
     run = fb.start_round(workspace, "peer-sbi", "ada", "all", today=DAY)
     fb.submit(workspace, run.id, "chen", "dana", sbi("secret"), today=DAY)
     raw = json.loads(workspace.store.run_path(run.id).read_bytes())
-    (piece_id, piece), = raw[fb.PIECES].items()
+    ((piece_id, piece),) = raw[fb.PIECES].items()
     assert set(piece) == {"to", "fields", "thanked"}
     assert "chen" not in json.dumps(piece)
     assert len(piece_id) == 32 and piece_id not in json.dumps(raw[fb.GIVEN])
@@ -158,7 +158,13 @@ def test_named_piece_carries_giver_and_day(workspace: Workspace) -> None:
     run = fb.start_round(workspace, "kudos", "ada", "free", 1, today=DAY)
     fb.submit(workspace, run.id, "chen", "dana", {"message": "thanks"}, today=DAY)
     (piece,) = workspace.store.read_run(run.id).all(fb.PIECES).values()
-    assert piece == {"to": "dana", "fields": {"message": "thanks"}, "thanked": False, "from": "chen", "day": "2026-11-02"}
+    assert piece == {
+        "to": "dana",
+        "fields": {"message": "thanks"},
+        "thanked": False,
+        "from": "chen",
+        "day": "2026-11-02",
+    }
 
 
 # -- release --------------------------------------------------------------------------------------
@@ -177,7 +183,9 @@ def test_anonymous_feedback_waits_for_the_close_and_the_threshold(workspace: Wor
     dana = fb.inbox(workspace, "dana", DAY)
     assert len(dana.received) == 3 and dana.held == ()
     assert all(piece.giver is None and piece.day is None for piece in dana.received)
-    assert {dict(p.fields)["Situation"] for p in dana.received} == {f"sit-{g}-to-dana" for g in givers_of(workspace, run.id, "dana")}
+    assert {dict(p.fields)["Situation"] for p in dana.received} == {
+        f"sit-{g}-to-dana" for g in givers_of(workspace, run.id, "dana")
+    }
     order = [fb.release_order(run.id, p.piece_id) for p in dana.received]
     assert order == sorted(order)
     emeka = fb.inbox(workspace, "emeka", DAY)
@@ -275,7 +283,11 @@ def test_facilitator_counts_are_counts_only(workspace: Workspace) -> None:
     assert (counts.owed, counts.given, counts.rate) == (24, 4, 4 / 24)
     assert "counted" not in repr(counts)
     assert fb.round_stats(workspace.store, run.id) == {
-        "owed": 24, "given": 4, "members": 8, "state": "open", "completion": 4 / 24,
+        "owed": 24,
+        "given": 4,
+        "members": 8,
+        "state": "open",
+        "completion": 4 / 24,
     }
 
 
@@ -293,7 +305,14 @@ def test_export_is_the_recipient_s_own_feedback(workspace: Workspace) -> None:
     for giver in ("chen", "emeka", "farah"):
         fb.submit(workspace, run.id, giver, "dana", sbi(f"to-dana-{giver}"), today=DAY)
         fb.submit(workspace, run.id, giver, "gus", sbi(f"to-gus-{giver}"), today=DAY)
-    fb.submit(workspace, run.id, "hana", "dana", {"situation": "line one\nline two", "behaviour": "# not a heading \x1b[31m", "impact": "i"}, today=DAY)
+    fb.submit(
+        workspace,
+        run.id,
+        "hana",
+        "dana",
+        {"situation": "line one\nline two", "behaviour": "# not a heading \x1b[31m", "impact": "i"},
+        today=DAY,
+    )
     open_export = fb.export_markdown(workspace, run, "dana", DAY)
     assert "to-dana" not in open_export and "after the round closes" in open_export
     run = workspace.runs.close_run(run.id, by="ada", today=DAY)

@@ -215,7 +215,7 @@ def test_slope_needs_two_distinct_points() -> None:
 # -- properties ------------------------------------------------------------------------------------
 
 likert = st.dictionaries(st.sampled_from([str(p) for p in range(1, 6)]), st.integers(0, 50))
-nps_answers = st.dictionaries(st.sampled_from([str(p) for p in range(0, 11)]), st.integers(0, 50))
+nps_answers = st.dictionaries(st.sampled_from([str(p) for p in range(11)]), st.integers(0, 50))
 values = st.lists(st.one_of(st.none(), st.floats(0, 10, allow_nan=False)), max_size=12)
 
 
@@ -242,7 +242,11 @@ def test_nps_is_between_minus_and_plus_hundred(distribution: dict[str, int]) -> 
 
 @given(st.integers(-5, 50), st.integers(-5, 50))
 def test_rates_are_shares(done: int, total: int) -> None:
-    for tally in (participation_of(done, total), action_completion_of(done, total), feedback_completion_of(done, total)):
+    for tally in (
+        participation_of(done, total),
+        action_completion_of(done, total),
+        feedback_completion_of(done, total),
+    ):
         assert tally.value is None or 0 <= tally.value <= 1
 
 

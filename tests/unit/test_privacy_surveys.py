@@ -17,10 +17,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from coptui.exports.results import export_run
 from coptui.core.results import run_results, text_order
 from coptui.core.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
 from coptui.core.workspace import Workspace
+from coptui.exports.results import export_run
 from tests.support.surveys import MEMBERS, OPENED, full_answers, open_every_type, write_every_type
 
 CLOSED = date(2026, 11, 20)
@@ -201,7 +201,9 @@ def test_export_goes_through_the_gate(surveys_dir: Path, data_dir: Path, monkeyp
     assert calls == [run.id] * 3
 
 
-def test_export_command_refuses_to_leak_an_open_anonymous_run(surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_command_refuses_to_leak_an_open_anonymous_run(
+    surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from coptui.exports.results import export_main
 
     workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=3)
@@ -224,7 +226,9 @@ def test_export_command_refuses_to_leak_an_open_anonymous_run(surveys_dir: Path,
         ("allow_edit = true", "allow_edit is not allowed on an anonymous survey"),
     ],
 )
-def test_validate_refuses_weak_anonymity(tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, message: str) -> None:
+def test_validate_refuses_weak_anonymity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, message: str
+) -> None:
     from coptui.cli.main import main
 
     path = tmp_path / "weak.toml"

@@ -19,7 +19,9 @@ TABLE = [
 ]
 
 
-def run_report(capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path, *extra: str) -> tuple[int, str, str]:
+def run_report(
+    capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path, *extra: str
+) -> tuple[int, str, str]:
     code = main(["report", "--data", str(demo_data_dir), "--surveys", str(surveys_dir), *extra])
     captured = capsys.readouterr()
     return code, captured.out, captured.err
@@ -63,7 +65,9 @@ def test_markdown_summary(capsys, demo_data_dir: Path, surveys_dir: Path) -> Non
 def test_markdown_escapes_user_text_and_celebrates(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
     path = surveys_dir / "community.toml"
     text = path.read_text(encoding="utf-8")
-    text = text.replace('title = "Most members answer the monthly pulse"', 'title = "Most | members *answer* \\u001b[31m"')
+    text = text.replace(
+        'title = "Most members answer the monthly pulse"', 'title = "Most | members *answer* \\u001b[31m"'
+    )
     text = text.replace("target = 0.6\n", "target = 0.85\n", 1)
     path.write_text(text, encoding="utf-8")
     code, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--format", "md", "--objective", "participation")
@@ -77,7 +81,10 @@ def test_markdown_escapes_user_text_and_celebrates(capsys, demo_data_dir: Path, 
 def test_unknown_objective_is_one_line_and_exit_1(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "nope")
     assert code == 1 and out == ""
-    assert err.strip() == "coptui: there is no objective 'nope'; known: participation, satisfaction, nps, actions, roti, feedback"
+    assert (
+        err.strip()
+        == "coptui: there is no objective 'nope'; known: participation, satisfaction, nps, actions, roti, feedback"
+    )
 
 
 def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -87,7 +94,9 @@ def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  
     assert "No data yet" in out
 
 
-def test_colour_only_on_a_terminal_without_no_color(capsys, monkeypatch, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_colour_only_on_a_terminal_without_no_color(
+    capsys, monkeypatch, demo_data_dir: Path, surveys_dir: Path
+) -> None:  # type: ignore[no-untyped-def]
     import sys
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)

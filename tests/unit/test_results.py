@@ -18,8 +18,12 @@ def test_named_run_results_are_live_and_complete(surveys_dir: Path, data_dir: Pa
     workspace, run = open_every_type(surveys_dir, data_dir)
     runs = workspace.runs
     runs.submit_response(run.id, "ada", full_answers(mood=5, recommend=10, topics=["ci"], notes="b"))
-    runs.submit_response(run.id, "bruno", full_answers(mood=NA, recommend=7, again=False, format="office hours", notes=None))
-    runs.submit_response(run.id, "chen", full_answers(mood=2, recommend=3, why="slow", topics=NA, value=None, notes="a"))
+    runs.submit_response(
+        run.id, "bruno", full_answers(mood=NA, recommend=7, again=False, format="office hours", notes=None)
+    )
+    runs.submit_response(
+        run.id, "chen", full_answers(mood=2, recommend=3, why="slow", topics=NA, value=None, notes="a")
+    )
     results = run_results(workspace.store, run)
     assert results.released and results.withheld is None
     assert (results.responses, results.members) == (3, 8)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from pathlib import Path
-
-import tomllib
 
 import pytest
 from hypothesis import HealthCheck, given, settings

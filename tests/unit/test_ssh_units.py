@@ -7,9 +7,9 @@ from pathlib import Path
 import asyncssh
 
 from coptui.core.community import load_community
+from coptui.core.workspace import Workspace
 from coptui.serve.server import ForeignWrites, MemberKeys, load_host_key
 from coptui.store.store import Change
-from coptui.core.workspace import Workspace
 
 
 def _key() -> asyncssh.SSHKey:
@@ -52,7 +52,9 @@ def test_a_removed_key_stops_working_and_a_broken_file_keeps_the_last_good_keys(
     ada = _key()
     path = surveys_dir / "community.toml"
     original = path.read_text(encoding="utf-8")
-    path.write_text(original.replace('handle = "ada"\n', f'handle = "ada"\nkeys = ["{_public(ada)}"]\n', 1), encoding="utf-8")
+    path.write_text(
+        original.replace('handle = "ada"\n', f'handle = "ada"\nkeys = ["{_public(ada)}"]\n', 1), encoding="utf-8"
+    )
     community, _ = load_community(path)
     assert community is not None
     keys = MemberKeys(surveys_dir, community)
@@ -73,7 +75,9 @@ def test_the_host_key_is_made_once_with_mode_0600(tmp_path: Path) -> None:
     assert load_host_key(tmp_path).public_data == first.public_data
 
 
-def test_only_other_processes_writes_are_published_again(workspace: Workspace, data_dir: Path, surveys_dir: Path) -> None:
+def test_only_other_processes_writes_are_published_again(
+    workspace: Workspace, data_dir: Path, surveys_dir: Path
+) -> None:
     heard: list[Change] = []
     watcher = ForeignWrites(workspace)
     workspace.hub.subscribe(watcher.heard)
@@ -88,6 +92,7 @@ def test_only_other_processes_writes_are_published_again(workspace: Workspace, d
 
     other = Workspace.open(data_dir, surveys_dir)  # another process on the same folder
     from coptui.core import retro
+
     retro.next_phase(other, run.id, "ada")
     watcher.seen(Change("run", run.id))
     assert heard[len(ours) :] == [Change("run", run.id)]

@@ -18,6 +18,7 @@ import orjson
 import pytest
 
 import coptui.store.store as store_module
+from coptui.core.workspace import Workspace
 from coptui.store.store import (
     INDEX_FILE,
     PENDING_TABLE,
@@ -31,7 +32,6 @@ from coptui.store.store import (
     StoreWriteError,
     UnreadableFileError,
 )
-from coptui.core.workspace import Workspace
 
 
 def temps(data_dir: Path) -> list[Path]:
@@ -80,10 +80,9 @@ def test_2_non_serializable_value_leaves_the_file_byte_identical(data_dir: Path)
     store = seeded(data_dir)
     before = store.run_path("alpha").read_bytes()
     for bad in ({"tags": {"a", "b"}}, {"who": object()}):
-        with pytest.raises(TypeError, match="JSON values only"):
-            with store.run_tx("alpha") as tx:
-                tx.insert("responses", "fresh", {"answers": {"q": 1}})
-                tx.put("responses", "bad", bad)
+        with pytest.raises(TypeError, match="JSON values only"), store.run_tx("alpha") as tx:
+            tx.insert("responses", "fresh", {"answers": {"q": 1}})
+            tx.put("responses", "bad", bad)
     assert store.run_path("alpha").read_bytes() == before
     assert temps(data_dir) == []
     # Below the Tx API too: the serialiser fails before a temp file exists.
@@ -96,10 +95,9 @@ def test_2_non_serializable_value_leaves_the_file_byte_identical(data_dir: Path)
 def test_an_exception_inside_a_transaction_writes_nothing(data_dir: Path) -> None:
     store = seeded(data_dir)
     before = store.run_path("alpha").read_bytes()
-    with pytest.raises(RuntimeError):
-        with store.run_tx("alpha") as tx:
-            tx.insert("responses", "x", {"answers": {}})
-            raise RuntimeError("the caller changed its mind")
+    with pytest.raises(RuntimeError), store.run_tx("alpha") as tx:
+        tx.insert("responses", "x", {"answers": {}})
+        raise RuntimeError("the caller changed its mind")
     assert store.run_path("alpha").read_bytes() == before
 
 
@@ -108,15 +106,16 @@ def test_an_exception_inside_a_transaction_writes_nothing(data_dir: Path) -> Non
 
 @pytest.mark.parametrize("code", [errno.EIO, errno.ENOSPC], ids=["EIO", "ENOSPC"])
 @pytest.mark.parametrize("call", ["write", "fsync", "replace"])
-def test_3_fault_surfaces_keeps_old_file_removes_temp(data_dir: Path, monkeypatch: pytest.MonkeyPatch, call: str, code: int) -> None:
+def test_3_fault_surfaces_keeps_old_file_removes_temp(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, call: str, code: int
+) -> None:
     store = seeded(data_dir)
     path = store.run_path("alpha")
     before = path.read_bytes()
     faulty = FaultyOS(call, code)
     monkeypatch.setattr(store_module, "os", faulty)
-    with pytest.raises(StoreWriteError) as caught:
-        with store.run_tx("alpha") as tx:
-            tx.insert("responses", "new", {"answers": {"q": 5}})
+    with pytest.raises(StoreWriteError) as caught, store.run_tx("alpha") as tx:
+        tx.insert("responses", "new", {"answers": {"q": 5}})
     assert caught.value.errno == code
     assert isinstance(caught.value, OSError)
     assert "nothing was changed" in str(caught.value) and str(path) in str(caught.value)
@@ -131,20 +130,23 @@ def test_3_fault_surfaces_keeps_old_file_removes_temp(data_dir: Path, monkeypatc
 def test_3_fault_in_the_folder_fsync_is_reported_not_hidden(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = seeded(data_dir)
     monkeypatch.setattr(store_module, "os", FaultyOS("fsync", errno.EIO, nth=2))  # 1st: the file, 2nd: the folder
-    with pytest.raises(StoreWriteError, match="may not survive a power cut"):
-        with store.run_tx("alpha") as tx:
-            tx.insert("responses", "new", {"answers": {"q": 5}})
+    with pytest.raises(StoreWriteError, match="may not survive a power cut"), store.run_tx("alpha") as tx:
+        tx.insert("responses", "new", {"answers": {"q": 5}})
     monkeypatch.setattr(store_module, "os", os)
     assert store.read_run("alpha").get("responses", "new") is not None  # the rename itself happened
     assert temps(data_dir) == []
 
 
-def test_3_cli_reports_a_full_disk_in_one_line(data_dir: Path, surveys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_3_cli_reports_a_full_disk_in_one_line(
+    data_dir: Path, surveys_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from coptui.cli.main import main
 
     Workspace.open(data_dir, surveys_dir)
     monkeypatch.setattr(store_module, "os", FaultyOS("write", errno.ENOSPC))
-    code = main(["runs", "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "--open", "health-check"])
+    code = main(
+        ["runs", "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "--open", "health-check"]
+    )
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("coptui: could not save") and "No space left on device" in err and "Traceback" not in err
@@ -284,11 +286,16 @@ def _crash_when(monkeypatch: pytest.MonkeyPatch, should_crash) -> None:
     monkeypatch.setattr(store_module, "atomic_write", atomic_write)
 
 
-def test_10_crash_after_run_file_before_index_is_repaired_at_start(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_10_crash_after_run_file_before_index_is_repaired_at_start(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = seeded(data_dir)
     for run_id, record in (("alpha", {"id": "alpha", "state": "closed"}), ("gamma", {"id": "gamma", "state": "open"})):
         # The index write that would copy the record in (and clear the mark) never happens.
-        _crash_when(monkeypatch, lambda path, data: path.name == INDEX_FILE and run_id not in data.get(PENDING_TABLE, {}))
+        _crash_when(
+            monkeypatch,
+            lambda path, data, run_id=run_id: path.name == INDEX_FILE and run_id not in data.get(PENDING_TABLE, {}),
+        )
         with pytest.raises(Crash):
             store.write_run_record(run_id, record)
     monkeypatch.undo()
@@ -315,12 +322,17 @@ def test_10_crash_after_the_mark_before_the_run_file(data_dir: Path, monkeypatch
 
     restarted = Store(data_dir)
     # Neither write was acknowledged: the index agrees with the run files as they are.
-    assert restarted.run_records() == {"alpha": {"id": "alpha", "state": "open"}, "beta": {"id": "beta", "state": "open"}}
+    assert restarted.run_records() == {
+        "alpha": {"id": "alpha", "state": "open"},
+        "beta": {"id": "beta", "state": "open"},
+    }
     assert restarted.read_index().all(PENDING_TABLE) == {}
     assert not restarted.run_exists("gamma")
 
 
-def test_10_crash_inside_close_run_keeps_run_file_and_index_in_step(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_10_crash_inside_close_run_keeps_run_file_and_index_in_step(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = workspace.runs
     run = runs.open_run("health-check", by="ada", today=date(2026, 11, 2))
     _crash_when(monkeypatch, lambda path, data: path.name == INDEX_FILE and run.id not in data.get(PENDING_TABLE, {}))
@@ -359,11 +371,10 @@ def test_11_newer_file_is_refused_untouched_and_the_rest_opens(data_dir: Path) -
     payload = orjson.dumps({"_meta": {"schema": SCHEMA_VERSION + 1}, "responses": {"x": {"shape": "unknown"}}})
     newer.write_bytes(payload)
     store = Store(data_dir)
-    with pytest.raises(UnreadableFileError, match="newer coptui .*upgrade coptui"):
+    with pytest.raises(UnreadableFileError, match=r"newer coptui .*upgrade coptui"):
         store.read_run("alpha")
-    with pytest.raises(UnreadableFileError):
-        with store.run_tx("alpha") as tx:
-            tx.put("responses", "y", {})
+    with pytest.raises(UnreadableFileError), store.run_tx("alpha") as tx:
+        tx.put("responses", "y", {})
     with pytest.raises(UnreadableFileError):
         store.write_run_record("alpha", {"id": "alpha", "state": "closed"})
     assert newer.read_bytes() == payload
@@ -374,7 +385,9 @@ def test_11_newer_file_is_refused_untouched_and_the_rest_opens(data_dir: Path) -
         tx.insert("responses", "more", {})
 
 
-def test_11_plain_tinydb_file_is_read_and_migrated_atomically_on_next_write(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_11_plain_tinydb_file_is_read_and_migrated_atomically_on_next_write(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tinydb import TinyDB  # the test may use TinyDB to make a file as TinyDB itself writes it
 
     (data_dir / "runs").mkdir(parents=True)
@@ -418,10 +431,9 @@ def test_12_damaged_run_file_refused_kept_aside_never_emptied(data_dir: Path, ki
     with pytest.raises(UnreadableFileError, match=reason) as caught:
         store.read_run("alpha")
     assert "left untouched" in str(caught.value) and str(path) in str(caught.value)
-    for attempt in range(2):  # refused again and again, never replaced by an empty file
-        with pytest.raises(UnreadableFileError):
-            with store.run_tx("alpha") as tx:
-                tx.put("responses", "b", {"answers": {}})
+    for _attempt in range(2):  # refused again and again, never replaced by an empty file
+        with pytest.raises(UnreadableFileError), store.run_tx("alpha") as tx:
+            tx.put("responses", "b", {"answers": {}})
     assert path.read_bytes() == damaged
     copies = list((data_dir / QUARANTINE_DIR).iterdir())
     assert [c.read_bytes() for c in copies] == [damaged]
@@ -437,9 +449,8 @@ def test_12_damaged_file_first_met_in_a_transaction_is_quarantined(data_dir: Pat
     store = seeded(data_dir)
     path = store.run_path("alpha")
     path.write_bytes(b'{"_meta": {"sch')
-    with pytest.raises(UnreadableFileError):
-        with store.run_tx("alpha") as tx:
-            tx.insert("responses", "b", {})
+    with pytest.raises(UnreadableFileError), store.run_tx("alpha") as tx:
+        tx.insert("responses", "b", {})
     assert path.read_bytes() == b'{"_meta": {"sch'
     assert len(list((data_dir / QUARANTINE_DIR).iterdir())) == 1
     assert [p.path for p in store.problems] == [path]
@@ -466,9 +477,8 @@ def test_12_damaged_index_is_left_alone_and_runs_come_from_their_files(data_dir:
     service.close_run(second.id, by="ada", today=date(2026, 11, 3))
     assert index.read_bytes() == damaged
     assert [c.read_bytes() for c in (data_dir / QUARANTINE_DIR).iterdir()] == [damaged]
-    with pytest.raises(UnreadableFileError):
-        with reopened.store.index_tx() as tx:
-            tx.put("anything", "k", {})
+    with pytest.raises(UnreadableFileError), reopened.store.index_tx() as tx:
+        tx.put("anything", "k", {})
     # Another process sees the same list, since it too reads the run files.
     assert [r.id for r in Workspace.open(data_dir, surveys_dir).runs.list_runs()] == [first.id, second.id]
 

@@ -12,9 +12,9 @@ from coptui.core.metrics import favourable_of
 from coptui.core.results import favourable_from, run_results
 from coptui.core.retro import retro_stats
 from coptui.core.runs import PARTICIPANTS
-from coptui.store.store import Store
 from coptui.core.trends import NPS_GROUPS, Trends, format_change, format_target, format_value, overview
 from coptui.core.workspace import Workspace
+from coptui.store.store import Store
 
 WITHHELD = {"cop-pulse-2025-12-01", "cop-pulse-2026-06-01"}  # the demo's pulses with 4 of 5 answers
 
@@ -67,7 +67,14 @@ def test_survey_trends_never_open_run_files(demo_workspace: Workspace, monkeypat
 
     monkeypatch.setattr(Store, "read_run", guarded)
     data = overview(demo_workspace)
-    assert [r.objective.id for r in data.reports] == ["participation", "satisfaction", "nps", "actions", "roti", "feedback"]
+    assert [r.objective.id for r in data.reports] == [
+        "participation",
+        "satisfaction",
+        "nps",
+        "actions",
+        "roti",
+        "feedback",
+    ]
     assert all(r.status.status != "not enough data" for r in data.reports)
 
 
@@ -161,8 +168,8 @@ def test_target_text(demo_workspace: Workspace) -> None:
 
 
 def test_only_closed_runs_and_actions_move_trends() -> None:
-    from coptui.store.store import Change
     from coptui.core.trends import affects_trends
+    from coptui.store.store import Change
 
     assert affects_trends(Change("index"))
     assert affects_trends(Change("actions"))

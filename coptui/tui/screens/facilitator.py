@@ -11,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from coptui.tui.app import DataChanged
 from coptui.core.runs import Run, RunError
-from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
 from coptui.text import literal
+from coptui.tui.app import DataChanged
+from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback round"}
 
@@ -57,8 +57,14 @@ class FacilitatorScreen(Screen[None]):
         definitions.add_columns("Definition", "Kind", "Id", "Privacy")
         workspace = self.app.workspace  # type: ignore[attr-defined]
         for definition in sorted(workspace.definitions.definitions.values(), key=lambda d: (d.kind, d.title)):
-            privacy = "anonymous" if getattr(definition, "anonymous", False) or getattr(definition, "anonymous_cards", False) else "named"
-            definitions.add_row(literal(definition.title), KIND_LABELS[definition.kind], definition.id, privacy, key=definition.id)
+            privacy = (
+                "anonymous"
+                if getattr(definition, "anonymous", False) or getattr(definition, "anonymous_cards", False)
+                else "named"
+            )
+            definitions.add_row(
+                literal(definition.title), KIND_LABELS[definition.kind], definition.id, privacy, key=definition.id
+            )
         self.query_one("#runs", DataTable).add_columns("Run", "Kind", "Opened", "Closes", "Progress")
         definitions.focus()
         self.load_runs()
@@ -136,7 +142,10 @@ class FacilitatorScreen(Screen[None]):
             self.app.push_screen(OpenRunDialog(definition.id, definition.title), self._open_survey)
         elif definition.kind == "retro":
             self.app.push_screen(
-                ConfirmDialog(f"Start a live retro with {definition.title}? Every member will see it on their home screen.", yes="Start"),
+                ConfirmDialog(
+                    f"Start a live retro with {definition.title}? Every member will see it on their home screen.",
+                    yes="Start",
+                ),
                 lambda yes: self.open_in_worker(OpenRunRequest(definition.id, None), go_there=True) if yes else None,
             )
         else:
@@ -159,7 +168,9 @@ class FacilitatorScreen(Screen[None]):
         try:
             run = runs.open_run(request.definition_id, by=handle, closes_on=request.closes_on)
         except RunError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Cannot open the run", severity="error", markup=False)
+            self.app.call_from_thread(
+                self.notify, str(error), title="Cannot open the run", severity="error", markup=False
+            )
             return
         self.app.call_from_thread(self.notify, f"Opened {run.title} as {run.id}.", markup=False)
         if go_there:
@@ -171,7 +182,9 @@ class FacilitatorScreen(Screen[None]):
             self.notify("No open run to close.", severity="warning")
             return
         self.app.push_screen(
-            ConfirmDialog(f"Close {run_id}? Nobody can answer it after that, and closed runs never change.", yes="Close"),
+            ConfirmDialog(
+                f"Close {run_id}? Nobody can answer it after that, and closed runs never change.", yes="Close"
+            ),
             lambda yes: self.close_in_worker(run_id) if yes else None,
         )
 
@@ -181,6 +194,8 @@ class FacilitatorScreen(Screen[None]):
         try:
             run = runs.close_run(run_id, by=self.app.member.handle)  # type: ignore[attr-defined]
         except RunError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Cannot close the run", severity="error", markup=False)
+            self.app.call_from_thread(
+                self.notify, str(error), title="Cannot close the run", severity="error", markup=False
+            )
             return
         self.app.call_from_thread(self.notify, f"Closed {run.id}.", markup=False)

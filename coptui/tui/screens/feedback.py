@@ -19,9 +19,9 @@ from textual.widgets import Button, Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from coptui.core import feedback
-from coptui.tui.app import DataChanged
 from coptui.core.feedback import FeedbackError, GiverRound, Recipient
 from coptui.text import literal
+from coptui.tui.app import DataChanged
 
 # Typing saves the draft this long after the last key, not on every key.
 DRAFT_SAVE_DELAY = 1.0
@@ -347,5 +347,7 @@ class FeedbackScreen(Screen[None]):
         self.app.pop_screen()
 
     def on_data_changed(self, message: DataChanged) -> None:
-        if any(change.run_id == self.run_id for change in message.changes) or any(c.area == "index" for c in message.changes):
+        if any(change.run_id == self.run_id for change in message.changes) or any(
+            c.area == "index" for c in message.changes
+        ):
             self.load()

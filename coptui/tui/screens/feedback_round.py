@@ -17,11 +17,11 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 
 from coptui.core import feedback
-from coptui.tui.app import DataChanged
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
 from coptui.core.runs import RunError
 from coptui.text import literal
+from coptui.tui.app import DataChanged
 
 MODE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rotation", "Rotation: each member gives to N others, never themselves"),
@@ -68,7 +68,10 @@ class StartRoundScreen(ModalScreen[str | None]):
         else:
             privacy = "Named: recipients see who gave each piece, as soon as it is given."
         with Vertical(classes="dialog", id="start-round"):
-            yield Static(Text.assemble(("Start a feedback round: ", "bold"), literal(definition.title, "bold")), classes="dialog-question")
+            yield Static(
+                Text.assemble(("Start a feedback round: ", "bold"), literal(definition.title, "bold")),
+                classes="dialog-question",
+            )
             yield Static(literal(privacy), id="round-privacy")
             yield Label(f"Who gives feedback to whom ({members} members):")
             with RadioSet(id="pairing"):
@@ -190,9 +193,16 @@ class RoundCountsScreen(Screen[None]):
 
     def show(self, counts: RoundCounts) -> None:
         run = counts.run
-        state = f"closed {run.closed_on}" if run.closed_on else (f"open, last day {run.closes_on}" if run.closes_on else "open")
+        state = (
+            f"closed {run.closed_on}"
+            if run.closed_on
+            else (f"open, last day {run.closes_on}" if run.closes_on else "open")
+        )
         self.query_one("#counts-title", Static).update(
-            Text.assemble(literal(run.title, "bold"), (f"  ·  {run.id}  ·  {feedback.PAIRING_LABELS[counts.mode]}  ·  {state}", "dim"))
+            Text.assemble(
+                literal(run.title, "bold"),
+                (f"  ·  {run.id}  ·  {feedback.PAIRING_LABELS[counts.mode]}  ·  {state}", "dim"),
+            )
         )
         rate = "-" if counts.rate is None else f"{counts.rate:.0%}"
         self.query_one("#counts-summary", Static).update(
@@ -202,7 +212,9 @@ class RoundCountsScreen(Screen[None]):
         table.clear()
         for row in counts.members:
             left = max(0, row.owed - row.given)
-            table.add_row(literal(row.name), str(row.owed), str(row.given), str(left) if left else "done", key=row.handle)
+            table.add_row(
+                literal(row.name), str(row.owed), str(row.given), str(left) if left else "done", key=row.handle
+            )
 
     def action_refresh(self) -> None:
         self.load()

@@ -24,7 +24,7 @@ def describe_keys(screen: Screen) -> Table:
     seen: set[str] = set()
     for key, active in screen.active_bindings.items():
         binding = active.binding
-        if not binding.description or binding.description in seen and key in seen:
+        if not binding.description or (binding.description in seen and key in seen):
             continue
         seen.add(key)
         label = screen.app.get_key_display(binding)

@@ -17,9 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from coptui.core import feedback
-from coptui.tui.app import DataChanged
 from coptui.core.feedback import FeedbackError, Inbox, ReceivedPiece
 from coptui.text import literal
+from coptui.tui.app import DataChanged
 
 
 def piece_key(piece: ReceivedPiece) -> str:
@@ -141,7 +141,11 @@ class InboxScreen(Screen[None]):
 
         held: list[Text] = []
         for round_held in inbox.held:
-            held.append(Text.assemble(literal(round_held.round_title, "bold"), (f" · round of {round_held.round_opened}", "dim")))
+            held.append(
+                Text.assemble(
+                    literal(round_held.round_title, "bold"), (f" · round of {round_held.round_opened}", "dim")
+                )
+            )
             held.append(literal(round_held.reason, "dim"))
         self.query_one("#held", Static).update(Group(*held))
         for selector in ("#held-title", "#held"):

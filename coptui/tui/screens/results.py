@@ -16,10 +16,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
-from coptui.tui.app import DataChanged
 from coptui.core.results import QuestionResult, RunResults, run_results
 from coptui.core.runs import RunError
 from coptui.text import literal
+from coptui.tui.app import DataChanged
 from coptui.tui.widgets.bar_chart import DistributionChart
 
 BAR_WIDTH = 20
@@ -145,7 +145,9 @@ def question_widgets(number: int, item: QuestionResult) -> list[Widget]:
     if question.value_range is not None:
         points = list(item.distribution)
         widgets.append(
-            DistributionChart(points, [item.distribution[p] for p in points], nps=question.type == "nps", classes="result-chart")
+            DistributionChart(
+                points, [item.distribution[p] for p in points], nps=question.type == "nps", classes="result-chart"
+            )
         )
         legend = scale_legend(item)
         if legend is not None:

@@ -25,17 +25,17 @@ from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
 from coptui.core import retro
-from coptui.tui.app import DataChanged
 from coptui.core.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
 from coptui.core.runs import RunError
 from coptui.store.store import StoreError
 from coptui.text import literal
+from coptui.tui.app import DataChanged
+from coptui.tui.shared.board_list import BoardItem, BoardList
+from coptui.tui.shared.shared_text import SharedText
+from coptui.tui.shared.steady_footer import SteadyFooter
+from coptui.tui.typed_ahead import ComposerInput
 from coptui.tui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.tui.widgets.countdown import Countdown
-from coptui.tui.shared.shared_text import SharedText
-from coptui.tui.typed_ahead import ComposerInput
-from coptui.tui.shared.board_list import BoardItem, BoardList
-from coptui.tui.shared.steady_footer import SteadyFooter
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
 # Which phase each member action belongs to; the footer shows an action only in its phase.
@@ -134,7 +134,9 @@ def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
         if not actions:
             entries.append(_note("actions", empty))
         for action in actions:
-            entries.append(BoardItem(action.id, "action", action_text(action, today), "-done" if action.status != "open" else ""))
+            entries.append(
+                BoardItem(action.id, "action", action_text(action, today), "-done" if action.status != "open" else "")
+            )
 
     def themes(title: str) -> None:
         entries.append(_heading("themes", title))
@@ -162,7 +164,12 @@ def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
         if board.roti_given:
             entries.append(_note("roti", f"Thank you, your ROTI is in (anonymous). {board.roti_count} given so far."))
         else:
-            entries.append(_note("roti", f"Was this retro worth your time? Press 1 (waste) to 5 (excellent). Anonymous. {board.roti_count} given so far."))
+            entries.append(
+                _note(
+                    "roti",
+                    f"Was this retro worth your time? Press 1 (waste) to 5 (excellent). Anonymous. {board.roti_count} given so far.",
+                )
+            )
         actions(board.actions, "Actions agreed", "No actions were agreed.")
     return entries
 
@@ -177,9 +184,18 @@ def roti_summary(scores: tuple[int, ...]) -> str:
 
 def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> list[BoardItem]:
     if not board.revealed:
-        return [BoardItem(card.id, "card", literal(card.text), "-mine") for card in board.my_cards if card.column == column_id]
+        return [
+            BoardItem(card.id, "card", literal(card.text), "-mine")
+            for card in board.my_cards
+            if card.column == column_id
+        ]
     return [
-        BoardItem(theme.id, "theme", theme_text(theme, board, picked=theme.id == picked), "-picked" if theme.id == picked else "")
+        BoardItem(
+            theme.id,
+            "theme",
+            theme_text(theme, board, picked=theme.id == picked),
+            "-picked" if theme.id == picked else "",
+        )
         for theme in board.themes
         if theme.column == column_id
     ]
@@ -282,7 +298,9 @@ class RetroScreen(Screen[None]):
     async def load(self) -> None:
         # The files are read in a thread, once for all the sessions that ask at the same time.
         try:
-            files = await self.workspace.reads.read(("retro", self.run_id), partial(retro.read_retro, self.workspace, self.run_id))
+            files = await self.workspace.reads.read(
+                ("retro", self.run_id), partial(retro.read_retro, self.workspace, self.run_id)
+            )
             board = retro.board_from(self.workspace, self.run_id, files, self.handle)
         except (RunError, StoreError) as error:
             self._show_error(str(error))
@@ -330,7 +348,11 @@ class RetroScreen(Screen[None]):
             unsent = self.query_one("#composer-input", Input).value.strip()
             self._close_composer()
             if unsent:
-                self.notify(f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}", severity="warning", markup=False)
+                self.notify(
+                    f"The retro moved on to {board.phase_title.lower()}; this was not saved: {unsent}",
+                    severity="warning",
+                    markup=False,
+                )
         self._restore_focus()
         self._refresh_bindings_if_changed()
         await self.query_one(SteadyFooter).sync()
@@ -342,7 +364,10 @@ class RetroScreen(Screen[None]):
             BoardColumn(
                 index,
                 column.id,
-                Static(Text.assemble(literal(column.title, "bold"), "\n", literal(column.prompt, "dim")), classes="column-title"),
+                Static(
+                    Text.assemble(literal(column.title, "bold"), "\n", literal(column.prompt, "dim")),
+                    classes="column-title",
+                ),
             )
             for index, column in enumerate(board.columns)
         ]
@@ -391,7 +416,9 @@ class RetroScreen(Screen[None]):
         else:
             hint = Text(f"This retro is closed. ROTI: {roti_summary(board.roti_scores)}")
         if board.is_open and board.phase == "write" and board.hidden_cards:
-            hint.append(f" Others have written {board.hidden_cards} card{'s' if board.hidden_cards != 1 else ''} so far.", "dim")
+            hint.append(
+                f" Others have written {board.hidden_cards} card{'s' if board.hidden_cards != 1 else ''} so far.", "dim"
+            )
         if board.is_open and board.phase == "vote":
             hint.append(f" {board.voters} member{'s' if board.voters != 1 else ''} voted so far.", "dim")
         if board.is_open and board.anonymous_cards and board.phase == "write":
@@ -456,7 +483,11 @@ class RetroScreen(Screen[None]):
         self.set_focus(target)
 
     def _focused(self, kind: str) -> BoardItem | None:
-        if isinstance(self.focused, BoardList) and self.focused.current is not None and self.focused.current.kind == kind:
+        if (
+            isinstance(self.focused, BoardList)
+            and self.focused.current is not None
+            and self.focused.current.kind == kind
+        ):
             return self.focused.current
         return None
 
@@ -465,7 +496,9 @@ class RetroScreen(Screen[None]):
     def _refresh_bindings_if_changed(self) -> None:
         # Recomposing the footer costs more than the rest of a board update, and in `coptui
         # serve` every session redraws on every card and vote: only when the keys change.
-        state = tuple(self.check_action(b.action.partition("(")[0], ()) for b in self.BINDINGS if isinstance(b, Binding))
+        state = tuple(
+            self.check_action(b.action.partition("(")[0], ()) for b in self.BINDINGS if isinstance(b, Binding)
+        )
         if state != getattr(self, "_binding_state", None):
             self._binding_state = state
             self.refresh_bindings()
@@ -475,7 +508,7 @@ class RetroScreen(Screen[None]):
             return True
         board = self.board
         if board is None or not board.is_open:
-            return False if action in PHASE_OF_ACTION or action in FACILITATOR_ACTIONS else True
+            return not (action in PHASE_OF_ACTION or action in FACILITATOR_ACTIONS)
         if action in FACILITATOR_ACTIONS and not board.is_facilitator:
             return False
         phases = PHASE_OF_ACTION.get(action)
@@ -495,7 +528,9 @@ class RetroScreen(Screen[None]):
     # -- writing through the core, off the event loop -------------------------------------------------
 
     @work(thread=True, group="retro-write", exit_on_error=False)
-    def write(self, change: Callable[[], object], done: str | None = None, then: Callable[[], None] | None = None) -> None:
+    def write(
+        self, change: Callable[[], object], done: str | None = None, then: Callable[[], None] | None = None
+    ) -> None:
         try:
             change()
         except RunError as error:
@@ -592,7 +627,9 @@ class RetroScreen(Screen[None]):
     def action_delete_card(self) -> None:
         item = self._focused("card")
         if item is not None:
-            self.write(partial(retro.delete_card, self.workspace, self.run_id, self.handle, item.id), done="Card deleted.")
+            self.write(
+                partial(retro.delete_card, self.workspace, self.run_id, self.handle, item.id), done="Card deleted."
+            )
 
     def action_move(self) -> None:
         item = self._focused("theme")
@@ -644,7 +681,10 @@ class RetroScreen(Screen[None]):
         self._set_status("dropped")
 
     def action_roti(self, score: int) -> None:
-        self.write(partial(retro.give_roti, self.workspace, self.run_id, self.handle, score), done=f"ROTI {score} recorded, anonymously.")
+        self.write(
+            partial(retro.give_roti, self.workspace, self.run_id, self.handle, score),
+            done=f"ROTI {score} recorded, anonymously.",
+        )
 
     def action_add_action(self) -> None:
         board = self.board
@@ -660,7 +700,9 @@ class RetroScreen(Screen[None]):
 
     def _action_drafted(self, draft: ActionDraft | None) -> None:
         if draft is not None:
-            change = partial(retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due)
+            change = partial(
+                retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due
+            )
             self.write(change, done="Action added.")
 
     @on(BoardList.Chosen)
@@ -692,7 +734,9 @@ class RetroScreen(Screen[None]):
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.write(partial(retro.finish_retro, self.workspace, self.run_id, self.handle), done="The retro is closed.")
+                self.write(
+                    partial(retro.finish_retro, self.workspace, self.run_id, self.handle), done="The retro is closed."
+                )
 
         question = "Close this retro? Its cards, votes and ROTI are kept; nothing can change afterwards."
         self.app.push_screen(ConfirmDialog(question, yes="Close", no="Not yet"), confirmed)

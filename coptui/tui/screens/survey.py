@@ -35,7 +35,6 @@ from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Sta
 from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled
 
-from coptui.tui.app import DataChanged
 from coptui.core.definitions import Question, SurveyDefinition
 from coptui.core.runs import (
     NA,
@@ -50,6 +49,7 @@ from coptui.core.runs import (
     soft_required_message,
 )
 from coptui.text import literal
+from coptui.tui.app import DataChanged
 from coptui.tui.widgets.questions import QuestionInput, describe_answer, make_input
 
 Page = Literal["loading", "intro", "question", "review", "done", "answered", "closed"]
@@ -375,7 +375,9 @@ class SurveyScreen(Screen[None]):
             detail = "You have answered this survey. It allows changes until it closes: choose Edit my answers."
         else:
             detail = "You have answered this survey; a member answers once. Results appear when it closes."
-        await self._set_page("answered", Static(Text.assemble(("Already answered", "bold"), "\n\n", detail), id="answered"))
+        await self._set_page(
+            "answered", Static(Text.assemble(("Already answered", "bold"), "\n\n", detail), id="answered")
+        )
 
     async def _show_closed(self) -> None:
         await self._set_page(
@@ -694,7 +696,9 @@ class SurveyScreen(Screen[None]):
         if self.page in ("question", "review") and self.answers:
             runs = self.app.workspace.runs  # type: ignore[attr-defined]
             try:
-                await asyncio.to_thread(runs.save_draft, self.run_id, self.app.member.handle, dict(self.answers), self._position())  # type: ignore[attr-defined]
+                await asyncio.to_thread(
+                    runs.save_draft, self.run_id, self.app.member.handle, dict(self.answers), self._position()
+                )  # type: ignore[attr-defined]
             except RunError as error:
                 self.notify(f"Draft not saved: {error}", severity="warning", markup=False)
             else:

@@ -12,13 +12,13 @@ from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Header, Select, Static
 
 from coptui.charts import figures as charts
-from coptui.tui.app import DataChanged
 from coptui.core.metrics import Status
-from coptui.text import literal
 from coptui.core.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
+from coptui.text import literal
+from coptui.tui.app import DataChanged
+from coptui.tui.shared.steady_footer import SteadyFooter
 from coptui.tui.widgets.chart import ChartPlot
 from coptui.tui.widgets.objectives import STATUS_MARKS
-from coptui.tui.shared.steady_footer import SteadyFooter
 
 
 def status_text(status: Status, *, newly_met: bool = False) -> Text:
@@ -146,7 +146,9 @@ class TrendsScreen(Screen[None]):
             )
         empty = self.query_one("#objectives-empty", Static)
         empty.update(
-            "No objectives yet: add [[objectives]] to community.toml (see docs/definitions.md)." if not data.reports else ""
+            "No objectives yet: add [[objectives]] to community.toml (see docs/definitions.md)."
+            if not data.reports
+            else ""
         )
         empty.display = not data.reports
         table.display = bool(data.reports)
@@ -247,7 +249,9 @@ class TrendsScreen(Screen[None]):
             return
         points = self.data.participation.get(survey_id, [])
         title = f"{self.data.survey_titles[survey_id]}: share of members who answered"
-        note.update(Text(f"{len(points)} closed run{'s' if len(points) != 1 else ''}; who answered is never shown.", "dim"))
+        note.update(
+            Text(f"{len(points)} closed run{'s' if len(points) != 1 else ''}; who answered is never shown.", "dim")
+        )
         chart.show_chart(
             lambda figure, width, height: charts.draw_participation(figure, title, points, width=width, height=height),
             key=(self._generation, survey_id),
@@ -269,7 +273,10 @@ class TrendsScreen(Screen[None]):
         text.append_text(literal(series.question.text, "bold"))
         if left_out:
             names = ", ".join(run.run_id for run in left_out)
-            text.append(f"  {len(left_out)} run{'s' if len(left_out) > 1 else ''} below min_responses left out ({names}).", "italic")
+            text.append(
+                f"  {len(left_out)} run{'s' if len(left_out) > 1 else ''} below min_responses left out ({names}).",
+                "italic",
+            )
         note.update(text)
         chart.show_chart(
             lambda figure, width, height: charts.draw_distribution(figure, series, width=width, height=height),
@@ -316,7 +323,11 @@ class TrendsScreen(Screen[None]):
             # A chart drawn while its view was hidden had no size: draw it now that it has one.
             for chart in view.query(ChartPlot):
                 chart.replot()
-        focus = {"objectives": "#objectives-table", "participation": "#participation-survey", "answers": "#answers-question"}
+        focus = {
+            "objectives": "#objectives-table",
+            "participation": "#participation-survey",
+            "answers": "#answers-question",
+        }
         self.query_one(focus[view_id]).focus()
 
     def _cycle(self, selector: str) -> None:

@@ -99,7 +99,10 @@ class SharedLines:
         if plan is None:
             styles = self.styles
             plain = not (
-                any(styles.gutter) or any(edge for edge, _ in styles.outline) or styles.tint.a or styles.text_opacity != 1.0
+                any(styles.gutter)
+                or any(edge for edge, _ in styles.outline)
+                or styles.tint.a
+                or styles.text_opacity != 1.0
             )
             base_background, background = self.background_colors
             plan = self._shared_plan = (plain, _background_style(base_background + background), background)  # type: ignore[attr-defined]

@@ -40,7 +40,7 @@ _DRAWN: LRUCache[tuple[object, ...], tuple[Strip, tuple[tuple[int, int, KeyShown
 
 
 def _label(key: KeyShown, styles: LabelStyles, *, compact: bool = False) -> Text:
-    """" esc Back " as Textual's footer draws a key; compact (its command palette key): "^p palette"."""
+    """ " esc Back " as Textual's footer draws a key; compact (its command palette key): "^p palette"."""
     _key, display, description, _action, enabled = key
     key_text = display if compact else f" {display} "
     text = Text.assemble((key_text, styles.key))
@@ -101,7 +101,9 @@ class SteadyFooter(SharedLines, Widget, can_focus=False):
     }
     """
 
-    def __init__(self, *, wait_for_sync: bool = False, show_command_palette: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self, *, wait_for_sync: bool = False, show_command_palette: bool = True, id: str | None = None
+    ) -> None:
         """``wait_for_sync``: show no keys until the screen first calls :meth:`sync` (a screen
         whose keys depend on data it is still loading: the keys are then drawn once, not twice).
         """

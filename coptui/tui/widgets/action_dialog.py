@@ -71,9 +71,20 @@ class ActionDialog(ModalScreen[ActionDraft | None]):
             if self.about:
                 yield Static(literal(f"About: {self.about}"))
             yield Label("What will be done")
-            yield Input(placeholder="e.g. Send the meetup agenda two days before", max_length=MAX_ACTION_CHARS, id="action-text", compact=True)
+            yield Input(
+                placeholder="e.g. Send the meetup agenda two days before",
+                max_length=MAX_ACTION_CHARS,
+                id="action-text",
+                compact=True,
+            )
             yield Label("Owner")
-            yield Select([(name, handle) for handle, name in self.members], value=self.owner, allow_blank=False, id="action-owner", compact=True)
+            yield Select(
+                [(name, handle) for handle, name in self.members],
+                value=self.owner,
+                allow_blank=False,
+                id="action-owner",
+                compact=True,
+            )
             yield Label("Due (YYYY-MM-DD, or +N days; empty for none)")
             yield Input(value="+14", id="action-due", compact=True)
             yield Static("", classes="dialog-error", id="action-error")

@@ -1,4 +1,4 @@
-""""Your actions" on the home screen: the open retro actions the member owns.
+""" "Your actions" on the home screen: the open retro actions the member owns.
 
 The home screen passes on the app's merged data changes; the widget reloads only when the
 actions file changed.
@@ -48,6 +48,7 @@ class OpenActions(Vertical):
         Binding("d", "set_status('done')", "Done"),
         Binding("x", "set_status('dropped')", "Drop"),
     ]
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._sources: dict[str, str] = {}  # action id -> the retro it came from

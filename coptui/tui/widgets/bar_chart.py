@@ -14,7 +14,11 @@ from typing import Any
 from coptui.tui.widgets.chart import ChartPlot
 
 SCALE_COLOR = "blue+"
-NPS_GROUPS = (("detractors", range(0, 7), "red"), ("passives", range(7, 9), "orange"), ("promoters", range(9, 11), "green"))
+NPS_GROUPS = (
+    ("detractors", range(7), "red"),
+    ("passives", range(7, 9), "orange"),
+    ("promoters", range(9, 11), "green"),
+)
 
 
 def count_ticks(highest: int, rows: int) -> list[int]:
@@ -51,7 +55,15 @@ class DistributionChart(ChartPlot):
     }
     """
 
-    def __init__(self, points: Sequence[int], counts: Sequence[int], *, nps: bool = False, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        points: Sequence[int],
+        counts: Sequence[int],
+        *,
+        nps: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.points = list(points)
         self.counts = list(counts)

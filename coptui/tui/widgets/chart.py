@@ -30,7 +30,7 @@ class ChartPlot(PlotextPlot):
     }
     """
 
-    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._drawer: ChartDrawer | None = None
         self._key: object = None

@@ -82,7 +82,8 @@ class ObjectivesPanel(Vertical):
         padding: 0 1;
     }
     """
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.reports: list[ObjectiveReport] = []
 
