@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from coptui.errors import CoptuiError
+
 if TYPE_CHECKING:
     from coptui.core.problems import Problem
     from coptui.core.workspace import Workspace
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 # the garbage collector off (see _collector_off_until_first_frame).
 
 
-class CommandError(Exception):
+class CommandError(CoptuiError):
     """A user-facing error of a command: printed as one line, exit code 1."""
 
 

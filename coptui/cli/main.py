@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from coptui import __version__
+from coptui.errors import CoptuiError
 
 
 def _date(text: str) -> date:
@@ -202,18 +203,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_user_error(error: Exception) -> bool:
     """Print a user-facing error as coptui's one line (and a workspace's problems); False for a bug.
 
-    The error classes are imported here, not at start: their modules are loaded by whatever
-    raised them, and the app's start imports them with the garbage collector off."""
-    from coptui.cli.commands import CommandError
-    from coptui.core.runs import AnswerError, RunError
-    from coptui.core.workspace import WorkspaceError
-    from coptui.store.store import StoreError
-
-    if not isinstance(error, (WorkspaceError, CommandError, RunError, StoreError)):
+    Every such error derives from :class:`coptui.errors.CoptuiError`."""
+    if not isinstance(error, CoptuiError):
         return False
-    # Several problems with one answer: one line each, so that a script's log reads like validate's.
-    for line in error.problems if isinstance(error, AnswerError) else [str(error)]:
+    for line in error.lines():
         print(f"coptui: {line}", file=sys.stderr)
-    for problem in error.problems if isinstance(error, WorkspaceError) else []:
-        print(f"  {problem}", file=sys.stderr)
+    for detail in error.details():
+        print(f"  {detail}", file=sys.stderr)
     return True

@@ -26,6 +26,7 @@ from coptui.core.definitions import (
     RetroDefinition,
     SurveyDefinition,
 )
+from coptui.errors import CoptuiError
 from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store, Tx
 
 RunState = Literal["open", "closed"]
@@ -41,7 +42,7 @@ def _definition_adapter() -> TypeAdapter[AnyDefinition]:
     return TypeAdapter(Definition)
 
 
-class RunError(Exception):
+class RunError(CoptuiError):
     """A rule of runs was broken; the message is for the user."""
 
 
@@ -49,6 +50,9 @@ class AnswerError(RunError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+    def lines(self) -> list[str]:
+        return list(self.problems)
 
 
 class _NotApplicable:

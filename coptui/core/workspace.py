@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from coptui.core.community import Community, Member, community_path
 from coptui.core.community_cache import load_community_cached
 from coptui.core.shared_reads import SharedReads
+from coptui.errors import CoptuiError
 from coptui.store.hub import Hub
 from coptui.store.store import Store
 
@@ -29,12 +30,15 @@ if TYPE_CHECKING:
     from coptui.core.runs import Runs
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(CoptuiError):
     """The workspace cannot open; the message says why and what to do."""
 
     def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+    def details(self) -> list[str]:
+        return [str(problem) for problem in self.problems]
 
 
 def default_data_dir() -> Path:

@@ -47,6 +47,7 @@ import asyncssh
 from coptui import __version__
 from coptui.core.community import Community, community_path, load_community
 from coptui.core.workspace import Workspace
+from coptui.errors import CoptuiError
 from coptui.serve.admission import SessionSlots
 from coptui.serve.driver import DEFAULT_MAX_BUFFER, SSHDriver, clamp_size, configure_console, share_css_parsing
 from coptui.store.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, Change
@@ -71,7 +72,7 @@ MESSAGES = {
 }
 
 
-class ServeError(Exception):
+class ServeError(CoptuiError):
     """The server cannot start; the message says why and what to do."""
 
 

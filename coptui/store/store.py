@@ -44,6 +44,8 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
+from coptui.errors import CoptuiError
+
 SCHEMA_VERSION = 1
 META_KEY = "_meta"
 INDEX_FILE = "index.json"
@@ -62,7 +64,7 @@ LOCK_POLL_INTERVAL = 0.002
 _SAFE_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
 
 
-class StoreError(Exception):
+class StoreError(CoptuiError):
     """A store problem with a message meant for the user."""
 
 
