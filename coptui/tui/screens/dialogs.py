@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from coptui.text import literal
+from coptui.tui.text import literal
 
 
 class ConfirmDialog(ModalScreen[bool]):

@@ -12,9 +12,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from coptui.core.runs import Run, RunError
-from coptui.text import literal
 from coptui.tui.app import DataChanged
 from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
+from coptui.tui.text import literal
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback round"}
 

@@ -20,8 +20,8 @@ from textual.widgets.option_list import Option
 
 from coptui.core import feedback
 from coptui.core.feedback import FeedbackError, GiverRound, Recipient
-from coptui.text import literal
 from coptui.tui.app import DataChanged
+from coptui.tui.text import literal
 
 # Typing saves the draft this long after the last key, not on every key.
 DRAFT_SAVE_DELAY = 1.0

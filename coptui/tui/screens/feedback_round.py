@@ -20,8 +20,8 @@ from coptui.core import feedback
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
 from coptui.core.runs import RunError
-from coptui.text import literal
 from coptui.tui.app import DataChanged
+from coptui.tui.text import literal
 
 MODE_CHOICES: tuple[tuple[str, str], ...] = (
     ("rotation", "Rotation: each member gives to N others, never themselves"),

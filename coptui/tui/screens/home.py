@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from coptui.store.store import Change, Snapshot
-from coptui.text import literal
 from coptui.tui.app import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
+from coptui.tui.text import literal
 from coptui.tui.widgets.actions import OpenActions
 from coptui.tui.widgets.objectives import ObjectivesPanel
 

@@ -18,8 +18,8 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from coptui.core import feedback
 from coptui.core.feedback import FeedbackError, Inbox, ReceivedPiece
-from coptui.text import literal
 from coptui.tui.app import DataChanged
+from coptui.tui.text import literal
 
 
 def piece_key(piece: ReceivedPiece) -> str:

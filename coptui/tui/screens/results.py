@@ -18,8 +18,8 @@ from textual.widgets import Footer, Header, Static
 
 from coptui.core.results import QuestionResult, RunResults, run_results
 from coptui.core.runs import RunError
-from coptui.text import literal
 from coptui.tui.app import DataChanged
+from coptui.tui.text import literal
 from coptui.tui.widgets.bar_chart import DistributionChart
 
 BAR_WIDTH = 20

@@ -28,11 +28,11 @@ from coptui.core import retro
 from coptui.core.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
 from coptui.core.runs import RunError
 from coptui.store.store import StoreError
-from coptui.text import literal
 from coptui.tui.app import DataChanged
 from coptui.tui.shared.board_list import BoardItem, BoardList
 from coptui.tui.shared.shared_text import SharedText
 from coptui.tui.shared.steady_footer import SteadyFooter
+from coptui.tui.text import literal
 from coptui.tui.typed_ahead import ComposerInput
 from coptui.tui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.tui.widgets.countdown import Countdown

@@ -48,8 +48,8 @@ from coptui.core.runs import (
     shown_questions,
     soft_required_message,
 )
-from coptui.text import literal
 from coptui.tui.app import DataChanged
+from coptui.tui.text import literal
 from coptui.tui.widgets.questions import QuestionInput, describe_answer, make_input
 
 Page = Literal["loading", "intro", "question", "review", "done", "answered", "closed"]

@@ -14,9 +14,9 @@ from textual.widgets import ContentSwitcher, DataTable, Header, Select, Static
 from coptui.charts import figures as charts
 from coptui.core.metrics import Status
 from coptui.core.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
-from coptui.text import literal
 from coptui.tui.app import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
+from coptui.tui.text import literal
 from coptui.tui.widgets.chart import ChartPlot
 from coptui.tui.widgets.objectives import STATUS_MARKS
 

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from coptui.core.retro import MAX_ACTION_CHARS, RetroError, parse_due
-from coptui.text import literal
+from coptui.tui.text import literal
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from coptui.store.store import Change
-from coptui.text import literal
+from coptui.tui.text import literal
 
 if TYPE_CHECKING:
     # Imported where used: the home screen's first frame needs none of the retro code.

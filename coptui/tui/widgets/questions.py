@@ -27,7 +27,8 @@ from textual.widgets.selection_list import Selection
 
 from coptui.core.definitions import Question
 from coptui.core.runs import NA
-from coptui.text import literal, strip_controls
+from coptui.text import strip_controls
+from coptui.tui.text import literal
 
 
 class QuestionInput(Vertical):
