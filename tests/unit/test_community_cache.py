@@ -259,7 +259,11 @@ def test_the_cache_write_is_atomic_and_leaves_no_temp_file(data_dir: Path, surve
     assert [p.name for p in folder.iterdir()] == [community_cache.CACHE_FILE]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[*settings().suppress_health_check, HealthCheck.function_scoped_fixture],
+)
 @given(st.binary(max_size=200), st.integers(min_value=0, max_value=4000))
 def test_reading_any_bytes_never_raises(tmp_path: Path, junk: bytes, cut: int) -> None:
     cache = tmp_path / "fuzz" / "community.json"
