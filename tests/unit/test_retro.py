@@ -343,7 +343,11 @@ def test_concurrent_votes_never_pass_the_limit(workspace: Workspace) -> None:
     assert workspace.store.read_run(run_id).get(retro.VOTES, "chen") == {"themes": {theme: 3}}
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[*settings().suppress_health_check, HealthCheck.function_scoped_fixture],
+)
 @given(
     cards=st.lists(
         st.tuples(st.sampled_from(["chen", "dana", "emeka"]), st.sampled_from(["start", "stop", "continue"])),
