@@ -8,11 +8,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from coptui.core.runs import Run, RunError
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
 from coptui.tui.text import literal
 
@@ -25,7 +25,7 @@ class OpenRunRow:
     progress: str
 
 
-class FacilitatorScreen(Screen[None]):
+class FacilitatorScreen(CoptuiScreen[None]):
     CSS_PATH = "facilitator.tcss"
     HELP_TITLE = "Facilitate"
     HELP = (
@@ -55,7 +55,7 @@ class FacilitatorScreen(Screen[None]):
         self.sub_title = "Facilitate"
         definitions = self.query_one("#definitions", DataTable)
         definitions.add_columns("Definition", "Kind", "Id", "Privacy")
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         for definition in sorted(workspace.definitions.definitions.values(), key=lambda d: (d.kind, d.title)):
             privacy = (
                 "anonymous"
@@ -71,12 +71,12 @@ class FacilitatorScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="facilitator-load", exit_on_error=False)
     def load_runs(self) -> None:
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        runs = self.workspace.runs
         rows = [OpenRunRow(run, self._progress(run)) for run in runs.list_runs(state="open")]
         self.app.call_from_thread(self.show_runs, rows)
 
     def _progress(self, run: Run) -> str:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         if run.kind == "feedback":
             from coptui.core.feedback import round_stats
 
@@ -119,7 +119,7 @@ class FacilitatorScreen(Screen[None]):
         if self.focused is self.query_one("#runs", DataTable):
             run_id = self._selected("runs")
             if run_id:
-                self.app.open_run(run_id)  # type: ignore[attr-defined]
+                self.coptui_app.open_run(run_id)
         else:
             self.action_open_definition()
 
@@ -130,13 +130,13 @@ class FacilitatorScreen(Screen[None]):
     @on(DataTable.RowSelected, "#runs")
     def _run_chosen(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+            self.coptui_app.open_run(event.row_key.value)
 
     def action_open_definition(self) -> None:
         definition_id = self._selected("definitions")
         if definition_id is None:
             return
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         definition = workspace.definitions.get(definition_id)
         if definition.kind == "survey":
             self.app.push_screen(OpenRunDialog(definition.id, definition.title), self._open_survey)
@@ -163,8 +163,8 @@ class FacilitatorScreen(Screen[None]):
 
     @work(thread=True, group="facilitator-write", exit_on_error=False)
     def open_in_worker(self, request: OpenRunRequest, go_there: bool) -> None:
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        runs = self.workspace.runs
+        handle = self.member.handle
         try:
             run = runs.open_run(request.definition_id, by=handle, closes_on=request.closes_on)
         except RunError as error:
@@ -174,7 +174,7 @@ class FacilitatorScreen(Screen[None]):
             return
         self.app.call_from_thread(self.notify, f"Opened {run.title} as {run.id}.", markup=False)
         if go_there:
-            self.app.call_from_thread(self.app.open_run, run.id)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.coptui_app.open_run, run.id)
 
     def action_close_run(self) -> None:
         run_id = self._selected("runs")
@@ -190,9 +190,9 @@ class FacilitatorScreen(Screen[None]):
 
     @work(thread=True, group="facilitator-write", exit_on_error=False)
     def close_in_worker(self, run_id: str) -> None:
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        runs = self.workspace.runs
         try:
-            run = runs.close_run(run_id, by=self.app.member.handle)  # type: ignore[attr-defined]
+            run = runs.close_run(run_id, by=self.member.handle)
         except RunError as error:
             self.app.call_from_thread(
                 self.notify, str(error), title="Cannot close the run", severity="error", markup=False

@@ -13,14 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from coptui.core import feedback
 from coptui.core.feedback import FeedbackError, GiverRound, Recipient
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
 
 # Typing saves the draft this long after the last key, not on every key.
@@ -44,7 +44,7 @@ def load_summary(view: GiverRound) -> str:
     return f"You gave {view.given} of {view.owed}."
 
 
-class FeedbackScreen(Screen[None]):
+class FeedbackScreen(CoptuiScreen[None]):
     CSS_PATH = "feedback.tcss"
     HELP_TITLE = "Give feedback"
     HELP = (
@@ -99,15 +99,15 @@ class FeedbackScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "show_counts":
-            return bool(self.app.member.is_facilitator)  # type: ignore[attr-defined]
+            return bool(self.member.is_facilitator)
         return True
 
     # -- loading -----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="feedback-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             view = feedback.giver_round(workspace, self.run_id, handle)
         except FeedbackError as error:
@@ -188,8 +188,8 @@ class FeedbackScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="feedback-draft", exit_on_error=False)
     def load_draft(self, recipient: Recipient) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         draft = feedback.load_draft(workspace, self.run_id, handle, recipient.handle) or {}
         self.app.call_from_thread(self._build_form, recipient, draft)
 
@@ -272,8 +272,8 @@ class FeedbackScreen(Screen[None]):
 
     @work(thread=True, group="feedback-write", exit_on_error=False)
     def save_draft(self, recipient: str, values: dict[str, str], quiet: bool = False) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             if values:
                 feedback.save_draft(workspace, self.run_id, handle, recipient, values)
@@ -315,8 +315,8 @@ class FeedbackScreen(Screen[None]):
 
     @work(thread=True, group="feedback-write", exit_on_error=False)
     def submit(self, recipient: Recipient, values: dict[str, str]) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             feedback.submit(workspace, self.run_id, handle, recipient.handle, values)
             view = feedback.giver_round(workspace, self.run_id, handle)

@@ -13,14 +13,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Header, Input, Label, RadioButton, RadioSet, Static
 
 from coptui.core import feedback
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
 from coptui.core.runs import RunError
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiModalScreen, CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
 
 MODE_CHOICES: tuple[tuple[str, str], ...] = (
@@ -37,7 +37,7 @@ def default_choice(definition: FeedbackDefinition) -> tuple[str, int]:
     return "free", 1
 
 
-class StartRoundScreen(ModalScreen[str | None]):
+class StartRoundScreen(CoptuiModalScreen[str | None]):
     """Options of a new feedback round; returns the new run's id, or None when cancelled."""
 
     CSS_PATH = "feedback_round.tcss"
@@ -51,7 +51,7 @@ class StartRoundScreen(ModalScreen[str | None]):
         self.definition_id = definition_id
 
     def _definition(self) -> FeedbackDefinition:
-        definition = self.app.workspace.definitions.get(self.definition_id)  # type: ignore[attr-defined]
+        definition = self.workspace.definitions.get(self.definition_id)
         if not isinstance(definition, FeedbackDefinition):
             raise FeedbackError(f"{self.definition_id} is not a feedback form")
         return definition
@@ -59,7 +59,7 @@ class StartRoundScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         definition = self._definition()
         mode, per_member = default_choice(definition)
-        members = len(self.app.workspace.community.members)  # type: ignore[attr-defined]
+        members = len(self.workspace.community.members)
         if definition.anonymous:
             privacy = (
                 f"Anonymous: recipients read their feedback after the round closes, and only with at least "
@@ -128,8 +128,8 @@ class StartRoundScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="start-round", exit_on_error=False)
     def start(self, mode: str, per_member: int | None, closes_on: date | None) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             run = feedback.start_round(workspace, self.definition_id, handle, mode, per_member, closes_on)
         except RunError as error:
@@ -142,7 +142,7 @@ class StartRoundScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class RoundCountsScreen(Screen[None]):
+class RoundCountsScreen(CoptuiScreen[None]):
     """How a round is going: owed and given per member, and the completion rate. Never text."""
 
     CSS_PATH = "feedback_round.tcss"
@@ -178,8 +178,8 @@ class RoundCountsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="counts-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             counts = feedback.round_counts(workspace, self.run_id, handle)
         except FeedbackError as error:

@@ -10,11 +10,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from coptui.store.store import Change, Snapshot
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
 from coptui.tui.text import literal
 from coptui.tui.widgets.actions import OpenActions
@@ -42,7 +42,7 @@ def _put_cursor_back(table: DataTable, key: str | None) -> None:
         table.move_cursor(row=table.get_row_index(key), scroll=False)
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(CoptuiScreen[None]):
     HELP_TITLE = "Home"
     HELP = (
         "Your community at a glance: the surveys, retros and feedback rounds open for you (select one "
@@ -63,7 +63,7 @@ class HomeScreen(Screen[None]):
         self._stale_changes: set[Change] = set()
 
     def compose(self) -> ComposeResult:
-        community = self.app.workspace.community  # type: ignore[attr-defined]
+        community = self.workspace.community
         yield Header()
         with VerticalScroll(id="home"):
             yield Static(
@@ -98,21 +98,21 @@ class HomeScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         listing = workspace.runs.list_runs()  # one read of the index for both tables
         open_runs = [(run, self._status(run, handle)) for run in listing if run.state == "open"]
         # What is open for the member is listed first, before the recent results are counted.
         self.app.call_from_thread(self.show_open_runs, open_runs)
         closed = [run for run in listing if run.state == "closed"]
         closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
-        index = self.app.workspace.store.read_index()  # type: ignore[attr-defined]
+        index = self.workspace.store.read_index()
         recent = [(run, self._responses(run, index)) for run in closed[:RECENT_RESULTS]]
         self.app.call_from_thread(self.show_recent_results, recent)
 
     def _status(self, run: Run, handle: str) -> str:
         """Where the member stands in an open run, in a few words."""
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         if run.kind == "survey":
             return workspace.runs.status_for(run, handle).status
         if run.kind == "retro":
@@ -128,7 +128,7 @@ class HomeScreen(Screen[None]):
 
     def _responses(self, run: Run, index: Snapshot) -> str:
         """Closed surveys answer from their summary in the index, so home never parses big run files."""
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        runs = self.workspace.runs
         summary = runs.summary(run, index)
         if summary is not None:
             return str(summary["responses"])
@@ -169,7 +169,7 @@ class HomeScreen(Screen[None]):
     @on(DataTable.RowSelected)
     def _open_row(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+            self.coptui_app.open_run(event.row_key.value)
 
     def action_open_selected(self) -> None:
         table = self.focused if isinstance(self.focused, DataTable) else self.query_one("#open-runs", DataTable)

@@ -13,12 +13,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from coptui.core import feedback
 from coptui.core.feedback import FeedbackError, Inbox, ReceivedPiece
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
 
 
@@ -48,7 +48,7 @@ def render_piece(piece: ReceivedPiece) -> Group:
     return Group(*parts)
 
 
-class InboxScreen(Screen[None]):
+class InboxScreen(CoptuiScreen[None]):
     CSS_PATH = "inbox.tcss"
     HELP_TITLE = "Feedback inbox"
     HELP = (
@@ -101,8 +101,8 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="inbox-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         self.app.call_from_thread(self.show, feedback.inbox(workspace, handle))
 
     def show(self, inbox: Inbox) -> None:
@@ -186,7 +186,7 @@ class InboxScreen(Screen[None]):
     @on(DataTable.RowSelected, "#owed")
     def _owed_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value:
-            self.app.open_run(event.row_key.value)  # type: ignore[attr-defined]
+            self.coptui_app.open_run(event.row_key.value)
 
     def action_open_selected(self) -> None:
         table = self.focused if isinstance(self.focused, DataTable) else None
@@ -209,8 +209,8 @@ class InboxScreen(Screen[None]):
 
     @work(thread=True, group="inbox-write", exit_on_error=False)
     def thank(self, piece: ReceivedPiece) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        workspace = self.workspace
+        handle = self.member.handle
         try:
             feedback.thank(workspace, piece.run_id, handle, piece.piece_id)
         except FeedbackError as error:

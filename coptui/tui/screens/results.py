@@ -12,13 +12,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from coptui.core.results import QuestionResult, RunResults, run_results
 from coptui.core.runs import RunError
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
 from coptui.tui.widgets.bar_chart import DistributionChart
 
@@ -159,7 +159,7 @@ def question_widgets(number: int, item: QuestionResult) -> list[Widget]:
     return widgets
 
 
-class ResultsScreen(Screen[None]):
+class ResultsScreen(CoptuiScreen[None]):
     CSS_PATH = "results.tcss"
     HELP_TITLE = "Results"
     HELP = (
@@ -195,7 +195,7 @@ class ResultsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="results-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         try:
             run = workspace.runs.get(self.run_id)
             results = run_results(workspace.store, run)

@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus
 from textual.geometry import Region
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
@@ -28,7 +27,8 @@ from coptui.core import retro
 from coptui.core.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
 from coptui.core.runs import RunError
 from coptui.store.store import StoreError
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.shared.board_list import BoardItem, BoardList
 from coptui.tui.shared.shared_text import SharedText
 from coptui.tui.shared.steady_footer import SteadyFooter
@@ -201,7 +201,7 @@ def column_entries(board: RetroBoard, column_id: str, picked: str | None) -> lis
     ]
 
 
-class RetroScreen(Screen[None]):
+class RetroScreen(CoptuiScreen[None]):
     CSS_PATH = "retro.tcss"
     HELP_TITLE = "Retro"
     HELP = (
@@ -285,12 +285,8 @@ class RetroScreen(Screen[None]):
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
-    def workspace(self):  # type: ignore[no-untyped-def]
-        return self.app.workspace  # type: ignore[attr-defined]
-
-    @property
     def handle(self) -> str:
-        return self.app.member.handle  # type: ignore[attr-defined]
+        return self.member.handle
 
     # -- loading --------------------------------------------------------------------------------
 

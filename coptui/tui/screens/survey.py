@@ -29,7 +29,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
@@ -48,7 +47,8 @@ from coptui.core.runs import (
     shown_questions,
     soft_required_message,
 )
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
 from coptui.tui.widgets.questions import QuestionInput, describe_answer, make_input
 
@@ -136,7 +136,7 @@ class StepsReady(Message):
     """Every key typed before the waiting step is handled, bindings included: run the steps."""
 
 
-class SurveyScreen(Screen[None]):
+class SurveyScreen(CoptuiScreen[None]):
     CSS_PATH = "survey.tcss"
     HELP_TITLE = "Survey"
     HELP = (
@@ -213,9 +213,9 @@ class SurveyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="survey-load", exit_on_error=False)
     def _read_start(self) -> SurveyStart | RunError:
-        workspace = self.app.workspace  # type: ignore[attr-defined]
+        workspace = self.workspace
         try:
-            return load_start(workspace, self.run_id, self.app.member.handle)  # type: ignore[attr-defined]
+            return load_start(workspace, self.run_id, self.member.handle)
         except RunError as error:
             return error
 
@@ -637,8 +637,8 @@ class SurveyScreen(Screen[None]):
         if self._text_timer is None or self.page not in ("question", "review") or not self.answers:
             return
         self._text_timer.stop()
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
-        handle = self.app.member.handle  # type: ignore[attr-defined]
+        runs = self.workspace.runs
+        handle = self.member.handle
         answers, position = dict(self.answers), self._position()
 
         def save() -> None:
@@ -652,7 +652,7 @@ class SurveyScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="survey-draft", exit_on_error=False)
     def _write_draft(self, answers: dict[str, Any], position: int) -> None:
         try:
-            self.app.workspace.runs.save_draft(self.run_id, self.app.member.handle, answers, position)  # type: ignore[attr-defined]
+            self.workspace.runs.save_draft(self.run_id, self.member.handle, answers, position)
         except RunError as error:
             self.app.call_from_thread(self.notify, f"Draft not saved: {error}", severity="warning", markup=False)
 
@@ -666,9 +666,9 @@ class SurveyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="survey-submit", exit_on_error=False)
     def _submit(self, answers: dict[str, Any]) -> None:
-        runs = self.app.workspace.runs  # type: ignore[attr-defined]
+        runs = self.workspace.runs
         try:
-            runs.submit_response(self.run_id, self.app.member.handle, answers)  # type: ignore[attr-defined]
+            runs.submit_response(self.run_id, self.member.handle, answers)
         except AnswerError as error:
             self.app.call_from_thread(self._queue, partial(self._submit_failed, error.problems))
             return
@@ -694,11 +694,11 @@ class SurveyScreen(Screen[None]):
             self._text_timer.stop()
             self._text_timer = None
         if self.page in ("question", "review") and self.answers:
-            runs = self.app.workspace.runs  # type: ignore[attr-defined]
+            runs = self.workspace.runs
             try:
                 await asyncio.to_thread(
-                    runs.save_draft, self.run_id, self.app.member.handle, dict(self.answers), self._position()
-                )  # type: ignore[attr-defined]
+                    runs.save_draft, self.run_id, self.member.handle, dict(self.answers), self._position()
+                )
             except RunError as error:
                 self.notify(f"Draft not saved: {error}", severity="warning", markup=False)
             else:
@@ -713,7 +713,7 @@ class SurveyScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="survey-check", exit_on_error=False)
     def _check_still_open(self) -> None:
-        run = self.app.workspace.runs.get(self.run_id)  # type: ignore[attr-defined]
+        run = self.workspace.runs.get(self.run_id)
         if not run.is_open:
             self.app.call_from_thread(self._queue, self._closed_meanwhile)
 

@@ -7,14 +7,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher, DataTable, Header, Select, Static
 
 from coptui.charts import figures as charts
 from coptui.core.metrics import Status
 from coptui.core.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
-from coptui.tui.app import DataChanged
+from coptui.tui.base import CoptuiScreen
+from coptui.tui.messages import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
 from coptui.tui.text import literal
 from coptui.tui.widgets.chart import ChartPlot
@@ -69,7 +69,7 @@ def _short(text: str, size: int) -> Text:
     return literal(text if len(text) <= size else text[: size - 1] + "…")
 
 
-class TrendsScreen(Screen[None]):
+class TrendsScreen(CoptuiScreen[None]):
     CSS_PATH = "trends.tcss"
     HELP_TITLE = "Trends"
     HELP = (
@@ -126,7 +126,7 @@ class TrendsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="trends-load", exit_on_error=False)
     def load(self) -> None:
-        data = overview(self.app.workspace)  # type: ignore[attr-defined]
+        data = overview(self.workspace)
         self.app.call_from_thread(self.show, data)
 
     def show(self, data: TrendsOverview) -> None:
