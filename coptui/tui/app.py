@@ -11,21 +11,17 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
 
 from coptui.core.community import Member
 from coptui.core.workspace import Workspace
 from coptui.store.store import Change
+from coptui.store.watch import watch_data_folder
 from coptui.text import strip_controls
-
-
-class DataChanged(Message):
-    """Something in the data folder changed (this session, another session, another process)."""
-
-    def __init__(self, changes: frozenset[Change]) -> None:
-        super().__init__()
-        self.changes = changes
+from coptui.tui import navigation
+from coptui.tui.messages import DataChanged
+from coptui.tui.screens.help import HelpScreen
+from coptui.tui.screens.home import HomeScreen
 
 
 class CoptuiApp(App[None]):
@@ -65,8 +61,6 @@ class CoptuiApp(App[None]):
     def get_default_screen(self) -> Screen:
         # Home is the bottom screen itself rather than pushed over an empty default screen:
         # one screen to lay out and draw at start, not two.
-        from coptui.tui.screens.home import HomeScreen
-
         return HomeScreen()
 
     def on_mount(self) -> None:
@@ -120,65 +114,34 @@ class CoptuiApp(App[None]):
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def _watch_data_folder(self) -> None:
-        from coptui.store.watch import watch_data_folder
-
         await watch_data_folder(self.workspace.data_dir, self.workspace.hub.publish)
 
     # -- navigation -----------------------------------------------------------------------------
 
     def open_run(self, run_id: str) -> None:
         """Open a run in the screen that fits its kind."""
-        run = self.workspace.runs.get(run_id)
-        screen: Screen
-        if run.kind == "survey":
-            if run.is_open:
-                from coptui.tui.screens.survey import SurveyScreen
-
-                screen = SurveyScreen(run_id)
-            else:
-                from coptui.tui.screens.results import ResultsScreen
-
-                screen = ResultsScreen(run_id)
-        elif run.kind == "retro":
-            from coptui.tui.screens.retro import RetroScreen
-
-            screen = RetroScreen(run_id)
-        else:
-            from coptui.tui.screens.feedback import FeedbackScreen
-
-            screen = FeedbackScreen(run_id)
-        self.push_screen(screen)
+        self.push_screen(navigation.run_screen(self.workspace.runs.get(run_id)))
 
     def show_results(self, run_id: str) -> None:
-        from coptui.tui.screens.results import ResultsScreen
-
-        self.push_screen(ResultsScreen(run_id))
+        self.push_screen(navigation.results_screen(run_id))
 
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_show_trends(self) -> None:
-        from coptui.tui.screens.trends import TrendsScreen
-
-        self.push_screen(TrendsScreen())
+        self.push_screen(navigation.trends_screen())
 
     def action_show_facilitator(self) -> None:
         if not self.member.is_facilitator:
             self.notify("Only facilitators can open and close runs.", severity="warning")
             return
-        from coptui.tui.screens.facilitator import FacilitatorScreen
-
-        self.push_screen(FacilitatorScreen())
+        self.push_screen(navigation.facilitator_screen())
 
     def action_show_inbox(self) -> None:
-        from coptui.tui.screens.inbox import InboxScreen
-
-        self.push_screen(InboxScreen())
+        self.push_screen(navigation.inbox_screen())
 
     def action_show_help(self) -> None:
-        from coptui.tui.screens.help import HelpScreen
-
         self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
