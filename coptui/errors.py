@@ -19,3 +19,8 @@ class CoptuiError(Exception):
     def details(self) -> list[str]:
         """Indented lines printed under the message (the problems of a workspace, say)."""
         return []
+
+
+class CommandError(CoptuiError):
+    """A command was asked for what is not there or cannot be done (an unknown objective, a
+    file it cannot write)."""

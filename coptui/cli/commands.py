@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from coptui.errors import CoptuiError
+from coptui.errors import CommandError
 
 if TYPE_CHECKING:
     from coptui.core.problems import Problem
@@ -19,10 +19,6 @@ if TYPE_CHECKING:
 
 # The core modules are imported inside each command, not here: run_tui imports them with
 # the garbage collector off (see _collector_off_until_first_frame).
-
-
-class CommandError(CoptuiError):
-    """A user-facing error of a command: printed as one line, exit code 1."""
 
 
 def open_workspace(args: argparse.Namespace) -> Workspace:
@@ -233,6 +229,18 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from coptui.exports.results import export_main
+    from coptui.exports.run import export_run
 
-    return export_main(args)
+    workspace = open_workspace(args)
+    run = workspace.runs.get(args.run_id)
+    handle = acting_member(args, workspace) if run.kind == "feedback" else None
+    text = export_run(workspace, run, args.format, handle)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
+    print(f"Wrote {run.title} ({args.format}) to {args.output}", file=sys.stderr)
+    return 0

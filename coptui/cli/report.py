@@ -18,6 +18,7 @@ from coptui.charts import figures as charts
 from coptui.core.community import Community
 from coptui.core.trends import ObjectiveReport, Trends, format_value
 from coptui.core.workspace import Workspace
+from coptui.errors import CommandError
 from coptui.text import strip_controls
 
 CHART_HEIGHT = 18
@@ -28,8 +29,6 @@ STATUS_MARKS = {"met": "met", "at risk": "at risk", "missed": "missed", "not eno
 
 
 def report_main(args: argparse.Namespace) -> int:
-    from coptui.cli.commands import CommandError
-
     workspace = Workspace.open(getattr(args, "data", None), getattr(args, "surveys", None))
     objective_id = getattr(args, "objective", None)
     known = [o.id for o in workspace.community.objectives]

@@ -12,10 +12,11 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from coptui.core.feedback import seed_demo_feedback
-from coptui.core.retro import seed_demo_retros
 from coptui.core.runs import NA, Runs
 from coptui.core.workspace import Workspace
+from coptui.demo.feedback import seed_demo_feedback
+from coptui.demo.retros import seed_demo_retros
+from coptui.errors import CoptuiError
 
 SEED = 2026
 MONTHS = 12
@@ -36,6 +37,10 @@ WHY_TEXTS = [
     "Hard to join when the meetups clash with our planning.",
     "I would recommend it if the topics were announced earlier.",
 ]
+
+
+class DemoError(CoptuiError):
+    """The demo history cannot be written here; the message says why."""
 
 
 def _months_back(today: date, count: int) -> list[date]:
@@ -131,9 +136,7 @@ def seed_demo(data_dir: Path, surveys_dir: Path, *, today: date | None = None) -
     today = today or date.today()
     data_dir = Path(data_dir)
     if (data_dir / "runs").is_dir() and any((data_dir / "runs").glob("*.json")):
-        from coptui.cli.commands import CommandError
-
-        raise CommandError(f"{data_dir} already holds runs; seed-demo only fills an empty data folder")
+        raise DemoError(f"{data_dir} already holds runs; seed-demo only fills an empty data folder")
     workspace = Workspace.open(data_dir, surveys_dir)
     rng = random.Random(SEED)
     responses = seed_surveys(workspace, rng, today)

@@ -1,35 +1,23 @@
-"""`coptui export RUN_ID --format md|csv|json`: a run's results, under the same rules as the screens.
+"""A survey's results as Markdown, CSV or JSON, under the same rules as the screens.
 
-Survey results come from :func:`coptui.core.results.run_results` only, so an export can never
-show what the results screen withholds (an open anonymous run, too few responses, written
-answers under their own threshold). Retros and feedback rounds are written by their own
-modules, which apply their rules (unrevealed cards never appear; a member exports only
-the feedback they received).
+They come from :func:`coptui.core.results.run_results` only, so an export can never show what
+the results screen withholds (an open anonymous run, too few responses, written answers under
+their own threshold).
 """
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
-import re
-import sys
 from typing import Any
 
-from coptui.core.results import QuestionResult, RunResults, run_results
-from coptui.core.runs import Run, RunError
-from coptui.text import strip_controls
+from coptui.core.results import QuestionResult, RunResults
+from coptui.text import markdown_inline, strip_controls
 
 EXPORT_VERSION = 1
 # Cells starting with these are run as formulas by spreadsheets (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# Every piece of user text sits after a prefix ("## 1. ", "- ", "| "), so only inline markup needs escaping.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-
-
-class ExportError(RunError):
-    """An export that cannot be made; the message says why."""
 
 
 # -- survey results as data ---------------------------------------------------------------------
@@ -136,15 +124,9 @@ def results_csv(results: RunResults) -> str:
     return out.getvalue()
 
 
-def md_text(value: str) -> str:
-    """User text as Markdown that shows it literally: no links, emphasis, HTML or table breaks."""
-    flat = strip_controls(value).replace("\r", "").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", flat)
-
-
 def results_markdown(results: RunResults) -> str:
     run = results.run
-    lines = [f"# {md_text(run.title)}", ""]
+    lines = [f"# {markdown_inline(run.title)}", ""]
     state = f"closed on {run.closed_on.isoformat()}" if run.closed_on else "open"
     privacy = (
         f"anonymous (results from {run.min_responses} responses, written answers from {run.min_text_responses})"
@@ -155,7 +137,7 @@ def results_markdown(results: RunResults) -> str:
     rate = f" ({results.participation:.0%})" if results.participation is not None else ""
     lines += [f"- Participation: {results.responses} of {results.members} members{rate}", ""]
     if results.withheld:
-        lines += [f"> {md_text(results.withheld)}", ""]
+        lines += [f"> {markdown_inline(results.withheld)}", ""]
     for number, item in enumerate(results.questions, start=1):
         lines += _question_markdown(number, item)
     return "\n".join(lines).rstrip() + "\n"
@@ -163,7 +145,7 @@ def results_markdown(results: RunResults) -> str:
 
 def _question_markdown(number: int, item: QuestionResult) -> list[str]:
     question = item.question
-    lines = [f"## {number}. {md_text(question.text)}", ""]
+    lines = [f"## {number}. {markdown_inline(question.text)}", ""]
     facts = [f"{item.answered} answered", f"{item.not_applicable} not applicable or not asked"]
     if item.mean is not None:
         facts.append(f"mean {item.mean:.2f}")
@@ -178,11 +160,11 @@ def _question_markdown(number: int, item: QuestionResult) -> list[str]:
         ]
     if question.type == "text":
         if item.texts_withheld:
-            lines += [f"_{md_text(item.texts_withheld)}_", ""]
+            lines += [f"_{markdown_inline(item.texts_withheld)}_", ""]
         else:
             for index, text in enumerate(item.texts):
-                author = f" — {md_text(item.authors[index])}" if item.authors else ""
-                lines.append(f"- {md_text(text)}{author}")
+                author = f" — {markdown_inline(item.authors[index])}" if item.authors else ""
+                lines.append(f"- {markdown_inline(text)}{author}")
             if not item.texts:
                 lines.append("No written answers.")
             lines.append("")
@@ -190,7 +172,7 @@ def _question_markdown(number: int, item: QuestionResult) -> list[str]:
     labels = _labels(item)
     lines += ["| answer | count |", "| --- | ---: |"]
     for key, count in item.distribution.items():
-        lines.append(f"| {md_text(labels.get(key, str(key)))} | {count} |")
+        lines.append(f"| {markdown_inline(labels.get(key, str(key)))} | {count} |")
     lines.append("")
     return lines
 
@@ -204,48 +186,3 @@ def _labels(item: QuestionResult) -> dict[Any, str]:
         point: label if label.startswith(str(point)) else f"{point} {label}"
         for point, label in zip(range(span[0], span[1] + 1), question.point_labels)
     }
-
-
-# -- the command ---------------------------------------------------------------------------------
-
-SURVEY_FORMATS = {"md": results_markdown, "csv": results_csv, "json": results_json}
-
-
-def export_run(workspace: Any, run: Run, fmt: str, handle: str | None) -> str:
-    """The text of an export: gated survey results, a retro, or one member's feedback."""
-    if run.kind == "survey":
-        return SURVEY_FORMATS[fmt](run_results(workspace.store, run))
-    if fmt != "md":
-        raise ExportError(f"{run.id} is a {run.kind} run; it exports as Markdown only (use --format md)")
-    if run.kind == "retro":
-        from coptui.core.retro import export_markdown as retro_markdown
-
-        return retro_markdown(workspace, run)
-    if handle is None:
-        raise ExportError("a feedback round exports the feedback you received: say who you are with --as HANDLE")
-    from coptui.core.feedback import export_markdown as feedback_markdown
-
-    return feedback_markdown(workspace, run, handle)
-
-
-def export_main(args: argparse.Namespace) -> int:
-    from coptui.cli.commands import acting_member, open_workspace
-
-    workspace = open_workspace(args)
-    run = workspace.runs.get(args.run_id)
-    handle = acting_member(args, workspace) if run.kind == "feedback" else None
-    try:
-        text = export_run(workspace, run, args.format, handle)
-    except RunError as error:
-        print(f"coptui: {error}", file=sys.stderr)
-        return 1
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        args.output.write_text(text, encoding="utf-8")
-    except OSError as error:
-        print(f"coptui: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
-        return 1
-    print(f"Wrote {run.title} ({args.format}) to {args.output}", file=sys.stderr)
-    return 0

@@ -19,6 +19,7 @@ from textual.widgets import DataTable
 from coptui.cli.main import main as cli_main
 from coptui.core import feedback as fb
 from coptui.core.workspace import Workspace
+from coptui.exports.feedback import export_markdown as export_feedback_markdown
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.facilitator import FacilitatorScreen
 from coptui.tui.screens.feedback import FeedbackScreen
@@ -141,7 +142,7 @@ async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Wo
         await settle(app, pilot)
         shot = app.export_screenshot()
     assert "qzopen" not in shot
-    assert "qzopen" not in fb.export_markdown(workspace, workspace.runs.get(run.id), "dana", DAY)
+    assert "qzopen" not in export_feedback_markdown(workspace, workspace.runs.get(run.id), "dana", DAY)
 
 
 # -- export -------------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Wo
 
 @pytest.mark.parametrize("handle", ["dana", "ada", "hana"])
 def test_export_gives_each_member_only_their_own(workspace: Workspace, closed_round: Round, handle: str) -> None:
-    text = fb.export_markdown(workspace, closed_round.closed, handle, DAY)
+    text = export_feedback_markdown(workspace, closed_round.closed, handle, DAY)
     assert found(text, set(closed_round.markers.values())) == closed_round.for_(handle)
     for giver in closed_round.givers_to(handle):
         assert workspace.member(giver).name not in text

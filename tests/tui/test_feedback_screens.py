@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, OptionList, RadioButton, Static, T
 
 from coptui.core import feedback as fb
 from coptui.core.workspace import Workspace
+from coptui.demo.feedback import SBI_PIECES
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
@@ -319,7 +320,7 @@ def test_snapshot_inbox(snap_compare, workspace: Workspace, predictable_ids: Non
     run_id = rotation_round(workspace)
     pairing = fb.Pairing.from_settings(workspace.runs.get(run_id).settings)
     givers = [g for g in pairing.members if "dana" in pairing.recipients_for(g)]
-    for giver, (situation, behaviour, impact) in zip(givers, fb.SBI_PIECES):
+    for giver, (situation, behaviour, impact) in zip(givers, SBI_PIECES):
         fields = {"situation": situation, "behaviour": behaviour, "impact": impact}
         fb.submit(workspace, run_id, giver, "dana", fields, today=DAY)
     workspace.runs.close_run(run_id, by="ada", today=DAY)

@@ -23,6 +23,7 @@ from textual.pilot import Pilot
 import coptui.tui.app
 from coptui.core import retro
 from coptui.core.workspace import Workspace
+from coptui.exports.retro import export_markdown as export_retro_markdown
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
 from tests.support.keys import post_keys
@@ -224,7 +225,7 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         await chen.press("escape")
         await settle(pilots, lambda: "Timebox" in screen_text(chen_app))
         assert "Your actions" in screen_text(chen_app)
-    markdown = retro.export_markdown(workspace, run_id)
+    markdown = export_retro_markdown(workspace, run_id)
     assert "**Slow** (4 votes)" in markdown and "| Timebox | Chen Wei |" in markdown
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from coptui.cli.main import main
 from coptui.core.runs import NA
-from coptui.exports.results import md_text
+from coptui.text import markdown_inline
 from tests.support.surveys import full_answers, open_every_type
 
 TRICKY = '=HYPERLINK("http://x") [bold]x[/] <b>|</b> *star* \x1b[31mred'
@@ -67,7 +67,7 @@ def test_markdown_export_shows_user_text_literally(
     assert "- Participation: 2 of 8 members (25%)" in out
     assert "| 5 Strongly agree | 1 |" in out
     assert "NPS +0: 1 promoters, 0 passives, 1 detractors" in out
-    assert md_text(TRICKY) in out
+    assert markdown_inline(TRICKY) in out
     assert "\\[bold\\]x\\[/\\]" in out and "\\<b\\>\\|\\</b\\>" in out and "\\*star\\*" in out
     assert "\x1b" not in out
 

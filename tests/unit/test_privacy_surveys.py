@@ -20,7 +20,7 @@ import pytest
 from coptui.core.results import run_results, text_order
 from coptui.core.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
 from coptui.core.workspace import Workspace
-from coptui.exports.results import export_run
+from coptui.exports.run import export_run
 from tests.support.surveys import MEMBERS, OPENED, full_answers, open_every_type, write_every_type
 
 CLOSED = date(2026, 11, 20)
@@ -185,17 +185,17 @@ def test_participation_is_shown_but_never_who(surveys_dir: Path, data_dir: Path)
 
 
 def test_export_goes_through_the_gate(surveys_dir: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import coptui.exports.results
+    import coptui.exports.run
 
     workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=3)
     calls = []
-    real = coptui.exports.results.run_results
+    real = coptui.exports.run.run_results
 
     def spy(store, run_arg, snapshot=None):
         calls.append(run_arg.id)
         return real(store, run_arg, snapshot)
 
-    monkeypatch.setattr(coptui.exports.results, "run_results", spy)
+    monkeypatch.setattr(coptui.exports.run, "run_results", spy)
     for fmt in ("md", "csv", "json"):
         export_run(workspace, run, fmt, None)
     assert calls == [run.id] * 3
@@ -204,13 +204,13 @@ def test_export_goes_through_the_gate(surveys_dir: Path, data_dir: Path, monkeyp
 def test_export_command_refuses_to_leak_an_open_anonymous_run(
     surveys_dir: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from coptui.exports.results import export_main
+    from coptui.cli.commands import run_export
 
     workspace, run = open_every_type(surveys_dir, data_dir, anonymous=True, min_responses=3)
     for handle in MEMBERS[:6]:
         workspace.runs.submit_response(run.id, handle, _secret_answers(handle))
     args = Namespace(data=data_dir, surveys=surveys_dir, member=None, run_id=run.id, format="csv", output=None)
-    assert export_main(args) == 0
+    assert run_export(args) == 0
     out = capsys.readouterr().out
     assert "withheld" in out and "note written by" not in out and "mood" not in out
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from coptui.core import retro
 from coptui.core.retro import RetroError
 from coptui.core.workspace import Workspace
+from coptui.exports.retro import export_markdown as export_retro_markdown
 from coptui.store.store import Store
 
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -278,7 +279,7 @@ def test_export_markdown_has_themes_votes_actions_and_roti_but_no_hidden_card(wo
     retro.add_card(workspace, run_id, "chen", "start", "Pair | on *upgrades*")
     retro.add_card(workspace, run_id, "dana", "start", "Pair with product teams")
     retro.add_card(workspace, run_id, "emeka", "stop", "Long meetups")
-    hidden = retro.export_markdown(workspace, run_id)
+    hidden = export_retro_markdown(workspace, run_id)
     assert "Pair" not in hidden and "in the write phase" in hidden
     to_phase(workspace, run_id, "group")
     pair = _theme_of(workspace, run_id, "Pair with product teams")
@@ -294,7 +295,7 @@ def test_export_markdown_has_themes_votes_actions_and_roti_but_no_hidden_card(wo
         retro.give_roti(workspace, run_id, handle, score)
     retro.finish_retro(workspace, run_id, "ada", today=TODAY)
 
-    text = retro.export_markdown(workspace, run_id)
+    text = export_retro_markdown(workspace, run_id)
     assert text.startswith("# Start / Stop / Continue\n")
     assert "- **Pairing** (2 votes)" in text
     assert "  - Pair \\| on \\*upgrades\\* — Chen Wei" in text  # user text cannot format or break a table
@@ -377,4 +378,4 @@ def test_control_characters_never_reach_the_store_or_the_export(workspace: Works
     assert b"\\u001b" not in stored and b"\\u0007" not in stored and b"\\u009b" not in stored
     [theme] = retro.board_for(workspace, run_id, "dana").themes
     assert theme.cards[0].text == "red [31malert and 2J clear"
-    assert "\x1b" not in retro.export_markdown(workspace, run_id)
+    assert "\x1b" not in export_retro_markdown(workspace, run_id)
