@@ -1,4 +1,5 @@
-"""Session limits (`--max-sessions`, `--max-per-key`) counted with lock files.
+"""Who may come in: connects per second from one address (`--connect-rate`), and session
+limits (`--max-sessions`, `--max-per-key`) counted with lock files.
 
 A session holds a lock (``flock``) on one slot file of the server and one of its key; a
 limit is reached when every slot of it is locked. The same count works in one process and
@@ -14,7 +15,39 @@ import dataclasses
 import fcntl
 import hashlib
 import os
+import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+
+
+class ConnectRate:
+    """At most ``per_second`` new connections in any one second from one address.
+
+    Counted in the process that accepts the connection: with `--workers N` each worker
+    counts the connections it was handed.
+    """
+
+    FORGET_AFTER = 1000  # addresses remembered before quiet ones are forgotten
+
+    def __init__(self, per_second: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = per_second
+        self._clock = clock
+        self._recent: dict[str, deque[float]] = {}
+
+    def allow(self, address: str) -> bool:
+        """True, and counted, if one more connection from ``address`` is within the rate."""
+        now = self._clock()
+        recent = self._recent.setdefault(address, deque())
+        while recent and now - recent[0] > 1.0:
+            recent.popleft()
+        if len(recent) >= self.per_second:
+            return False
+        recent.append(now)
+        if len(self._recent) > self.FORGET_AFTER:
+            for other in [a for a, times in self._recent.items() if not times or now - times[-1] > 1.0]:
+                del self._recent[other]
+        return True
 
 
 class SessionSlots:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 from codecs import getincrementaldecoder
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Protocol, TextIO
@@ -32,11 +31,11 @@ from rich.console import Console
 from textual import constants, events
 from textual._xterm_parser import XTermParser
 from textual.driver import Driver
-from textual.filter import Monochrome, NoColor
 from textual.geometry import Size
 from textual.message import Message
 
 from coptui.serve.colour_depth import downgrade
+from coptui.serve.patches import set_no_color
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -63,10 +62,6 @@ FOCUS_ON, FOCUS_OFF = "\x1b[?1004h", "\x1b[?1004l"
 LINE_WRAP_OFF, LINE_WRAP_ON = "\x1b[?7l", "\x1b[?7h"
 SYNC_QUERY = "\x1b[?2026$p"
 STOP_CODES = PASTE_OFF + MOUSE_OFF + LINE_WRAP_ON + FOCUS_OFF + ALT_SCREEN_OFF + CURSOR_SHOW
-
-# Parsed CSS shared by every app in the process (see share_css_parsing); bounded, since
-# a theme change gives new variables and so new entries.
-MAX_SHARED_CSS = 512
 
 ColorSystem = Literal["standard", "256", "truecolor"]
 # Terminal types that announce 8 or 16 colours only.
@@ -135,51 +130,8 @@ def configure_console(app: App[Any], term: str | None, env: Mapping[str, str]) -
         safe_box=False,
         soft_wrap=False,
     )
-    app.no_color = no_color
-    app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]
-    if no_color:
-        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())
+    set_no_color(app, no_color)
     return color_system
-
-
-def share_css_parsing() -> None:
-    """Parse each piece of CSS once per process instead of once per app.
-
-    Every Textual app parses the CSS of every widget class and screen it shows, in its
-    own :class:`~textual.css.stylesheet.Stylesheet` and, when a screen brings new CSS,
-    all of it again (``reparse`` starts from an empty stylesheet). `coptui serve` runs an
-    app per SSH session on one event loop: measured with 15 sessions, parsing was a tenth
-    of the server's CPU for joining. The parsed rules depend only on the CSS text, where
-    it came from, its scope and the theme's variables, which make the key here; Textual
-    already hands the same parsed rules to later parses within one stylesheet, and only
-    reads them, so apps can share them too. Call once, before the first app starts.
-    """
-    from textual.css.stylesheet import Stylesheet
-
-    parse_rules = Stylesheet._parse_rules
-    if getattr(parse_rules, "shared_across_apps", False):
-        return
-    shared: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
-
-    def shared_parse_rules(
-        self: Stylesheet,
-        css: str,
-        read_from: Any,
-        is_default_rules: bool = False,
-        tie_breaker: int = 0,
-        scope: str = "",
-    ) -> Any:
-        key = (css, read_from, is_default_rules, tie_breaker, scope, tuple(sorted(self._variables.items())))
-        rules = shared.get(key)
-        if rules is None:
-            rules = parse_rules(self, css, read_from, is_default_rules, tie_breaker, scope)
-            shared[key] = rules
-            if len(shared) > MAX_SHARED_CSS:
-                shared.popitem(last=False)
-        return rules
-
-    shared_parse_rules.shared_across_apps = True  # type: ignore[attr-defined]
-    Stylesheet._parse_rules = shared_parse_rules  # type: ignore[method-assign]
 
 
 class SSHDriver(Driver):

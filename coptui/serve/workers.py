@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
-import json
 import os
 import select
 import shutil
@@ -36,67 +35,17 @@ import signal
 import socket
 import sys
 import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from coptui.core.workspace import Workspace
 from coptui.serve.admission import SessionSlots
-from coptui.store.store import Change
-
-if TYPE_CHECKING:
-    from coptui.serve.server import ServeOptions
-    from coptui.store.hub import Hub
-    from coptui.store.store import Store
-
-_relaying = threading.local()
-
-
-class ChangeRelay:
-    """Passes this worker's writes to the other workers, and theirs to this worker's hub."""
-
-    def __init__(self, inbox: socket.socket, outboxes: list[socket.socket]) -> None:
-        self.inbox = inbox
-        self.outboxes = outboxes
-        for box in (inbox, *outboxes):
-            box.setblocking(False)
-        self._hub: Hub | None = None
-
-    def attach(self, store: Store, hub: Hub, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-        self._hub = hub
-        unsubscribe = store.subscribe(self.send)  # the store's own writes only, not relayed news
-        loop.add_reader(self.inbox.fileno(), self._receive)
-
-        def detach() -> None:
-            unsubscribe()
-            loop.remove_reader(self.inbox.fileno())
-
-        return detach
-
-    def send(self, change: Change) -> None:
-        """Store listener (any thread): one datagram to each other worker, never blocking."""
-        payload = json.dumps([change.area, change.run_id]).encode()
-        for box in self.outboxes:
-            with contextlib.suppress(OSError):  # full or gone: that worker's folder watcher catches up
-                box.send(payload)
-
-    def _receive(self) -> None:
-        while True:
-            try:
-                payload = self.inbox.recv(4096)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                return
-            try:
-                area, run_id = json.loads(payload)
-                change = Change(str(area), None if run_id is None else str(run_id))
-            except (ValueError, TypeError):
-                continue
-            if self._hub is not None:
-                self._hub.publish(change)
+from coptui.serve.keys import load_host_key
+from coptui.serve.log import serve_log_note
+from coptui.serve.options import ServeError, ServeOptions
+from coptui.serve.relay import ChangeRelay
 
 
 @dataclasses.dataclass
@@ -156,47 +105,83 @@ class WorkerLoad:
             self.ended = max(self.ended, int(message))  # a count only grows
 
 
-def run_workers(options: ServeOptions) -> int:
-    """The supervisor: prepares what the workers share, starts them, hands them connections."""
-    from coptui.core.workspace import Workspace
-    from coptui.serve.server import ServeError, load_host_key, serve, serve_log_note
+class Supervisor:
+    """The process of `coptui serve --workers N` that accepts every connection and hands it to
+    a worker: it prepares what the workers share, forks them, passes signals on, starts
+    again a worker that died, and hands each connection to the worker next in line.
 
-    count = options.workers
-    workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
-    load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
-    # Load what every session uses before forking: the workers share those pages.
-    import coptui.tui.app
-    import coptui.tui.screens.home
-    import coptui.tui.screens.retro  # noqa: F401
+    ``serve_worker`` is what each forked worker runs (the server's event loop, with the
+    worker's :class:`WorkerContext`); ``preload`` imports, before forking, what every
+    session uses, so that the workers share those pages.
+    """
 
-    try:
-        listener = socket.create_server((options.host, options.port), backlog=128)
-    except OSError as error:
-        raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
-    listener.setblocking(False)
-    port = listener.getsockname()[1]
-    changes = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
-    links = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
-    slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
-    worker_options = dataclasses.replace(
-        options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir
-    )
-    gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
+    # How long one wait for a connection or a worker's message lasts: how soon a stop or a
+    # dead worker is noticed.
+    TICK = 0.2
 
-    def start(index: int) -> int:
+    def __init__(
+        self,
+        options: ServeOptions,
+        serve_worker: Callable[[ServeOptions, WorkerContext], int],
+        preload: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.options = options
+        self.count = options.workers
+        self._serve_worker = serve_worker
+        self._preload = preload
+        self.stopping = False
+        self.workers: dict[int, int] = {}  # pid -> index
+        self.load = [WorkerLoad() for _ in range(self.count)]
+
+    def run(self) -> int:
+        """Serve until SIGTERM or SIGINT has stopped every worker; the worst exit code of theirs."""
+        options = self.options
+        workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
+        load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
+        self._preload()
+        try:
+            self.listener = socket.create_server((options.host, options.port), backlog=128)
+        except OSError as error:
+            raise ServeError(f"cannot listen on {options.host}:{options.port}: {error.strerror or error}") from None
+        self.listener.setblocking(False)
+        port = self.listener.getsockname()[1]
+        count = self.count
+        self.changes = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+        self.links = [socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(count)]
+        self.slots_dir = Path(tempfile.mkdtemp(prefix="coptui-serve-slots-"))
+        self.worker_options = dataclasses.replace(
+            options, port=port, data_dir=workspace.data_dir, surveys_dir=workspace.surveys_dir
+        )
+        gc.freeze()  # objects made so far stay put: the collector would copy shared pages into each worker
+        signal.signal(signal.SIGTERM, self._forward)
+        signal.signal(signal.SIGINT, self._forward)
+        for index in range(count):
+            self.workers[self._start(index)] = index
+            self.links[index][0].setblocking(False)
+        serve_log_note(self.worker_options, "workers", workers=count, port=port, pid=os.getpid())
+        try:
+            return self._hand_out_until_stopped()
+        finally:
+            with contextlib.suppress(OSError):
+                self.listener.close()
+            shutil.rmtree(self.slots_dir, ignore_errors=True)
+
+    def _start(self, index: int) -> int:
+        """Fork worker ``index``; in the supervisor, its pid."""
         pid = os.fork()
         if pid:
-            load[index] = WorkerLoad()  # a worker started again holds nothing yet
+            self.load[index] = WorkerLoad()  # a worker started again holds nothing yet
             return pid
         code = 1
         try:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             _end_with_supervisor()
-            listener.close()
+            self.listener.close()
+            changes = self.changes
             relay = ChangeRelay(changes[index][0], [pair[1] for other, pair in enumerate(changes) if other != index])
-            context = WorkerContext(index, relay, SessionSlots(slots_dir), links[index][1])
-            code = asyncio.run(serve(worker_options, worker=context))
+            context = WorkerContext(index, relay, SessionSlots(self.slots_dir), self.links[index][1])
+            code = self._serve_worker(self.worker_options, context)
         except BaseException as error:
             print(
                 f"coptui serve: worker {index} stopped: {type(error).__name__}: {error}",
@@ -206,58 +191,69 @@ def run_workers(options: ServeOptions) -> int:
         finally:
             os._exit(code)
 
-    stopping = False
-    workers: dict[int, int] = {}  # pid -> index
-    load = [WorkerLoad() for _ in range(count)]
-
-    def forward(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in workers:
+    def _forward(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in self.workers:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    for index in range(count):
-        workers[start(index)] = index
-        links[index][0].setblocking(False)
-    serve_log_note(worker_options, "workers", workers=count, port=port, pid=os.getpid())
-    code = 0
-    waiting: deque[socket.socket] = deque()  # accepted, not yet taken by a worker (their queues were full)
-    last_handed = time.monotonic()
-    try:
-        while workers:
-            if stopping and listener.fileno() >= 0:
+    def _hand_out_until_stopped(self) -> int:
+        listener, links, load = self.listener, self.links, self.load
+        code = 0
+        waiting: deque[socket.socket] = deque()  # accepted, not yet taken by a worker (their queues were full)
+        last_handed = time.monotonic()
+        while self.workers:
+            if self.stopping and listener.fileno() >= 0:
                 listener.close()  # no new connections while the workers say goodbye
                 while waiting:
                     waiting.popleft().close()
             watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
             with contextlib.suppress(InterruptedError):
-                room = [links[index][0] for index in _next_in_line(load)] if waiting else []
-                ready, _writable, _ = select.select(watched, room, [], 0.2)
+                room = [links[index][0] for index in next_in_line(load)] if waiting else []
+                ready, _writable, _ = select.select(watched, room, [], self.TICK)
                 for source in ready:
                     if source is listener:
                         waiting.extend(_accept_all(listener))
                     else:
-                        _read_load(source, links, load)
+                        read_load(source, links, load)
                 # A worker in line that takes nothing for a while (stuck) must not hold up the rest.
                 stalled = time.monotonic() - last_handed > STALL_SECONDS
-                while waiting and _hand_out(waiting[0], links, load, anyone=stalled):
+                while waiting and hand_out(waiting[0], links, load, anyone=stalled):
                     waiting.popleft().close()  # the worker has its own copy now
                     last_handed = time.monotonic()
                 if not waiting:
                     last_handed = time.monotonic()
-            code = max(code, _reap(workers, stopping, start))
-    finally:
-        with contextlib.suppress(OSError):
-            listener.close()
-        shutil.rmtree(slots_dir, ignore_errors=True)
-    return code
+            code = max(code, self._reap())
+        return code
+
+    def _reap(self) -> int:
+        """Collect ended workers; start again any that ended while not stopping. The worst exit code."""
+        workers = self.workers
+        code = 0
+        while workers:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                workers.clear()
+                break
+            if pid == 0:
+                break
+            index = workers.pop(pid, None)
+            if index is None:
+                continue
+            exit_code = os.waitstatus_to_exitcode(status)
+            if self.stopping:
+                code = max(code, exit_code)
+                continue
+            print(
+                f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True
+            )
+            workers[self._start(index)] = index
+        return code
 
 
 def _accept_all(listener: socket.socket) -> list[socket.socket]:
-    accepted = []
+    accepted: list[socket.socket] = []
     while True:
         try:
             connection, _ = listener.accept()
@@ -274,7 +270,7 @@ BALANCE_SLACK = 1
 STALL_SECONDS = 1.0
 
 
-def _next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
+def next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
     """The workers that may take the next connection, fewest connections first: those within
     BALANCE_SLACK of the least loaded (every worker if ``anyone``). Sessions on one worker
     share its core, so an even share is what keeps the slowest screen fast when a change
@@ -284,7 +280,7 @@ def _next_in_line(load: list[WorkerLoad], *, anyone: bool = False) -> list[int]:
     return sorted(in_line, key=lambda i: (load[i].connections, i))
 
 
-def _hand_out(
+def hand_out(
     connection: socket.socket,
     links: list[tuple[socket.socket, socket.socket]],
     load: list[WorkerLoad],
@@ -298,7 +294,7 @@ def _hand_out(
     waits in the supervisor until a worker in line has room, rather than going to a worker
     that holds more than its share; unless ``anyone``, when any worker with room takes it.
     """
-    for index in _next_in_line(load, anyone=anyone):
+    for index in next_in_line(load, anyone=anyone):
         try:
             socket.send_fds(links[index][0], [b"c"], [connection.fileno()])
         except (BlockingIOError, InterruptedError):
@@ -310,7 +306,7 @@ def _hand_out(
     return False
 
 
-def _read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[WorkerLoad]) -> None:
+def read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socket]], load: list[WorkerLoad]) -> None:
     index = next(i for i, (end, _) in enumerate(links) if end is link)
     while True:
         try:
@@ -318,29 +314,6 @@ def _read_load(link: socket.socket, links: list[tuple[socket.socket, socket.sock
         except (BlockingIOError, InterruptedError):
             return
         load[index].reported(message)
-
-
-def _reap(workers: dict[int, int], stopping: bool, start: Callable[[int], int]) -> int:
-    """Collect ended workers; start again any that ended while not stopping. The worst exit code."""
-    code = 0
-    while workers:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            workers.clear()
-            break
-        if pid == 0:
-            break
-        index = workers.pop(pid, None)
-        if index is None:
-            continue
-        exit_code = os.waitstatus_to_exitcode(status)
-        if stopping:
-            code = max(code, exit_code)
-            continue
-        print(f"coptui serve: worker {index} ended ({exit_code}); starting it again", file=sys.__stderr__, flush=True)
-        workers[start(index)] = index
-    return code
 
 
 def _end_with_supervisor() -> None:

@@ -31,8 +31,10 @@ def community(tmp_path_factory: pytest.TempPathFactory) -> KeyedCommunity:
 def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator:
     started: list[ServerProcess] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> ServerProcess:
-        process = ServerProcess(tmp_path / f"data{len(started)}", community.surveys_dir, extra_args=args, env=env)
+    def start(*args: str, launcher: tuple[str, ...] = ("-m", "coptui")) -> ServerProcess:
+        process = ServerProcess(
+            tmp_path / f"data{len(started)}", community.surveys_dir, extra_args=args, launcher=launcher
+        )
         started.append(process)
         return process.wait_ready()
 
@@ -42,7 +44,8 @@ def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator:
 
 
 async def test_a_crash_ends_that_session_only(start_server, community: KeyedCommunity) -> None:
-    server = start_server(env={"COPTUI_SERVE_CRASH_MEMBER": "chen"})
+    # The real server, with an app factory whose app for chen raises once it runs.
+    server = start_server(launcher=("-m", "tests.support.crashing_serve", "chen"))
     bob = await Client.connect(server.port, community.keys["bruno"])
     try:
         await bob.wait_text("Open for you")
@@ -50,13 +53,13 @@ async def test_a_crash_ends_that_session_only(start_server, community: KeyedComm
         assert await chen.wait_closed(10) == 1
         text = chen.output.decode(errors="replace")
         assert "your session hit an error and was closed" in text
-        assert "Traceback" not in text and "RuntimeError" not in text  # one line, no traceback
+        assert "Traceback" not in text and "RequestedCrash" not in text  # one line, no traceback
         assert text.rindex(ALT_SCREEN_OFF) < text.index("your session hit an error")
         chen.close()
         bob.send("\x10")  # bob carries on
         await bob.wait_text("Search for commands")
         error = await server.wait_log(lambda r: r["event"] == "error")
-        assert error["handle"] == "chen" and error["error"] == "RuntimeError"
+        assert error["handle"] == "chen" and error["error"] == "RequestedCrash"
         await server.wait_log(
             lambda r: r["event"] == "disconnect" and r.get("handle") == "chen" and r["reason"] == "crash"
         )

@@ -121,7 +121,10 @@ class ServerProcess:
         *,
         extra_args: Iterable[str] = (),
         env: dict[str, str] | None = None,
+        launcher: Iterable[str] = ("-m", "coptui"),
     ) -> None:
+        """``launcher``: what runs the server after ``python`` (a test's own module may wrap
+        the real server, e.g. ``("-m", "tests.support.crashing_serve", "chen")``)."""
         self.data_dir = data_dir
         self.surveys_dir = surveys_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-serve.log"
@@ -130,7 +133,7 @@ class ServerProcess:
         process_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
         process_env.update(env or {})
         command = [
-            sys.executable, "-m", "coptui", "serve", "--host", "127.0.0.1", "--port", "0",
+            sys.executable, *launcher, "serve", "--host", "127.0.0.1", "--port", "0",
             "--data", str(data_dir), "--surveys", str(surveys_dir), "--log", str(self.log_path),
             "--connect-rate", "200", *extra_args,
         ]  # fmt: skip

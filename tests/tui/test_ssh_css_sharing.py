@@ -6,7 +6,7 @@ import pytest
 from textual.css.stylesheet import Stylesheet
 
 from coptui.core.workspace import Workspace
-from coptui.serve.driver import share_css_parsing
+from coptui.serve.patches import share_css_parsing
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
 

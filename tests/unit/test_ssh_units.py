@@ -6,10 +6,11 @@ from pathlib import Path
 
 import asyncssh
 
-from coptui.core.community import load_community
+from coptui.core.community_schema import load_community
 from coptui.core.workspace import Workspace
-from coptui.serve.server import ForeignWrites, MemberKeys, load_host_key
-from coptui.store.store import Change
+from coptui.serve.keys import MemberKeys, load_host_key
+from coptui.serve.relay import ForeignWrites
+from coptui.store.layout import Change
 
 
 def _key() -> asyncssh.SSHKey:

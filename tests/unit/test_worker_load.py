@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from coptui.serve.workers import BALANCE_SLACK, WorkerLoad, _hand_out, _next_in_line, _read_load
+from coptui.serve.workers import BALANCE_SLACK, WorkerLoad, hand_out, next_in_line, read_load
 
 Link = tuple[socket.socket, socket.socket]
 
@@ -50,7 +50,7 @@ def test_a_worker_holds_what_was_handed_to_it_less_what_it_said_ended() -> None:
 
 def test_only_workers_near_the_least_loaded_are_in_line() -> None:
     load = [WorkerLoad(handed=3 + BALANCE_SLACK), WorkerLoad(handed=3), WorkerLoad(handed=3 + BALANCE_SLACK + 1)]
-    assert _next_in_line(load) == [1, 0]
+    assert next_in_line(load) == [1, 0]
 
 
 def test_a_full_queue_keeps_the_connection_waiting_instead_of_overloading_another_worker(links: list[Link]) -> None:
@@ -58,11 +58,11 @@ def test_a_full_queue_keeps_the_connection_waiting_instead_of_overloading_anothe
     connection, other = socket.socketpair()
     try:
         handed = 0
-        while _hand_out(connection, links, load):
+        while hand_out(connection, links, load):
             handed += 1
         assert handed > 0 and load[0].handed == handed and load[1].handed == 100_000
-        assert not _hand_out(connection, links, load), "worker 0's queue is full and worker 1 holds more"
-        assert _hand_out(connection, links, load, anyone=True), "a stalled line lets any worker with room take it"
+        assert not hand_out(connection, links, load), "worker 0's queue is full and worker 1 holds more"
+        assert hand_out(connection, links, load, anyone=True), "a stalled line lets any worker with room take it"
         assert load[1].handed == 100_001
     finally:
         connection.close()
@@ -77,16 +77,16 @@ def test_a_burst_is_shared_evenly_however_slowly_a_worker_takes_its_connections(
     connection, other = socket.socketpair()
     try:
         while waiting:
-            while waiting and _hand_out(connection, links, load):
+            while waiting and hand_out(connection, links, load):
                 waiting -= 1
             taken[0] += _take(links[0], 1000)
             taken[1] += _take(links[1], 1)
         assert [worker.connections for worker in load] == [25, 25]
         # Ten of worker 0's end (members refused, or gone): the next ten go to worker 0.
         links[0][1].send(b"10")
-        _read_load(links[0][0], links, load)
+        read_load(links[0][0], links, load)
         for _ in range(10):
-            assert _hand_out(connection, links, load)
+            assert hand_out(connection, links, load)
         assert [worker.connections for worker in load] == [25, 25]
         assert [worker.handed for worker in load] == [35, 25]
     finally:

@@ -1,0 +1,184 @@
+"""One SSH connection: authentication, and the sessions (channels) opened on it.
+
+The member is the owner of the key whose signature was accepted; the user name the client
+sends means nothing. No password, no keyboard-interactive, no forwarding of ports or of
+the agent (each refusal is logged). A login that opens no session is closed after the
+login timeout. What the connection needs of its server is :class:`ConnectionHost`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+import asyncssh
+
+from coptui.serve.keys import fingerprint
+from coptui.serve.log import client_text
+from coptui.serve.patches import refuse_agent_forwarding
+from coptui.serve.session import CoptuiSession, SessionHost
+
+
+class ConnectionHost(SessionHost, Protocol):
+    """What a connection needs of the server that accepted it."""
+
+    connections: set[CoptuiConnection]
+    pending_logins: int  # connections that have not logged in yet
+
+    def admit_connection(self, address: str) -> str | None: ...
+
+    def member_for_key(self, key: asyncssh.SSHKey) -> str | None: ...
+
+    def connection_ended(self) -> None: ...
+
+
+class CoptuiConnection(asyncssh.SSHServer):
+    """One SSH connection: authentication, and the sessions (channels) opened on it."""
+
+    def __init__(self, server: ConnectionHost) -> None:
+        self.server = server
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.peer = ""
+        self.user: str | None = None
+        self.handle: str | None = None
+        self.fingerprint: str | None = None
+        self._offered: list[str] = []
+        self._candidate: tuple[str, str] | None = None
+        self._counted_pending = False
+        self._refused = False
+        self._sessions = 0
+        self._no_session_timer: asyncio.TimerHandle | None = None
+        self._closed = asyncio.Event()
+
+    # -- connection ------------------------------------------------------------------------------
+
+    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+        self.conn = conn
+        # asyncssh has no callback for `ssh -A`: a session's agent forwarding request asks
+        # the connection for an agent listener, so this answer is where it is refused and logged.
+        refuse_agent_forwarding(conn, self._refuse_agent_forwarding)
+        peer = conn.get_extra_info("peername") or ("?", 0)
+        self.peer = str(peer[0])
+        self.server.connections.add(self)
+        refusal = self.server.admit_connection(self.peer)
+        if refusal is not None:
+            self._refused = True
+            self.server.log.write("refused", peer=self.peer, reason=refusal)
+            conn.abort()
+            return
+        self.server.pending_logins += 1
+        self._counted_pending = True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_no_session_timer()
+        self._leave_pending()
+        self.server.connections.discard(self)
+        self.server.connection_ended()
+        if self.handle is None and not self._refused:
+            reason = "unknown-key" if self._offered else "no-key"
+            if isinstance(exc, asyncssh.DisconnectError) and "timeout" in str(exc).lower():
+                reason = "login-timeout"
+            self.server.log.write(
+                "refused",
+                peer=self.peer,
+                user=client_text(self.user),
+                reason=reason,
+                offered=self._offered[:5] or None,
+            )
+        self._closed.set()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    def _leave_pending(self) -> None:
+        if self._counted_pending:
+            self._counted_pending = False
+            self.server.pending_logins -= 1
+
+    # -- authentication: public keys of members only ----------------------------------------------
+
+    def begin_auth(self, username: str) -> bool:
+        self.user = username
+        return True  # always authenticate; the user name chooses nothing
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        # Called for a key offered without a signature (a query) and again for one with a
+        # signature, which asyncssh checks right after this returns. So the candidate of
+        # the last call before auth_completed is the key that signed: identity comes from
+        # there, never from an earlier key that was merely offered.
+        key_fingerprint = fingerprint(key)
+        if key_fingerprint not in self._offered:
+            self._offered.append(key_fingerprint)
+        handle = self.server.member_for_key(key)
+        self._candidate = (handle, key_fingerprint) if handle else None
+        return handle is not None
+
+    def auth_completed(self) -> None:
+        assert self._candidate is not None, "asyncssh completed auth without an accepted key"
+        self.handle, self.fingerprint = self._candidate
+        self._leave_pending()
+        self._arm_no_session_timer()
+
+    # -- forwarding: none ------------------------------------------------------------------------
+
+    def connection_requested(self, dest_host: str, dest_port: int, orig_host: str, orig_port: int) -> bool:
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding"
+        )
+        raise asyncssh.ChannelOpenError(asyncssh.OPEN_ADMINISTRATIVELY_PROHIBITED, "coptui does not forward ports")
+
+    def server_requested(self, listen_host: str, listen_port: int) -> bool:
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="forwarding"
+        )
+        return False
+
+    async def _refuse_agent_forwarding(self) -> bool:
+        self.server.log.write(
+            "refused", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="agent-forwarding"
+        )
+        return False
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def session_requested(self) -> CoptuiSession:
+        self._sessions += 1
+        self._cancel_no_session_timer()
+        return CoptuiSession(self)
+
+    def session_closed(self) -> None:
+        self._sessions -= 1
+        if self._sessions == 0:
+            self._arm_no_session_timer()
+
+    def _arm_no_session_timer(self) -> None:
+        # `ssh -N` and forgotten multiplexing masters hold a login without a session.
+        self._cancel_no_session_timer()
+        loop = asyncio.get_running_loop()
+        self._no_session_timer = loop.call_later(self.server.options.login_timeout, self._no_session)
+
+    def _cancel_no_session_timer(self) -> None:
+        if self._no_session_timer is not None:
+            self._no_session_timer.cancel()
+            self._no_session_timer = None
+
+    def _no_session(self) -> None:
+        self._no_session_timer = None
+        if self._sessions == 0 and self.conn is not None:
+            self.server.log.write(
+                "disconnect", peer=self.peer, handle=self.handle, fingerprint=self.fingerprint, reason="no-session"
+            )
+            self.conn.close()

@@ -1,0 +1,70 @@
+"""What `coptui serve` is told and what it says: its options from the command line, its
+error for a setup it cannot serve, and the lines members read when a session is refused
+or ends."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from coptui.errors import CoptuiError
+from coptui.serve.driver import DEFAULT_MAX_BUFFER
+
+NO_PTY_MESSAGE = "coptui needs an interactive terminal: ssh -p {port} {host}"
+MESSAGES = {
+    "idle": "coptui: closed after {idle} without input. Your drafts are kept: reconnect any time.",
+    "server-stop": "coptui: server stopping. Your work is saved: reconnect when it is back.",
+    "crash": "coptui: your session hit an error and was closed; the server and everyone else carry on. Reconnect to go on.",
+    "limit-key": "coptui: this key is already connected {count} times; close one of those sessions first.",
+    "limit-total": "coptui: the server is full ({count} sessions); try again in a few minutes.",
+}
+
+
+class ServeError(CoptuiError):
+    """The server cannot start; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 2222
+    data_dir: Path | None = None
+    surveys_dir: Path | None = None
+    log_path: Path | None = None  # default: serve.log in the data folder; "-" for stderr
+    max_sessions: int = 100
+    max_per_key: int = 3
+    max_startups: int = 100  # connections that have not logged in yet
+    connect_rate: int = 20  # new connections per second from one address
+    idle_timeout: float = 30 * 60
+    login_timeout: float = 30
+    keepalive_interval: float = 30
+    keepalive_count_max: int = 3
+    max_output: int = DEFAULT_MAX_BUFFER
+    workers: int = 1  # server processes sharing the port (coptui/serve/workers.py)
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ServeOptions:
+        defaults = cls()
+        return cls(
+            host=args.host,
+            port=args.port,
+            data_dir=getattr(args, "data", None),
+            surveys_dir=getattr(args, "surveys", None),
+            log_path=getattr(args, "log", None),
+            max_sessions=getattr(args, "max_sessions", None) or defaults.max_sessions,
+            max_per_key=getattr(args, "max_per_key", None) or defaults.max_per_key,
+            connect_rate=getattr(args, "connect_rate", None) or defaults.connect_rate,
+            idle_timeout=getattr(args, "idle_timeout", None) or defaults.idle_timeout,
+            login_timeout=getattr(args, "login_timeout", None) or defaults.login_timeout,
+            keepalive_interval=getattr(args, "keepalive_interval", None) or defaults.keepalive_interval,
+            max_output=getattr(args, "max_output", None) or defaults.max_output,
+            workers=max(1, getattr(args, "workers", None) or defaults.workers),
+        )
+
+
+def duration_text(seconds: float) -> str:
+    """A timeout as members read it in a goodbye line: "30 minutes", "45 seconds"."""
+    if seconds >= 120:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds)} seconds"
