@@ -18,8 +18,10 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
+from coptui.core.answers import validate_answers
 from coptui.core.definitions import default_surveys_dir
-from coptui.core.runs import PARTICIPANTS, RESPONSES, Runs, validate_answers
+from coptui.core.run import PARTICIPANTS, RESPONSES
+from coptui.core.runs import Runs
 from coptui.core.workspace import Workspace
 from coptui.demo.history import _health_answers, _pulse_answers
 

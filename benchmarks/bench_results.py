@@ -33,9 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import machine, median_p95
 
+from coptui.core.answers import validate_answers
 from coptui.core.definitions import default_surveys_dir
 from coptui.core.results import run_results
-from coptui.core.runs import PARTICIPANTS, RESPONSES, validate_answers
+from coptui.core.run import PARTICIPANTS, RESPONSES
 from coptui.core.workspace import Workspace
 from coptui.demo.history import _pulse_answers
 from coptui.tui.app import CoptuiApp

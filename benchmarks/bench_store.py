@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import build_big_data_folder, machine, make_surveys, median_p95
 
-from coptui.core.runs import PARTICIPANTS, RESPONSES
+from coptui.core.run import PARTICIPANTS, RESPONSES
 from coptui.core.workspace import Workspace
 from coptui.demo.history import _health_answers
 

@@ -2,8 +2,8 @@
 
 The types are plain frozen dataclasses, and this module imports neither pydantic nor the
 definitions: a start with a warm community cache (community_cache.py) builds the community
-without them. The file itself is validated by the pydantic models of community_schema.py,
-imported only when a file is validated.
+without them. The file itself is read and validated by community_schema.py (``load_community``,
+``check_objectives``), imported only when a file is validated.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from coptui.core.definitions import DefinitionSet
-    from coptui.core.problems import Problem
+    pass
 
 # The same name as definitions.COMMUNITY_FILE (a test checks): spelled here too, so that
 # finding the file does not import the definitions and pydantic with them.
@@ -83,7 +82,7 @@ class Objective:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Community:
-    """A validated community: build it with :func:`load_community` (or from the cache)."""
+    """A validated community: build it with :func:`coptui.core.community_schema.load_community` (or from the cache)."""
 
     name: str
     domain: str
@@ -104,64 +103,6 @@ class Community:
     @property
     def facilitators(self) -> list[Member]:
         return [m for m in self.members if m.is_facilitator]
-
-
-def load_community(path: Path) -> tuple[Community | None, list[Problem]]:
-    """Read and validate a community file: the community, or None and every problem found."""
-    from coptui.core.community_schema import parse_community
-    from coptui.core.problems import Problem
-
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
-    return parse_community(path, raw)
-
-
-def check_objectives(path: Path | str, community: Community, definitions: DefinitionSet) -> list[Problem]:
-    """Objectives that point at a survey or question that does not exist, or that cannot be measured."""
-    from coptui.core.definitions import SurveyDefinition
-    from coptui.core.problems import Problem
-
-    problems: list[Problem] = []
-    surveys = {d.id: d for d in definitions.of_kind("survey")}
-    for index, objective in enumerate(community.objectives):
-        where = f"objectives[{index}]"
-        if objective.survey is None:
-            continue
-        survey = surveys.get(objective.survey)
-        if survey is None:
-            problems.append(
-                Problem(
-                    str(path),
-                    f"{where}.survey",
-                    f"{objective.survey!r} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}",
-                )
-            )
-            continue
-        assert isinstance(survey, SurveyDefinition)
-        if objective.question is None:
-            continue
-        question = survey.question(objective.question)
-        if question is None:
-            problems.append(
-                Problem(
-                    str(path),
-                    f"{where}.question",
-                    f"{objective.question!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}",
-                )
-            )
-            continue
-        allowed = METRIC_QUESTION_TYPES[objective.metric]
-        if question.type not in allowed:
-            problems.append(
-                Problem(
-                    str(path),
-                    f"{where}.question",
-                    f"{objective.metric} cannot be measured on a {question.type} question; allowed types: {', '.join(sorted(allowed))}",
-                )
-            )
-    return problems
 
 
 def community_path(surveys_dir: Path) -> Path:

@@ -20,14 +20,12 @@ that cannot be written just goes without the cache.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from coptui import __version__
 from coptui.core.community import DIRECTIONS, METRICS, ROLES, STAGES, Community, Member, Objective
+from coptui.store.keyed_cache import read_keyed_cache, write_keyed_cache
 
 if TYPE_CHECKING:
     from coptui.core.problems import Problem
@@ -62,11 +60,11 @@ def cache_key(raw: bytes) -> str:
 def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None, list[Problem]]:
     """The community of the file at ``path``: from the cache in ``data_dir`` when it is
     valid for the file's bytes, else validated (and then cached). Problems as in
-    :func:`coptui.core.community.load_community`."""
+    :func:`coptui.core.community_schema.load_community`."""
     try:
         raw = path.read_bytes()
     except OSError:
-        from coptui.core.community import load_community
+        from coptui.core.community_schema import load_community
 
         return load_community(path)  # says why it cannot be read
     key = cache_key(raw)
@@ -85,53 +83,18 @@ def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None,
 def read_cache(cache: Path, key: str) -> Community | None:
     """The community cached under ``key``, or None when the cache is missing, stale, damaged
     or not certainly ours."""
-    try:
-        content = _read_own_file(cache)
-        if content is None:
-            return None
-        head, _, body = content.partition(b"\n")
-        header = orjson.loads(head)
-        if not isinstance(header, dict) or header.get("format") != CACHE_FORMAT or header.get("key") != key:
-            return None
-        if header.get("sha256") != hashlib.sha256(body).hexdigest():
-            return None
-        return community_from_json(orjson.loads(body))
-    except (OSError, ValueError, TypeError, KeyError):  # orjson.JSONDecodeError is a ValueError
+    body = read_keyed_cache(cache, CACHE_FORMAT, key)
+    if body is None:
         return None
-
-
-def _read_own_file(path: Path) -> bytes | None:
-    """The bytes of ``path`` if this user wrote it and no one else can write it, else None.
-
-    The community says who may log in to `coptui serve` (members' keys) and who facilitates.
-    Anyone may know a cache's key (a hash of community.toml) and write a consistent one: a
-    file that another user could have written, or a symbolic link to one, is not used, so
-    that write access to the data folder gives no more say over the community than before."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     try:
-        stat = os.fstat(fd)
-        geteuid = getattr(os, "geteuid", None)
-        if (geteuid is not None and stat.st_uid != geteuid()) or stat.st_mode & 0o022:
-            return None
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return community_from_json(body)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def write_cache(cache: Path, key: str, community: Community) -> None:
     """Store ``community`` under ``key``; a folder that cannot be written goes without a cache."""
-    from coptui.store.store import atomic_write
-
-    body = orjson.dumps(community_to_json(community))
-    header = orjson.dumps({"format": CACHE_FORMAT, "key": key, "sha256": hashlib.sha256(body).hexdigest()})
-    try:
-        os.makedirs(cache.parent, exist_ok=True)
-        atomic_write(cache, header + b"\n" + body, mode=0o600)
-    except OSError:
-        pass
+    write_keyed_cache(cache, CACHE_FORMAT, key, community_to_json(community))
 
 
 def community_to_json(community: Community) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from coptui.core import community as plain
 from coptui.core.community import METRIC_QUESTION_TYPES, Direction, Metric, Role, Stage
-from coptui.core.definitions import Identifier
+from coptui.core.definitions import DefinitionSet, Identifier, SurveyDefinition
 from coptui.core.problems import Problem, problems_from_validation
 
 
@@ -129,3 +129,55 @@ def parse_community(path: Path | str, raw: bytes) -> tuple[plain.Community | Non
         return Community.model_validate(data).to_plain(), []
     except ValidationError as error:
         return None, problems_from_validation(path, error)
+
+
+def load_community(path: Path) -> tuple[plain.Community | None, list[Problem]]:
+    """Read and validate a community file: the community, or None and every problem found."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
+    return parse_community(path, raw)
+
+
+def check_objectives(path: Path | str, community: plain.Community, definitions: DefinitionSet) -> list[Problem]:
+    """Objectives that point at a survey or question that does not exist, or that cannot be measured."""
+    problems: list[Problem] = []
+    surveys = {d.id: d for d in definitions.of_kind("survey")}
+    for index, objective in enumerate(community.objectives):
+        where = f"objectives[{index}]"
+        if objective.survey is None:
+            continue
+        survey = surveys.get(objective.survey)
+        if survey is None:
+            problems.append(
+                Problem(
+                    str(path),
+                    f"{where}.survey",
+                    f"{objective.survey!r} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}",
+                )
+            )
+            continue
+        assert isinstance(survey, SurveyDefinition)
+        if objective.question is None:
+            continue
+        question = survey.question(objective.question)
+        if question is None:
+            problems.append(
+                Problem(
+                    str(path),
+                    f"{where}.question",
+                    f"{objective.question!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}",
+                )
+            )
+            continue
+        allowed = METRIC_QUESTION_TYPES[objective.metric]
+        if question.type not in allowed:
+            problems.append(
+                Problem(
+                    str(path),
+                    f"{where}.question",
+                    f"{objective.metric} cannot be measured on a {question.type} question; allowed types: {', '.join(sorted(allowed))}",
+                )
+            )
+    return problems

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,7 +91,3 @@ def _friendly(item: dict, message: str) -> str:
     if kind in {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}:
         return f"{item.get('input')!r} is out of range: {message.lower()}"
     return message
-
-
-def format_problems(problems: Iterable[Problem]) -> str:
-    return "\n".join(str(p) for p in problems)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from coptui.core.definitions import Question, SurveyDefinition
-from coptui.core.runs import PARTICIPANTS, RESPONSES, Run
+from coptui.core.run import PARTICIPANTS, RESPONSES, Run
 from coptui.store.store import Snapshot, Store
 
 FAVOURABLE_FROM = {3: 3, 4: 3, 5: 4, 6: 5, 7: 6}  # likert points counted as favourable (agree and above)

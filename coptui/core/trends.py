@@ -31,9 +31,10 @@ from coptui.core.metrics import (
     turned_met,
 )
 from coptui.core.results import favourable_from
-from coptui.core.runs import SUMMARIES, Run
+from coptui.core.run import SUMMARIES, Run
 from coptui.core.workspace import Workspace
-from coptui.store.store import Change, UnreadableFileError
+from coptui.store.errors import UnreadableFileError
+from coptui.store.layout import Change
 
 # How many runs a chart shows (and how far back statuses are computed): a year of monthly pulses, twice.
 HISTORY = 24

@@ -78,7 +78,7 @@ class Workspace:
         if self._definitions is None:
             with self._definitions_lock:
                 if self._definitions is None:
-                    from coptui.core.community import check_objectives
+                    from coptui.core.community_schema import check_objectives
                     from coptui.core.definitions import load_definitions
 
                     definitions = load_definitions(self.surveys_dir)

@@ -9,7 +9,7 @@ from coptui.core.feedback.giving import start_round, submit
 from coptui.core.feedback.inbox import _released, thank
 from coptui.core.feedback.pairing import Pairing
 from coptui.core.feedback.rounds import _load
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.core.workspace import Workspace
 
 # -- demo history ------------------------------------------------------------------------------

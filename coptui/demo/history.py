@@ -12,7 +12,8 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from coptui.core.runs import NA, Runs
+from coptui.core.run import NA
+from coptui.core.runs import Runs
 from coptui.core.workspace import Workspace
 from coptui.demo.feedback import seed_demo_feedback
 from coptui.demo.retros import seed_demo_retros

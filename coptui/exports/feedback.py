@@ -7,7 +7,7 @@ from datetime import date
 from coptui.core.feedback.inbox import _released
 from coptui.core.feedback.model import FeedbackError, _member_name
 from coptui.core.feedback.rounds import _load
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.core.workspace import Workspace
 from coptui.text import markdown_inline
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from coptui.core.retro.actions import list_actions
 from coptui.core.retro.board import board_for
 from coptui.core.retro.model import ROTI, CardView, vote_totals
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.text import markdown_inline as _md
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from coptui.core.results import run_results
-from coptui.core.runs import Run, RunError
+from coptui.core.run import Run, RunError
 from coptui.exports import feedback, retro, survey
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from coptui.core.runs import Run
+    from coptui.core.run import Run
 
 
 def run_screen(run: Run) -> Screen[None]:

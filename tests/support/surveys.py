@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.core.workspace import Workspace
 
 OPENED = date(2026, 11, 2)

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.results import ResultsScreen

@@ -3,17 +3,16 @@ show_if both ways, back, drafts resumed, review, submit; what is shown and what 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Button, OptionList, RadioSet, SelectionList, Static, TextArea
-from textual.worker import WorkerCancelled
 
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.survey import SurveyScreen
@@ -21,35 +20,18 @@ from coptui.tui.widgets.questions import QuestionInput
 from tests.support.keys import post_keys
 from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.support.surveys import full_answers, open_every_type
+from tests.support.waits import DEFAULT_TIMEOUT, Condition, no_workers, settle
 
 SIZE = (100, 32)
-WAIT = 10.0
 
 
-async def settle(pilot: Any) -> None:
-    """Let messages, workers and their call-backs finish (bounded)."""
-
-    async def workers_done() -> None:
-        for worker in list(pilot.app.workers):
-            try:
-                await worker.wait()
-            except WorkerCancelled:
-                pass  # an exclusive worker replaced by a newer one (a draft written again)
-
-    async def run() -> None:
-        await pilot.pause()
-        await workers_done()
-        await pilot.pause()
-        await workers_done()
-        await pilot.pause()
-
-    await asyncio.wait_for(run(), WAIT)
-
-
-async def press(pilot: Any, *keys: str) -> None:
+async def press(pilot: Pilot[Any], *keys: str, until: Condition) -> None:
+    """Press the keys one at a time, what each started (a draft written) done before the next,
+    then wait until ``until()`` holds."""
     for key in keys:
         await pilot.press(key)
-        await settle(pilot)
+        await settle(pilot, no_workers(pilot.app))
+    await settle(pilot, until)
 
 
 def page_text(screen: SurveyScreen) -> str:
@@ -73,11 +55,31 @@ def progress(screen: SurveyScreen) -> str:
     return str(screen.query_one("#progress-label", Static).content)
 
 
-async def open_survey(pilot: Any, run_id: str) -> SurveyScreen:
-    await settle(pilot)
-    pilot.app.open_run(run_id)
-    await settle(pilot)
-    screen = pilot.app.screen
+def drafted(workspace: Workspace, run_id: str, handle: str) -> object:
+    """The written answer ("notes") the member's draft holds, None without a draft."""
+    draft = workspace.runs.load_draft(run_id, handle)
+    return None if draft is None else draft[0].get("notes")
+
+
+def why_drafted(workspace: Workspace, run_id: str, handle: str) -> object:
+    """The follow-up answer ("why") the member's draft holds, None without a draft."""
+    draft = workspace.runs.load_draft(run_id, handle)
+    return None if draft is None else draft[0].get("why")
+
+
+def on_page(app: CoptuiApp) -> bool:
+    """The survey screen is up and shows a page (its run read), with nothing left loading."""
+    screen = app.screen
+    return isinstance(screen, SurveyScreen) and screen.page != "loading" and not app.workers
+
+
+async def open_survey(pilot: Pilot[Any], run_id: str) -> SurveyScreen:
+    app = pilot.app
+    assert isinstance(app, CoptuiApp)
+    await settle(pilot, no_workers(app))  # the home screen has loaded
+    app.open_run(run_id)
+    await settle(pilot, lambda: on_page(app))
+    screen = app.screen
     assert isinstance(screen, SurveyScreen)
     return screen
 
@@ -95,94 +97,77 @@ async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: 
         intro = page_text(screen)
         assert "Named" in intro and "7 questions (and 1 more, depending on your answers)" in intro
 
-        await press(pilot, "pagedown")
-        assert current(screen) == "mood" and progress(screen) == "1 of 7"
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood" and progress(screen) == "1 of 7")
         assert isinstance(screen.focused, RadioSet)
         assert all(not button.value for button in screen.query("RadioButton"))  # nothing preselected
 
         # Required: cannot go on, and the message says why and what the way out is.
-        await press(pilot, "pagedown")
+        await press(pilot, "pagedown", until=lambda: "needs an answer" in message(screen))
         assert current(screen) == "mood"
-        assert "needs an answer" in message(screen) and 'choose "Not applicable"' in message(screen)
+        assert 'choose "Not applicable"' in message(screen)
         assert screen.query_one("#message").has_class("error")
 
         # Keys: move down to "Agree" and press it.
-        await press(pilot, "down", "down", "down", "space")
-        assert screen.answers["mood"] == 4
+        await press(pilot, "down", "down", "down", "space", until=lambda: screen.answers.get("mood") == 4)
         assert message(screen) == ""
-        await press(pilot, "pagedown")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "value")
 
         # Mouse: click the third point of the rating.
-        assert current(screen) == "value" and progress(screen) == "2 of 7"
+        assert progress(screen) == "2 of 7"
         await pilot.click("#choice-2")
-        await settle(pilot)
-        assert screen.answers["value"] == 3
+        await settle(pilot, until=lambda: screen.answers.get("value") == 3)
         await pilot.click("#next")
-        await settle(pilot)
+        await settle(pilot, until=lambda: current(screen) == "recommend")
 
         # Soft-required: one warning, then the member may go on.
+        await press(pilot, "pagedown", until=lambda: screen.query_one("#message").has_class("warning"))
         assert current(screen) == "recommend"
-        await press(pilot, "pagedown")
-        assert current(screen) == "recommend" and screen.query_one("#message").has_class("warning")
-        await press(pilot, "pagedown")
-        assert current(screen) == "topics"  # "why" is not shown: recommend was not answered
+        # "why" is not shown: recommend was not answered
+        await press(pilot, "pagedown", until=lambda: current(screen) == "topics")
 
         # Back, answer a low score: the follow-up question appears ...
-        await press(pilot, "pageup")
-        assert current(screen) == "recommend"
+        await press(pilot, "pageup", until=lambda: current(screen) == "recommend")
         answer_input(screen).choose(3)
-        await settle(pilot)
-        assert progress(screen) == "3 of 8"
-        await press(pilot, "pagedown")
-        assert current(screen) == "why"
+        await settle(pilot, until=lambda: progress(screen) == "3 of 8")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "why")
         assert isinstance(screen.focused, TextArea)
-        await press(pilot, *"too far")
-        assert screen.answers["why"] == "too far"
-        await press(pilot, "pagedown")
-        assert current(screen) == "topics"
+        await press(pilot, *"too far", until=lambda: screen.answers.get("why") == "too far")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "topics")
 
         # ... and a high score hides it again (the other way of the show_if).
-        await press(pilot, "pageup", "pageup")
-        assert current(screen) == "recommend"
+        await press(pilot, "pageup", "pageup", until=lambda: current(screen) == "recommend")
         answer_input(screen).choose(9)
-        await settle(pilot)
-        assert progress(screen) == "3 of 7"
-        await press(pilot, "pagedown")
-        assert current(screen) == "topics"
+        await settle(pilot, until=lambda: progress(screen) == "3 of 7")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "topics")
 
         # Multiple choice with keys: tick the first and the third.
         assert isinstance(screen.focused, SelectionList)
-        await press(pilot, "space", "down", "down", "space")
-        assert screen.answers["topics"] == ["ci", "iac"]
-        await press(pilot, "pagedown")
+        await press(
+            pilot, "space", "down", "down", "space", until=lambda: screen.answers.get("topics") == ["ci", "iac"]
+        )
+        await press(pilot, "pagedown", until=lambda: current(screen) == "format")
 
-        assert current(screen) == "format"
         await pilot.click("#choice-1")
-        await settle(pilot)
-        assert screen.answers["format"] == "office hours"
-        await press(pilot, "pagedown")
+        await settle(pilot, until=lambda: screen.answers.get("format") == "office hours")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "again")
 
-        assert current(screen) == "again"
-        await press(pilot, "pagedown")
-        assert "needs an answer" in message(screen) and "Not applicable" not in message(screen)
-        await press(pilot, "down", "space")
-        assert screen.answers["again"] in (True, False)
+        await press(pilot, "pagedown", until=lambda: "needs an answer" in message(screen))
+        assert "Not applicable" not in message(screen)
+        await press(pilot, "down", "space", until=lambda: screen.answers.get("again") in (True, False))
         answer_input(screen).choose(True)
-        await settle(pilot)
-        await press(pilot, "pagedown")
+        await settle(pilot, until=lambda: screen.answers.get("again") is True)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "notes")
 
-        assert current(screen) == "notes"
-        await press(pilot, *"[bold]x[/]")
-        await press(pilot, "pagedown")
+        await press(pilot, *"[bold]x[/]", until=lambda: screen.answers.get("notes") == "[bold]x[/]")
+        await press(pilot, "pagedown", until=lambda: screen.page == "review")
 
-        assert screen.page == "review" and progress(screen) == "Review"
+        assert progress(screen) == "Review"
         review = page_text(screen)
         assert "4 · Agree" in review and "office hours" in review and "[bold]x[/]" in review
         assert "Why not higher?" not in review  # hidden questions are not reviewed
         assert "9 of 10" in review
-        await press(pilot, "ctrl+s")
+        await press(pilot, "ctrl+s", until=lambda: screen.page == "done")
 
-        assert screen.page == "done"
         assert "Thank you!" in page_text(screen)
         assert "with your name" in page_text(screen)
         stored = workspace.runs.own_response(run.id, "chen")
@@ -199,8 +184,7 @@ async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: 
         assert workspace.runs.load_draft(run.id, "chen") is None
 
         await pilot.click("#home")
-        await settle(pilot)
-        assert not isinstance(app.screen, SurveyScreen)
+        await settle(pilot, until=lambda: not isinstance(app.screen, SurveyScreen))
 
 
 async def test_review_enter_goes_back_to_a_question(surveys_dir: Path, data_dir: Path) -> None:
@@ -210,10 +194,9 @@ async def test_review_enter_goes_back_to_a_question(surveys_dir: Path, data_dir:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         assert screen.page == "review"
-        await press(pilot, "down", "enter")
-        assert current(screen) == "value"
-        await press(pilot, "pagedown", "pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
-        assert screen.page == "review"
+        await press(pilot, "down", "enter", until=lambda: current(screen) == "value")
+        pagedowns = ["pagedown"] * 6
+        await press(pilot, *pagedowns, until=lambda: screen.page == "review")
 
 
 async def test_leaving_keeps_a_draft_that_resumes_in_a_new_session(surveys_dir: Path, data_dir: Path) -> None:
@@ -221,17 +204,21 @@ async def test_leaving_keeps_a_draft_that_resumes_in_a_new_session(surveys_dir: 
     app = CoptuiApp(workspace, workspace.member("emeka"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
-        await press(pilot, "pagedown")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
         answer_input(screen).choose(NA)
-        await settle(pilot)
-        await press(pilot, "pagedown")
+        await settle(pilot, until=lambda: screen.answers.get("mood") is NA)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "value")
         answer_input(screen).choose(2)
-        await settle(pilot)
-        await press(pilot, "pagedown")
-        assert current(screen) == "recommend"
-        await press(pilot, "escape")
-        assert not isinstance(app.screen, SurveyScreen)
-    assert workspace.runs.load_draft(run.id, "emeka") == ({"mood": NA, "value": 2}, 2)
+        await settle(pilot, until=lambda: screen.answers.get("value") == 2)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "recommend")
+        await press(
+            pilot,
+            "escape",
+            until=lambda: (
+                not isinstance(app.screen, SurveyScreen)
+                and workspace.runs.load_draft(run.id, "emeka") == ({"mood": NA, "value": 2}, 2)
+            ),
+        )
 
     # A new connection: a new workspace and app on the same data folder.
     again = Workspace.open(data_dir, surveys_dir)
@@ -240,8 +227,7 @@ async def test_leaving_keeps_a_draft_that_resumes_in_a_new_session(surveys_dir: 
         screen = await open_survey(pilot, run.id)
         assert current(screen) == "recommend" and progress(screen) == "3 of 7"
         assert screen.answers == {"mood": NA, "value": 2}
-        await press(pilot, "pageup")
-        assert current(screen) == "value"
+        await press(pilot, "pageup", until=lambda: current(screen) == "value")
         assert screen.query_one("#choice-1").value is True  # the earlier answer is pressed again
 
 
@@ -253,10 +239,13 @@ async def test_text_answers_are_saved_in_the_draft_while_typing(surveys_dir: Pat
         screen = await open_survey(pilot, run.id)
         assert current(screen) == "notes"
         screen.query_one(TextArea).insert("line one\nline two")
-        await settle(pilot)
-        await press(pilot, "escape")
-    draft = workspace.runs.load_draft(run.id, "gus")
-    assert draft is not None and draft[0]["notes"] == "line one\nline two"
+        await settle(pilot, until=lambda: screen.answers.get("notes") == "line one\nline two")
+        await press(
+            pilot,
+            "escape",
+            until=lambda: not isinstance(app.screen, SurveyScreen) and drafted(workspace, run.id, "gus") is not None,
+        )
+    assert drafted(workspace, run.id, "gus") == "line one\nline two"
 
 
 async def test_an_answered_run_says_so(surveys_dir: Path, data_dir: Path) -> None:
@@ -268,8 +257,8 @@ async def test_an_answered_run_says_so(surveys_dir: Path, data_dir: Path) -> Non
         assert screen.page == "answered"
         assert "a member answers once" in page_text(screen)
         assert not screen.query_one("#edit", Button).display
-        await press(pilot, "pagedown", "ctrl+s")
-        assert screen.page == "answered"
+        # Neither key has anything to act on: the page stays once both are handled.
+        await press(pilot, "pagedown", "ctrl+s", until=lambda: screen.page == "answered")
 
 
 async def test_allow_edit_reopens_the_members_answers(surveys_dir: Path, data_dir: Path) -> None:
@@ -280,15 +269,13 @@ async def test_allow_edit_reopens_the_members_answers(surveys_dir: Path, data_di
         screen = await open_survey(pilot, run.id)
         assert screen.page == "answered" and screen.query_one("#edit", Button).display
         await pilot.click("#edit")
-        await settle(pilot)
-        assert current(screen) == "mood" and screen.query_one("#choice-1").value is True
+        await settle(pilot, until=lambda: current(screen) == "mood")
+        assert screen.query_one("#choice-1").value is True
         answer_input(screen).choose(5)
-        await settle(pilot)
-        for _ in range(7):
-            await press(pilot, "pagedown")
-        assert screen.page == "review"
-        await press(pilot, "ctrl+s")
-        assert screen.page == "done"
+        await settle(pilot, until=lambda: screen.answers.get("mood") == 5)
+        pagedowns = ["pagedown"] * 7
+        await press(pilot, *pagedowns, until=lambda: screen.page == "review")
+        await press(pilot, "ctrl+s", until=lambda: screen.page == "done")
     assert workspace.runs.own_response(run.id, "farah")["mood"] == 5
     assert workspace.runs.response_count(run.id) == 1
 
@@ -309,12 +296,10 @@ async def test_a_run_closed_while_answering_stops_taking_answers(surveys_dir: Pa
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
-        await press(pilot, "pagedown")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
         workspace.runs.close_run(run.id, by="ada", today=date(2026, 11, 20))
-        await settle(pilot)
-        await pilot.pause(0.2)  # the app merges changes for REFRESH_DELAY before telling screens
-        await settle(pilot)
-        assert screen.page == "closed"
+        # The app merges changes for REFRESH_DELAY before telling screens.
+        await settle(pilot, until=lambda: screen.page == "closed", timeout=CoptuiApp.REFRESH_DELAY + DEFAULT_TIMEOUT)
         assert "no longer takes answers" in page_text(screen)
 
 
@@ -326,10 +311,13 @@ async def test_submit_errors_are_shown_on_the_review_page(surveys_dir: Path, dat
         screen = await open_survey(pilot, run.id)
         assert screen.page == "review"
         workspace.runs.submit_response(run.id, "chen", full_answers())  # from another terminal
-        await press(pilot, "ctrl+s")
-        assert screen.page in ("review", "answered")
-        if screen.page == "review":
-            assert "already answered" in message(screen)
+        await press(
+            pilot,
+            "ctrl+s",
+            until=lambda: (
+                screen.page == "answered" or (screen.page == "review" and "already answered" in message(screen))
+            ),
+        )
 
 
 async def test_user_text_with_markup_and_escapes_is_shown_literally(surveys_dir: Path, data_dir: Path) -> None:
@@ -344,7 +332,7 @@ async def test_user_text_with_markup_and_escapes_is_shown_literally(surveys_dir:
         assert "[bold]x[/] [31mred" in str(shown) and "\x1b" not in str(shown)
         answer_at = str(shown).index("[bold]x")
         assert not any(span.end > answer_at and "bold" in str(span.style) for span in shown.spans)
-        await press(pilot, "ctrl+s")
+        await press(pilot, "ctrl+s", until=lambda: screen.page == "done")
     assert workspace.runs.own_response(run.id, "chen")["notes"] == text
 
 
@@ -359,9 +347,10 @@ def _snapshot_app(surveys_dir: Path, data_dir: Path) -> tuple[CoptuiApp, str]:
 def test_snapshot_survey_question_80x24(surveys_dir: Path, data_dir: Path, snap_compare) -> None:
     app, run_id = _snapshot_app(surveys_dir, data_dir)
 
-    async def run_before(pilot) -> None:
-        await open_survey(pilot, run_id)
-        await press(pilot, "pagedown", "pagedown")  # the first question, with the required message
+    async def run_before(pilot: Pilot[Any]) -> None:
+        screen = await open_survey(pilot, run_id)
+        # The first question, with the required message.
+        await press(pilot, "pagedown", "pagedown", until=lambda: "needs an answer" in message(screen))
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
 
@@ -369,17 +358,17 @@ def test_snapshot_survey_question_80x24(surveys_dir: Path, data_dir: Path, snap_
 def test_snapshot_survey_nps_120x40(surveys_dir: Path, data_dir: Path, snap_compare) -> None:
     app, run_id = _snapshot_app(surveys_dir, data_dir)
 
-    async def run_before(pilot) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_survey(pilot, run_id)
-        await press(pilot, "pagedown")
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
         answer_input(screen).choose(4)
-        await settle(pilot)
-        await press(pilot, "pagedown")
+        await settle(pilot, until=lambda: screen.answers.get("mood") == 4)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "value")
         answer_input(screen).choose(2)
-        await settle(pilot)
-        await press(pilot, "pagedown")
+        await settle(pilot, until=lambda: screen.answers.get("value") == 2)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "recommend")
         answer_input(screen).choose(8)
-        await settle(pilot)
+        await settle(pilot, until=lambda: screen.answers.get("recommend") == 8 and not pilot.app.workers)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
@@ -391,16 +380,14 @@ async def test_typing_is_kept_when_leaving_with_the_home_key(surveys_dir: Path, 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         screen.query_one(TextArea).insert("half a thought")
-        await pilot.pause()
+        await settle(pilot, until=lambda: screen.answers.get("notes") == "half a thought")
         app.action_go_home()  # before the typing pause that would save it
-        await settle(pilot)
-        assert not isinstance(app.screen, SurveyScreen)
-
-    async def saved() -> None:
-        while (workspace.runs.load_draft(run.id, "hana") or ({}, 0))[0].get("notes") != "half a thought":
-            await asyncio.sleep(0.01)
-
-    await asyncio.wait_for(saved(), WAIT)
+        await settle(
+            pilot,
+            until=lambda: (
+                not isinstance(app.screen, SurveyScreen) and drafted(workspace, run.id, "hana") == "half a thought"
+            ),
+        )
 
 
 async def test_digits_press_a_choice(surveys_dir: Path, data_dir: Path) -> None:
@@ -408,23 +395,21 @@ async def test_digits_press_a_choice(surveys_dir: Path, data_dir: Path) -> None:
     app = CoptuiApp(workspace, workspace.member("bruno"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
-        await press(pilot, "pagedown", "4")
-        assert screen.answers["mood"] == 4
-        await press(pilot, "6")
-        assert screen.answers["mood"] is NA  # the sixth choice: "Not applicable"
-        await press(pilot, "pagedown", "pagedown", "0")
-        assert current(screen) == "recommend" and screen.answers["recommend"] == 0
-        await press(pilot, "9")
-        assert screen.answers["recommend"] == 9
+        await press(pilot, "pagedown", "4", until=lambda: screen.answers.get("mood") == 4)
+        # The sixth choice: "Not applicable".
+        await press(pilot, "6", until=lambda: screen.answers.get("mood") is NA)
+        await press(pilot, "pagedown", "pagedown", "0", until=lambda: screen.answers.get("recommend") == 0)
+        assert current(screen) == "recommend"
+        await press(pilot, "9", until=lambda: screen.answers.get("recommend") == 9)
 
 
 # -- keys typed in one burst (as over SSH, or a member typing ahead) ---------------------------------------
 
 
-async def burst(pilot: Any, *keys: str | events.Paste) -> None:
-    """Keys (and pastes) that arrive in one read (see keys_support), then settle."""
+async def burst(pilot: Pilot[Any], *keys: str | events.Paste, until: Condition) -> None:
+    """Keys (and pastes) that arrive in one read (see tests.support.keys), then wait until ``until()`` holds."""
     post_keys(pilot.app, *keys)
-    await settle(pilot)
+    await settle(pilot, until)
 
 
 async def test_a_digit_and_pagedown_in_one_burst_record_the_answer_and_go_on(surveys_dir: Path, data_dir: Path) -> None:
@@ -432,15 +417,18 @@ async def test_a_digit_and_pagedown_in_one_burst_record_the_answer_and_go_on(sur
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
-        await press(pilot, "pagedown")
-        assert current(screen) == "mood"
-        await burst(pilot, "4", "pagedown")
-        assert current(screen) == "value" and progress(screen) == "2 of 7"
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
+        await burst(
+            pilot,
+            "4",
+            "pagedown",
+            until=lambda: current(screen) == "value" and workspace.runs.load_draft(run.id, "chen") == ({"mood": 4}, 1),
+        )
+        assert progress(screen) == "2 of 7"
         assert message(screen) == ""  # no "needs an answer"
         assert screen.answers == {"mood": 4}
-        assert workspace.runs.load_draft(run.id, "chen") == ({"mood": 4}, 1)
-        await press(pilot, "pageup")
-        assert current(screen) == "mood" and screen.query_one("#choice-3").value is True  # "4 · Agree" shown
+        await press(pilot, "pageup", until=lambda: current(screen) == "mood")
+        assert screen.query_one("#choice-3").value is True  # "4 · Agree" shown
 
 
 async def test_a_whole_survey_typed_ahead_in_one_burst_lands_where_typed(surveys_dir: Path, data_dir: Path) -> None:
@@ -456,14 +444,17 @@ async def test_a_whole_survey_typed_ahead_in_one_burst_lands_where_typed(surveys
         assert isinstance(screen.focused, Button) and screen.focused.id == "next"
         keys = ["enter", "4", "pagedown", "2", "pagedown", "3", "pagedown", *"too far", "pagedown"]
         keys += ["space", "pagedown", "2", "pagedown", "1", "pagedown"]
-        await burst(pilot, *keys)
-        assert current(screen) == "notes" and progress(screen) == "8 of 8"
-        assert isinstance(screen.focused, TextArea)
         typed = {"mood": 4, "value": 2, "recommend": 3, "why": "too far", "topics": ["ci"], "format": "office hours"}
         typed["again"] = True
-        assert workspace.runs.load_draft(run.id, "dana") == (typed, 7)
-        await burst(pilot, *"ok", "pagedown", "ctrl+s")
-        assert screen.page == "done" and "Thank you!" in page_text(screen)
+        await burst(
+            pilot,
+            *keys,
+            until=lambda: current(screen) == "notes" and workspace.runs.load_draft(run.id, "dana") == (typed, 7),
+        )
+        assert progress(screen) == "8 of 8"
+        assert isinstance(screen.focused, TextArea)
+        await burst(pilot, *"ok", "pagedown", "ctrl+s", until=lambda: screen.page == "done")
+        assert "Thank you!" in page_text(screen)
     assert workspace.runs.own_response(run.id, "dana") == {**typed, "notes": "ok"}
 
 
@@ -474,10 +465,14 @@ async def test_text_typed_right_after_pagedown_goes_into_the_next_pages_box(surv
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         assert current(screen) == "again"
-        await burst(pilot, "pagedown", *"hello there")
-        assert current(screen) == "notes"
-        assert screen.query_one(TextArea).text == "hello there"
-        await press(pilot, "escape")  # leave: the draft holds what was typed
+        await burst(
+            pilot,
+            "pagedown",
+            *"hello there",
+            until=lambda: current(screen) == "notes" and screen.query_one(TextArea).text == "hello there",
+        )
+        # Leave: the draft holds what was typed.
+        await press(pilot, "escape", until=lambda: drafted(workspace, run.id, "gus") == "hello there")
     draft = workspace.runs.load_draft(run.id, "gus")
     assert draft is not None and draft[0]["notes"] == "hello there" and draft[1] == 7
 
@@ -489,11 +484,14 @@ async def test_a_paste_right_after_pagedown_goes_into_the_next_pages_box(surveys
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         assert current(screen) == "recommend"
-        await burst(pilot, "pagedown", events.Paste("too far\naway"), "pagedown")
-        assert current(screen) == "topics"
+        await burst(
+            pilot,
+            "pagedown",
+            events.Paste("too far\naway"),
+            "pagedown",
+            until=lambda: current(screen) == "topics" and why_drafted(workspace, run.id, "hana") == "too far\naway",
+        )
         assert screen.answers["why"] == "too far\naway"
-    draft = workspace.runs.load_draft(run.id, "hana")
-    assert draft is not None and draft[0]["why"] == "too far\naway"
 
 
 async def test_enter_on_the_review_and_ticks_on_a_list_in_one_burst(surveys_dir: Path, data_dir: Path) -> None:
@@ -504,23 +502,31 @@ async def test_enter_on_the_review_and_ticks_on_a_list_in_one_burst(surveys_dir:
         screen = await open_survey(pilot, run.id)
         assert screen.page == "review"
         # Down to the fourth answer (topics: ci, iac), open it, untick ci, tick observability, go on.
-        await burst(pilot, "down", "down", "down", "enter", "space", "down", "space", "pagedown")
-        assert current(screen) == "format"
-        assert screen.answers["topics"] == ["observability", "iac"]
-    draft = workspace.runs.load_draft(run.id, "farah")
-    assert draft is not None and draft[0]["topics"] == ["observability", "iac"] and draft[1] == 5
+        keys = ["down", "down", "down", "enter", "space", "down", "space", "pagedown"]
+        ticked = ["observability", "iac"]
+        await burst(
+            pilot,
+            *keys,
+            until=lambda: (
+                current(screen) == "format"
+                and (draft := workspace.runs.load_draft(run.id, "farah")) is not None
+                and draft[0]["topics"] == ticked
+                and draft[1] == 5
+            ),
+        )
+        assert screen.answers["topics"] == ticked
 
 
 async def test_keys_typed_while_the_survey_opens_wait_for_its_first_page(surveys_dir: Path, data_dir: Path) -> None:
     workspace, run = open_every_type(surveys_dir, data_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run.id)  # no wait: the keys come before the screen is drawn and the survey read
-        await burst(pilot, "pagedown", "4", "pagedown")
+        await burst(pilot, "pagedown", "4", "pagedown", until=lambda: on_page(app) and current(app.screen) == "value")
         screen = app.screen
         assert isinstance(screen, SurveyScreen)
-        assert current(screen) == "value" and screen.answers == {"mood": 4}
+        assert screen.answers == {"mood": 4}
 
 
 async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question_and_a_digit_after_it_answers(
@@ -530,12 +536,10 @@ async def test_pagedown_typed_twice_in_a_burst_is_refused_on_a_required_question
     app = CoptuiApp(workspace, workspace.member("emeka"))
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
-        await burst(pilot, "pagedown", "pagedown", "pagedown")
+        await burst(pilot, "pagedown", "pagedown", "pagedown", until=lambda: "needs an answer" in message(screen))
         assert current(screen) == "mood"
-        assert "needs an answer" in message(screen)
         assert isinstance(screen.focused, RadioSet)
-        await burst(pilot, "down", "space", "pagedown", "3", "pagedown")
-        assert current(screen) == "recommend"
+        await burst(pilot, "down", "space", "pagedown", "3", "pagedown", until=lambda: current(screen) == "recommend")
         assert screen.answers == {"mood": 2, "value": 3}
 
 
@@ -586,8 +590,8 @@ async def test_a_survey_that_cannot_be_read_says_why_and_closes(surveys_dir: Pat
     workspace, _ = open_every_type(surveys_dir, data_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.push_screen(SurveyScreen("no-such-run"))
-        await burst(pilot, "pagedown", "4")  # typed while it loads: nothing breaks
-        assert not isinstance(app.screen, SurveyScreen)
+        # Typed while it loads: nothing breaks.
+        await burst(pilot, "pagedown", "4", until=lambda: not isinstance(app.screen, SurveyScreen))
         assert any("no-such-run" in str(n.message) for n in app._notifications)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from coptui.cli.main import main
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from coptui.core.workspace import Workspace
 from tests.support.surveys import open_every_type, write_every_type
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import coptui.core.community_schema
 from coptui.core import community_cache
-from coptui.core.community import COMMUNITY_FILE, Community, community_path, load_community
+from coptui.core.community import COMMUNITY_FILE, Community, community_path
 from coptui.core.community_cache import (
     cache_key,
     cache_path,
@@ -21,9 +21,11 @@ from coptui.core.community_cache import (
     load_community_cached,
     read_cache,
 )
+from coptui.core.community_schema import load_community
 from coptui.core.definitions import COMMUNITY_FILE as DEFINITIONS_COMMUNITY_FILE
 from coptui.core.definitions import default_surveys_dir
 from coptui.core.workspace import Workspace, WorkspaceError, shipped_surveys_dir
+from coptui.store import keyed_cache
 
 # Every optional field set, and numbers that TOML writes as integers (validation makes them floats).
 FULL_COMMUNITY = """
@@ -227,7 +229,7 @@ def test_a_cache_another_user_could_have_written_is_not_used(
     Workspace.open(data_dir, surveys_dir)
     assert validations.calls == 3
     assert not cache.is_symlink()
-    monkeypatch.setattr(community_cache.os, "geteuid", lambda: cache.stat().st_uid + 1)
+    monkeypatch.setattr(keyed_cache.os, "geteuid", lambda: cache.stat().st_uid + 1)
     Workspace.open(data_dir, surveys_dir)
     assert validations.calls == 4
 

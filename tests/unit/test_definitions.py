@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coptui.core.community import check_objectives, load_community
+from coptui.core.community_schema import check_objectives, load_community
 from coptui.core.definitions import (
     DefinitionSet,
     FeedbackDefinition,

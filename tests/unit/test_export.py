@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from coptui.cli.main import main
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from coptui.text import markdown_inline
 from tests.support.surveys import full_answers, open_every_type
 

@@ -13,7 +13,7 @@ from coptui.core.feedback import FeedbackError
 from coptui.core.workspace import Workspace
 from coptui.demo.feedback import seed_demo_feedback
 from coptui.exports.feedback import export_markdown as export_feedback_markdown
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE
+from coptui.store.tables import RUN_META_KEY, RUN_META_TABLE
 
 DAY = date(2026, 11, 2)
 MEMBERS = ["ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana"]

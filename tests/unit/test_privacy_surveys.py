@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from coptui.core.results import run_results, text_order
-from coptui.core.runs import DRAFTS, PARTICIPANTS, RESPONSES, RunError
+from coptui.core.run import DRAFTS, PARTICIPANTS, RESPONSES, RunError
 from coptui.core.workspace import Workspace
 from coptui.exports.run import export_run
 from tests.support.surveys import MEMBERS, OPENED, full_answers, open_every_type, write_every_type

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from coptui.core.results import run_results, text_order
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from tests.support.surveys import MEMBERS, full_answers, open_every_type
 
 

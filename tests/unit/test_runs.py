@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from coptui.core.answers import drop_hidden, parse_cli_value, validate_answers
 from coptui.core.definitions import SurveyDefinition
-from coptui.core.runs import DRAFTS, NA, AnswerError, RunError, drop_hidden, parse_cli_value, validate_answers
+from coptui.core.run import DRAFTS, NA, AnswerError, RunError
 from coptui.core.workspace import Workspace
 from tests.support.surveys import EVERY_TYPE, OPENED, full_answers, open_every_type, write_every_type
 
@@ -205,7 +206,7 @@ def test_any_command_line_value_parses_or_is_refused(question, text: str) -> Non
 
 
 def test_answering_an_unknown_run_writes_nothing(workspace) -> None:
-    from coptui.core.runs import RunError
+    from coptui.core.run import RunError
 
     with pytest.raises(RunError, match="there is no run 'ghost-run'"):
         workspace.runs.submit_response("ghost-run", "chen", {"mission": 3})

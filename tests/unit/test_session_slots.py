@@ -1,4 +1,5 @@
-"""Session limits counted with slot locks: per key, in total, freed on release or process end."""
+"""Admission: connects per second from one address, and session limits counted with slot locks
+(per key, in total, freed on release or process end)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coptui.serve.admission import SessionSlots, SlotTicket
+from coptui.serve.admission import ConnectRate, SessionSlots, SlotTicket
 
 
 def test_limits_per_key_and_in_total(tmp_path: Path) -> None:
@@ -34,3 +35,24 @@ def test_a_slot_held_by_another_process_counts_and_is_freed_when_it_ends(tmp_pat
         holder.kill()
         holder.wait(10)
     assert isinstance(SessionSlots(tmp_path).claim("alice", total=10, per_key=1), SlotTicket)
+
+
+def test_connects_from_one_address_are_limited_per_second_and_others_are_not_held_up() -> None:
+    now = [100.0]
+    rate = ConnectRate(3, clock=lambda: now[0])
+    assert [rate.allow("peer a") for _ in range(4)] == [True, True, True, False]
+    assert rate.allow("peer b"), "another address has its own count"
+    now[0] += 0.5
+    assert not rate.allow("peer a"), "still within the same second"
+    now[0] += 0.6
+    assert rate.allow("peer a"), "a second after the first connects, they no longer count"
+
+
+def test_quiet_addresses_are_forgotten() -> None:
+    now = [0.0]
+    rate = ConnectRate(1, clock=lambda: now[0])
+    for number in range(ConnectRate.FORGET_AFTER):
+        rate.allow(f"address {number}")
+    now[0] += 2
+    assert rate.allow("one more")  # past the bound: the quiet addresses go
+    assert len(rate._recent) == 1

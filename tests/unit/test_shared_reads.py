@@ -1,4 +1,9 @@
-"""SharedReads: one read for the screens that ask together, never a read older than the ask."""
+"""SharedReads: one read for the screens that ask together, never a read older than the ask.
+
+An ask is a task; a task's first step runs in the loop's next round, in the order of
+``call_soon``. So a step scheduled with ``call_soon`` after the asks runs once every ask
+has reached its read: the tests order events that way, not by waiting a while.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +28,7 @@ async def test_screens_that_ask_before_the_read_begins_share_it() -> None:
     reads = SharedReads()
     counter = itertools.count(1)
     asks = [asyncio.ensure_future(reads.read(("retro", "r1"), lambda: next(counter))) for _ in range(5)]
-    await asyncio.sleep(0.05)
-    released.set()
+    asyncio.get_running_loop().call_soon(released.set)
     assert await asyncio.gather(*asks) == [1] * 5
     assert reads.reads == 1
 
@@ -45,15 +49,14 @@ async def test_a_screen_that_asks_once_the_read_has_begun_gets_a_new_read() -> N
     state["cards"] = 2  # a change written after the first read took its data
     begun.clear()
     second = asyncio.ensure_future(reads.read("k", read))
-    await asyncio.sleep(0.05)
-    finish.set()
+    asyncio.get_running_loop().call_soon(finish.set)
     assert (await first, await second) == (1, 2)
     assert reads.reads == 2
 
 
 async def test_different_keys_are_different_reads() -> None:
     reads = SharedReads()
-    assert await asyncio.gather(reads.read("a", lambda: "A"), reads.read("b", lambda: "B")) == ["A", "B"]
+    assert list(await asyncio.gather(reads.read("a", lambda: "A"), reads.read("b", lambda: "B"))) == ["A", "B"]
     assert reads.reads == 2
 
 
@@ -66,8 +69,7 @@ async def test_an_error_reaches_every_screen_that_shared_the_read() -> None:
         raise OSError("disk gone")
 
     asks = [asyncio.ensure_future(reads.read("k", broken)) for _ in range(3)]
-    await asyncio.sleep(0.05)
-    released.set()
+    asyncio.get_running_loop().call_soon(released.set)
     results = await asyncio.gather(*asks, return_exceptions=True)
     assert all(isinstance(r, OSError) and str(r) == "disk gone" for r in results)
     assert reads.reads == 1
@@ -79,8 +81,7 @@ async def test_one_screen_giving_up_does_not_cancel_the_read_for_the_others() ->
     reads = SharedReads()
     gone = asyncio.ensure_future(reads.read("k", lambda: "board"))
     stays = asyncio.ensure_future(reads.read("k", lambda: "other"))
-    await asyncio.sleep(0.05)
-    gone.cancel()
-    released.set()
+    asyncio.get_running_loop().call_soon(gone.cancel)
+    asyncio.get_running_loop().call_soon(released.set)
     assert await stays == "board"
     assert gone.cancelled()

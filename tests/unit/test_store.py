@@ -1,7 +1,7 @@
 """The store's promises inside one process: atomic writes under faults, refusal of damaged
 and newer files, start-up repair. (Tests with several processes: test_store_processes.py.)
 
-The numbers in the test names refer to ../shared/STORE-TESTS.md.
+The numbers in the test names are those of the guarantees listed in docs/storage.md.
 """
 
 from __future__ import annotations
@@ -17,21 +17,13 @@ from typing import Any
 import orjson
 import pytest
 
-import coptui.store.store as store_module
+import coptui.store.files as files_module
+import coptui.store.storage as storage_module
 from coptui.core.workspace import Workspace
-from coptui.store.store import (
-    INDEX_FILE,
-    PENDING_TABLE,
-    QUARANTINE_DIR,
-    RUN_META_KEY,
-    RUN_META_TABLE,
-    RUNS_TABLE,
-    SCHEMA_VERSION,
-    TEMP_PREFIX,
-    Store,
-    StoreWriteError,
-    UnreadableFileError,
-)
+from coptui.store.errors import StoreError, StoreWriteError, UnreadableFileError
+from coptui.store.layout import INDEX_FILE, QUARANTINE_DIR, TEMP_PREFIX
+from coptui.store.store import Store
+from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE, SCHEMA_VERSION
 
 
 def temps(data_dir: Path) -> list[Path]:
@@ -50,7 +42,7 @@ def seeded(data_dir: Path) -> Store:
 
 
 class FaultyOS:
-    """Stands in for the ``os`` module inside store.py: one call fails, every call is recorded."""
+    """Stands in for the ``os`` module inside files.py: one call fails, every call is recorded."""
 
     def __init__(self, fail: str | None = None, code: int = errno.EIO, *, nth: int = 1) -> None:
         self.fail, self.code, self.nth = fail, code, nth
@@ -87,7 +79,7 @@ def test_2_non_serializable_value_leaves_the_file_byte_identical(data_dir: Path)
     assert temps(data_dir) == []
     # Below the Tx API too: the serialiser fails before a temp file exists.
     with pytest.raises(TypeError):
-        store_module.AtomicJSONStorage(store.run_path("alpha")).write({"t": {"k": {"v": {1, 2}}}})
+        storage_module.AtomicJSONStorage(store.run_path("alpha")).write({"t": {"k": {"v": {1, 2}}}})
     assert store.run_path("alpha").read_bytes() == before
     assert temps(data_dir) == []
 
@@ -113,7 +105,7 @@ def test_3_fault_surfaces_keeps_old_file_removes_temp(
     path = store.run_path("alpha")
     before = path.read_bytes()
     faulty = FaultyOS(call, code)
-    monkeypatch.setattr(store_module, "os", faulty)
+    monkeypatch.setattr(files_module, "os", faulty)
     with pytest.raises(StoreWriteError) as caught, store.run_tx("alpha") as tx:
         tx.insert("responses", "new", {"answers": {"q": 5}})
     assert caught.value.errno == code
@@ -121,7 +113,7 @@ def test_3_fault_surfaces_keeps_old_file_removes_temp(
     assert "nothing was changed" in str(caught.value) and str(path) in str(caught.value)
     assert path.read_bytes() == before
     assert temps(data_dir) == []
-    monkeypatch.setattr(store_module, "os", os)
+    monkeypatch.setattr(files_module, "os", os)
     with store.run_tx("alpha") as tx:
         tx.insert("responses", "new", {"answers": {"q": 5}})
     assert store.read_run("alpha").get("responses", "new") == {"answers": {"q": 5}}
@@ -129,10 +121,10 @@ def test_3_fault_surfaces_keeps_old_file_removes_temp(
 
 def test_3_fault_in_the_folder_fsync_is_reported_not_hidden(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = seeded(data_dir)
-    monkeypatch.setattr(store_module, "os", FaultyOS("fsync", errno.EIO, nth=2))  # 1st: the file, 2nd: the folder
+    monkeypatch.setattr(files_module, "os", FaultyOS("fsync", errno.EIO, nth=2))  # 1st: the file, 2nd: the folder
     with pytest.raises(StoreWriteError, match="may not survive a power cut"), store.run_tx("alpha") as tx:
         tx.insert("responses", "new", {"answers": {"q": 5}})
-    monkeypatch.setattr(store_module, "os", os)
+    monkeypatch.setattr(files_module, "os", os)
     assert store.read_run("alpha").get("responses", "new") is not None  # the rename itself happened
     assert temps(data_dir) == []
 
@@ -143,7 +135,7 @@ def test_3_cli_reports_a_full_disk_in_one_line(
     from coptui.cli.main import main
 
     Workspace.open(data_dir, surveys_dir)
-    monkeypatch.setattr(store_module, "os", FaultyOS("write", errno.ENOSPC))
+    monkeypatch.setattr(files_module, "os", FaultyOS("write", errno.ENOSPC))
     code = main(
         ["runs", "--data", str(data_dir), "--surveys", str(surveys_dir), "--as", "ada", "--open", "health-check"]
     )
@@ -160,10 +152,10 @@ def test_4_syscall_order_temp_beside_target_mode_kept(data_dir: Path, monkeypatc
     path = store.run_path("alpha")
     os.chmod(path, 0o640)
     faulty = FaultyOS()
-    monkeypatch.setattr(store_module, "os", faulty)
+    monkeypatch.setattr(files_module, "os", faulty)
     with store.run_tx("alpha") as tx:
         tx.insert("responses", "new", {"answers": {"q": 5}})
-    monkeypatch.setattr(store_module, "os", os)
+    monkeypatch.setattr(files_module, "os", os)
 
     names = [name for name, _ in faulty.calls]
     opened = [args for name, args in faulty.calls if name == "open"]
@@ -181,9 +173,9 @@ def test_4_syscall_order_temp_beside_target_mode_kept(data_dir: Path, monkeypatc
 def test_4_run_file_is_written_before_the_index(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = seeded(data_dir)
     faulty = FaultyOS()
-    monkeypatch.setattr(store_module, "os", faulty)
+    monkeypatch.setattr(files_module, "os", faulty)
     store.write_run_record("alpha", {"id": "alpha", "state": "closed"})
-    monkeypatch.setattr(store_module, "os", os)
+    monkeypatch.setattr(files_module, "os", os)
     targets = [args[1].name for name, args in faulty.calls if name == "replace"]
     # Mark the run pending in the index, write its file, then copy its record into the index.
     assert targets == [INDEX_FILE, "alpha.json", INDEX_FILE]
@@ -276,14 +268,14 @@ class Crash(BaseException):
 
 
 def _crash_when(monkeypatch: pytest.MonkeyPatch, should_crash) -> None:
-    real = store_module.atomic_write
+    real = storage_module.atomic_write
 
     def atomic_write(path: Path, payload: bytes, **kwargs: Any) -> None:
         if should_crash(path, orjson.loads(payload)):
             raise Crash(path)
         real(path, payload, **kwargs)
 
-    monkeypatch.setattr(store_module, "atomic_write", atomic_write)
+    monkeypatch.setattr(storage_module, "atomic_write", atomic_write)
 
 
 def test_10_crash_after_run_file_before_index_is_repaired_at_start(
@@ -339,7 +331,8 @@ def test_10_crash_inside_close_run_keeps_run_file_and_index_in_step(
     with pytest.raises(Crash):
         runs.close_run(run.id, by="ada", today=date(2026, 11, 20))
     monkeypatch.undo()
-    assert workspace.store.read_run(run.id).get(RUN_META_TABLE, RUN_META_KEY)["state"] == "closed"
+    record = workspace.store.read_run(run.id).get(RUN_META_TABLE, RUN_META_KEY)
+    assert record is not None and record["state"] == "closed"
     reopened = Workspace.open(workspace.data_dir, workspace.surveys_dir)
     assert [r.state for r in reopened.runs.list_runs()] == ["closed"]
 
@@ -399,7 +392,7 @@ def test_11_plain_tinydb_file_is_read_and_migrated_atomically_on_next_write(
     assert store.read_run("old").get("responses", "1") == {"answers": {"q": 4}}
 
     faulty = FaultyOS()
-    monkeypatch.setattr(store_module, "os", faulty)
+    monkeypatch.setattr(files_module, "os", faulty)
     with store.run_tx("old") as tx:
         tx.insert("responses", "abc", {"answers": {"q": 2}})
     temp = next(Path(args[0]) for name, args in faulty.calls if name == "open")
@@ -471,7 +464,8 @@ def test_12_damaged_index_is_left_alone_and_runs_come_from_their_files(data_dir:
     assert any("index.json" in p and "not valid JSON" in p for p in reopened.problems)
     service = reopened.runs
     assert [r.id for r in service.list_runs()] == [first.id]
-    assert service.summary(service.get(first.id))["responses"] == 1  # recomputed from the run file
+    summary = service.summary(service.get(first.id))
+    assert summary is not None and summary["responses"] == 1  # recomputed from the run file
     second = service.open_run("health-check", by="ada", today=date(2026, 11, 2))
     assert [r.id for r in service.list_runs()] == [first.id, second.id]
     service.close_run(second.id, by="ada", today=date(2026, 11, 3))
@@ -526,5 +520,5 @@ def test_workspace_problems_name_the_file_and_what_to_do(data_dir: Path, surveys
 def test_run_ids_that_could_leave_the_folder_are_rejected(data_dir: Path) -> None:
     store = Store(data_dir)
     for bad in ("../escape", "Upper", "", "a/b"):
-        with pytest.raises(store_module.StoreError, match="not a valid run id"):
+        with pytest.raises(StoreError, match="not a valid run id"):
             store.run_path(bad)

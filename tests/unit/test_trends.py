@@ -11,7 +11,7 @@ from coptui.core.feedback import round_stats
 from coptui.core.metrics import favourable_of
 from coptui.core.results import favourable_from, run_results
 from coptui.core.retro import retro_stats
-from coptui.core.runs import PARTICIPANTS
+from coptui.core.run import PARTICIPANTS
 from coptui.core.trends import NPS_GROUPS, Trends, format_change, format_target, format_value, overview
 from coptui.core.workspace import Workspace
 from coptui.store.store import Store
@@ -169,7 +169,7 @@ def test_target_text(demo_workspace: Workspace) -> None:
 
 def test_only_closed_runs_and_actions_move_trends() -> None:
     from coptui.core.trends import affects_trends
-    from coptui.store.store import Change
+    from coptui.store.layout import Change
 
     assert affects_trends(Change("index"))
     assert affects_trends(Change("actions"))

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from coptui.store import watch
-from coptui.store.store import Change, Store
+from coptui.store import layout, watch
+from coptui.store.layout import Change
+from coptui.store.store import Store
 
 WAIT = 10.0
 
@@ -121,9 +122,23 @@ async def test_a_write_made_before_the_watcher_listens_is_still_published(data_d
 
 def test_change_for_ignores_temp_files_and_strangers(tmp_path: Path) -> None:
     data = tmp_path
-    assert watch.change_for(data, data / "runs" / "pulse-1.json") == Change("run", "pulse-1")
-    assert watch.change_for(data, data / "index.json") == Change("index")
-    assert watch.change_for(data, data / "actions.json") == Change("actions")
-    assert watch.change_for(data, data / "runs" / ".tmp-pulse-1.json.12.34") is None
-    assert watch.change_for(data, data / ".lock") is None
-    assert watch.change_for(data, data / "quarantine" / "index.json.20261125T101010") is None
+    assert layout.change_for(data, data / "runs" / "pulse-1.json") == Change("run", "pulse-1")
+    assert layout.change_for(data, data / "index.json") == Change("index")
+    assert layout.change_for(data, data / "actions.json") == Change("actions")
+    assert layout.change_for(data, data / "runs" / ".tmp-pulse-1.json.12.34") is None
+    assert layout.change_for(data, data / ".lock") is None
+    assert layout.change_for(data, data / "quarantine" / "index.json.20261125T101010") is None
+
+
+def test_path_for_and_change_for_agree_and_know_only_the_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "runs").mkdir(parents=True)
+    for change in (Change("run", "pulse-1"), Change("index"), Change("actions")):
+        assert layout.change_for(data, layout.path_for(data, change)) == change
+    assert layout.change_for(data, tmp_path / "index.json") is None  # beside the folder, not in it
+    assert layout.change_for(data, data / "quarantine" / "index.json") is None
+    assert layout.change_for(data, data / "runs" / "Not a run.json") is None
+    # Events may name the folder through a symlink (or the other way round).
+    (tmp_path / "link").symlink_to(data)
+    assert layout.change_for(tmp_path / "link", data / "runs" / "r.json") == Change("run", "r")
+    assert layout.change_for(data, tmp_path / "link" / "actions.json") == Change("actions")

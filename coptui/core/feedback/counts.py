@@ -7,7 +7,7 @@ from typing import Any
 
 from coptui.core.feedback.model import FeedbackError, PairingMode, _member_name
 from coptui.core.feedback.rounds import _load, _Round
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.core.workspace import Workspace
 from coptui.store.store import Store
 

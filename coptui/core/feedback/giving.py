@@ -23,9 +23,10 @@ from coptui.core.feedback.model import (
 )
 from coptui.core.feedback.pairing import make_pairing
 from coptui.core.feedback.rounds import _load, _Round, _round_of
-from coptui.core.runs import DRAFTS, Run
+from coptui.core.run import DRAFTS, Run, load_run
 from coptui.core.workspace import Workspace
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot
+from coptui.store.store import Snapshot
+from coptui.store.tables import RUN_META_KEY, RUN_META_TABLE
 
 # -- starting a round --------------------------------------------------------------------------
 
@@ -202,11 +203,9 @@ def submit(
     even the piece's key must not be something a giver can point at later."""
     today = today or date.today()
     with workspace.store.run_tx(run_id) as tx:
-        record = tx.get(RUN_META_TABLE, RUN_META_KEY)
-        if record is None:
-            raise FeedbackError(f"there is no run {run_id!r}")
         # Read inside the transaction: a close or a second submit from another session counts.
-        current = _round_of(Run.model_validate(record), Snapshot({GIVEN: tx.all(GIVEN)}))
+        run = load_run(tx, run_id, kind="feedback", error=FeedbackError)
+        current = _round_of(run, Snapshot({GIVEN: tx.all(GIVEN)}))
         _check_giving(workspace, current, giver, recipient, today)
         clean = _check_fields(current.definition, fields, complete=True)
         piece: dict[str, Any] = {"to": recipient, "fields": clean, "thanked": False}

@@ -9,9 +9,9 @@ from datetime import date
 from coptui.core.feedback.giving import _giver_view
 from coptui.core.feedback.model import PIECES, FeedbackError, _feedback_rounds, _fields_of, _member_name, accepting
 from coptui.core.feedback.rounds import _Round, _round_of
-from coptui.core.runs import Run
+from coptui.core.run import load_run
 from coptui.core.workspace import Workspace
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot
+from coptui.store.store import Snapshot
 
 # -- what a member received --------------------------------------------------------------------
 
@@ -165,10 +165,8 @@ def inbox(workspace: Workspace, handle: str, today: date | None = None) -> Inbox
 def thank(workspace: Workspace, run_id: str, recipient: str, piece_id: str, today: date | None = None) -> None:
     """The recipient thanks the giver of one piece they can read, without learning who it is."""
     with workspace.store.run_tx(run_id) as tx:
-        record = tx.get(RUN_META_TABLE, RUN_META_KEY)
-        if record is None:
-            raise FeedbackError(f"there is no run {run_id!r}")
-        current = _round_of(Run.model_validate(record), Snapshot({PIECES: tx.all(PIECES)}))
+        run = load_run(tx, run_id, kind="feedback", error=FeedbackError)
+        current = _round_of(run, Snapshot({PIECES: tx.all(PIECES)}))
         released, _ = _released(workspace, current, recipient, today)
         if piece_id not in {p.piece_id for p in released}:
             # The same answer whether the piece does not exist, is someone else's or is held back.

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Literal
 
 from coptui.core.definitions import FeedbackDefinition, FeedbackField
-from coptui.core.runs import Run, RunError
+from coptui.core.run import Run, RunError
 from coptui.core.workspace import Workspace
 
 PIECES = "feedback"

@@ -8,8 +8,8 @@ from typing import Any
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback.model import GIVEN, PIECES, FeedbackError
 from coptui.core.feedback.pairing import Pairing
-from coptui.core.runs import Run
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store
+from coptui.core.run import KIND_NAMES, Run, load_run
+from coptui.store.store import Snapshot, Store
 
 # -- reading a round ---------------------------------------------------------------------------
 
@@ -33,15 +33,12 @@ class _Round:
 
 def _load(store: Store, run_id: str) -> _Round:
     snapshot = store.read_run(run_id)
-    record = snapshot.get(RUN_META_TABLE, RUN_META_KEY)
-    if record is None:
-        raise FeedbackError(f"there is no run {run_id!r}; `coptui runs` lists them")
-    return _round_of(Run.model_validate(record), snapshot)
+    return _round_of(load_run(snapshot, run_id, kind="feedback", error=FeedbackError), snapshot)
 
 
 def _round_of(run: Run, snapshot: Snapshot) -> _Round:
     if run.kind != "feedback":
-        raise FeedbackError(f"run {run.id} is a {run.kind}, not a feedback round")
+        raise FeedbackError(f"run {run.id} is a {KIND_NAMES[run.kind]}, not a feedback round")
     definition = run.frozen_definition()
     assert isinstance(definition, FeedbackDefinition)
     return _Round(run, definition, Pairing.from_settings(run.settings), snapshot)

@@ -31,7 +31,7 @@ from coptui.core.retro.model import (
     retro_definition,
     vote_totals,
 )
-from coptui.core.runs import Run
+from coptui.core.run import Run
 from coptui.store.store import Snapshot, Store
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from coptui.core.retro.model import (
     retro_definition,
     vote_totals,
 )
-from coptui.core.runs import Run, now_utc
+from coptui.core.run import Run, now_utc
 from coptui.store.store import Tx
 from coptui.text import one_line
 

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from coptui.core.definitions import RETRO_PHASES, RetroDefinition
-from coptui.core.runs import Run, RunError, now_utc
-from coptui.store.store import RUN_META_KEY, RUN_META_TABLE, Snapshot, Store, Tx
+from coptui.core.run import Run, RunError, load_run, now_utc
+from coptui.store.store import Snapshot, Store, Tx
 
 if TYPE_CHECKING:
     from coptui.core.workspace import Workspace
@@ -177,13 +177,7 @@ def _store_of(source: Workspace | Store) -> Store:
 
 
 def _run_from(snapshot: Snapshot | Tx, run_id: str) -> Run:
-    record = snapshot.get(RUN_META_TABLE, RUN_META_KEY)
-    if record is None:
-        raise RetroError(f"there is no run {run_id!r}; `coptui runs` lists them")
-    run = Run.model_validate(record)
-    if run.kind != "retro":
-        raise RetroError(f"run {run_id} is a {run.kind}, not a retro")
-    return run
+    return load_run(snapshot, run_id, kind="retro", error=RetroError)
 
 
 def retro_definition(run: Run) -> RetroDefinition:

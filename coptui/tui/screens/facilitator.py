@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
-from coptui.core.runs import Run, RunError
+from coptui.core.run import Run, RunError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest

@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Rad
 from coptui.core import feedback
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
-from coptui.core.runs import RunError
+from coptui.core.run import RunError
 from coptui.tui.base import CoptuiModalScreen, CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal

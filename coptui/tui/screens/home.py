@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
-from coptui.store.store import Change, Snapshot
+from coptui.core import dashboard
+from coptui.store.layout import Change
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
@@ -21,10 +22,9 @@ from coptui.tui.widgets.actions import OpenActions
 from coptui.tui.widgets.objectives import ObjectivesPanel
 
 if TYPE_CHECKING:
-    from coptui.core.runs import Run
+    from coptui.core.dashboard import OpenRun, RecentResult
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
-RECENT_RESULTS = 8
 STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
 
 
@@ -99,46 +99,17 @@ class HomeScreen(CoptuiScreen[None]):
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:
         workspace = self.workspace
-        handle = self.member.handle
-        listing = workspace.runs.list_runs()  # one read of the index for both tables
-        open_runs = [(run, self._status(run, handle)) for run in listing if run.state == "open"]
+        listing = dashboard.list_runs(workspace)
         # What is open for the member is listed first, before the recent results are counted.
-        self.app.call_from_thread(self.show_open_runs, open_runs)
-        closed = [run for run in listing if run.state == "closed"]
-        closed.sort(key=lambda r: (r.closed_on or r.opened_on, r.id), reverse=True)
-        index = self.workspace.store.read_index()
-        recent = [(run, self._responses(run, index)) for run in closed[:RECENT_RESULTS]]
-        self.app.call_from_thread(self.show_recent_results, recent)
+        self.app.call_from_thread(self.show_open_runs, dashboard.open_runs(workspace, self.member.handle, listing))
+        self.app.call_from_thread(self.show_recent_results, dashboard.recent_results(workspace, listing))
 
-    def _status(self, run: Run, handle: str) -> str:
-        """Where the member stands in an open run, in a few words."""
-        workspace = self.workspace
-        if run.kind == "survey":
-            return workspace.runs.status_for(run, handle).status
-        if run.kind == "retro":
-            from coptui.core.retro import board_for
-
-            return f"live: {board_for(workspace, run, handle).phase_title.lower()}"
-        from coptui.core.feedback import giver_round
-
-        mine = giver_round(workspace, run.id, handle)
-        if not mine.is_participant:
-            return "not in this round"
-        return f"{mine.remaining} to give" if mine.remaining else "all given"
-
-    def _responses(self, run: Run, index: Snapshot) -> str:
-        """Closed surveys answer from their summary in the index, so home never parses big run files."""
-        runs = self.workspace.runs
-        summary = runs.summary(run, index)
-        if summary is not None:
-            return str(summary["responses"])
-        return str(runs.response_count(run.id)) if run.kind == "survey" else "-"
-
-    def show_open_runs(self, open_runs: list[tuple[Run, str]]) -> None:
+    def show_open_runs(self, open_runs: list[OpenRun]) -> None:
         open_table = self.query_one("#open-runs", DataTable)
         chosen = _cursor_key(open_table)
         open_table.clear()
-        for run, status in open_runs:
+        for entry in open_runs:
+            run, status = entry.run, entry.status
             open_table.add_row(
                 literal(run.title),
                 KIND_LABELS[run.kind],
@@ -152,16 +123,17 @@ class HomeScreen(CoptuiScreen[None]):
         empty.update("" if open_runs else "Nothing open right now. Facilitators open runs with f.")
         empty.display = not open_runs
 
-    def show_recent_results(self, recent_results: list[tuple[Run, str]]) -> None:
+    def show_recent_results(self, recent_results: list[RecentResult]) -> None:
         results_table = self.query_one("#recent-results", DataTable)
         chosen = _cursor_key(results_table)
         results_table.clear()
-        for run, responses in recent_results:
+        for result in recent_results:
+            run = result.run
             results_table.add_row(
                 literal(run.title),
                 KIND_LABELS[run.kind],
                 (run.closed_on or run.opened_on).isoformat(),
-                responses,
+                "-" if result.responses is None else str(result.responses),
                 key=run.id,
             )
         _put_cursor_back(results_table, chosen)

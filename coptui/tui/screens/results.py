@@ -16,7 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 
 from coptui.core.results import QuestionResult, RunResults, run_results
-from coptui.core.runs import RunError
+from coptui.core.run import RunError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal

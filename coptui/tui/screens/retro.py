@@ -23,10 +23,10 @@ from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
-from coptui.core import retro
+from coptui.core import retro, retro_phases
 from coptui.core.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
-from coptui.core.runs import RunError
-from coptui.store.store import StoreError
+from coptui.core.run import RunError
+from coptui.store.errors import StoreError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.shared.board_list import BoardItem, BoardList
@@ -38,27 +38,6 @@ from coptui.tui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.tui.widgets.countdown import Countdown
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
-# Which phase each member action belongs to; the footer shows an action only in its phase.
-PHASE_OF_ACTION: dict[str, tuple[str, ...]] = {
-    "add_card": ("write",),
-    "edit_card": ("write",),
-    "delete_card": ("write",),
-    "move": ("group",),
-    "name_theme": ("group",),
-    "ungroup": ("group",),
-    "vote": ("vote",),
-    "unvote": ("vote",),
-    "add_action": ("discuss", "actions"),
-    "mark_done": ("review",),
-    "mark_dropped": ("review",),
-    "roti": ("close",),
-    "next_theme": ("discuss",),
-    "reveal": ("write",),
-    "finish": ("close",),
-    "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
-}
-FACILITATOR_ACTIONS = frozenset({"reveal", "next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
-ALWAYS = frozenset({"back", "column"})
 STATUS_MARKS = {"open": "☐", "done": "✓", "dropped": "✗"}
 
 
@@ -339,8 +318,7 @@ class RetroScreen(CoptuiScreen[None]):
             self._mark_current_column()
         else:
             self.query_one("#retro-list", BoardList).set_items(list_entries(board, date.today()))
-        allowed = {"card": "write", "edit": "write", "name": "group"}
-        if self.composer_mode is not None and (board.phase != allowed[self.composer_mode[0]] or not board.is_open):
+        if self.composer_mode is not None and not retro_phases.text_still_taken(board, self.composer_mode[0]):
             unsent = self.query_one("#composer-input", Input).value.strip()
             self._close_composer()
             if unsent:
@@ -500,26 +478,12 @@ class RetroScreen(CoptuiScreen[None]):
             self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ALWAYS:
-            return True
+        if action not in retro_phases.COMMANDS:
+            return True  # Back, the column moves
         board = self.board
-        if board is None or not board.is_open:
-            return not (action in PHASE_OF_ACTION or action in FACILITATOR_ACTIONS)
-        if action in FACILITATOR_ACTIONS and not board.is_facilitator:
+        if board is None or not retro_phases.allowed(board, action):
             return False
-        phases = PHASE_OF_ACTION.get(action)
-        if phases is not None and board.phase not in phases:
-            return False
-        if action == "next_phase":
-            # Leaving the write phase reveals every card: the key says so there.
-            return board.next_phase is not None and board.phase != "write"
-        if action == "skip_phase":
-            return board.phase_index + 2 < len(board.phases)
-        if action == "roti":
-            return not board.roti_given
-        if action == "vote" and board.votes_left == 0:
-            return None  # shown greyed: out of votes
-        return True
+        return None if retro_phases.spent(board, action) else True  # None: shown greyed (out of votes)
 
     # -- writing through the core, off the event loop -------------------------------------------------
 

@@ -34,19 +34,11 @@ from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Sta
 from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled
 
+from coptui.core.answers import drop_hidden, is_empty, required_message, shown_questions, soft_required_message
 from coptui.core.definitions import Question, SurveyDefinition
-from coptui.core.runs import (
-    NA,
-    AnswerError,
-    MemberRunStatus,
-    Run,
-    RunError,
-    drop_hidden,
-    is_empty,
-    required_message,
-    shown_questions,
-    soft_required_message,
-)
+from coptui.core.run import NA, AnswerError, MemberRunStatus, Run, RunError
+from coptui.core.survey_rules import answers_editable, closed_for_answers
+from coptui.core.workspace import Workspace
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -73,12 +65,12 @@ class SurveyStart:
     closed_for_answers: bool
 
 
-def load_start(workspace: Any, run_id: str, handle: str, today: date | None = None) -> SurveyStart:
+def load_start(workspace: Workspace, run_id: str, handle: str, today: date | None = None) -> SurveyStart:
     """Read everything the survey screen starts from (blocking: call it in a thread)."""
     runs = workspace.runs
     run = runs.get(run_id)
     status = runs.status_for(run, handle)
-    editable = not run.anonymous and bool(run.definition.get("allow_edit"))
+    editable = answers_editable(run)
     answers: dict[str, Any] = {}
     position: int | None = None
     draft = runs.load_draft(run_id, handle)
@@ -86,8 +78,7 @@ def load_start(workspace: Any, run_id: str, handle: str, today: date | None = No
         answers, position = draft
     elif status.status == "answered" and editable:
         answers = runs.own_response(run_id, handle) or {}
-    today = today or date.today()
-    closed = not run.is_open or (run.closes_on is not None and today > run.closes_on)
+    closed = closed_for_answers(run, today or date.today())
     return SurveyStart(run, status, _usable(run.survey(), answers), position, editable, closed)
 
 

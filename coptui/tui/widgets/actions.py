@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from coptui.store.store import Change
+from coptui.store.layout import Change
 from coptui.tui.text import literal
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class OpenActions(Vertical):
     @work(thread=True, group="open-actions-write", exit_on_error=False)
     def _write_status(self, action_id: str, status: str) -> None:
         from coptui.core.retro import set_action_status
-        from coptui.core.runs import RunError
+        from coptui.core.run import RunError
 
         try:
             set_action_status(self.app.workspace, action_id, self.app.member.handle, status)  # type: ignore[attr-defined, arg-type]

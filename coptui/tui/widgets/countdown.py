@@ -9,7 +9,7 @@ from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widget import Widget
 
-from coptui.core.runs import now_utc
+from coptui.core.run import now_utc
 
 
 def current_time() -> datetime:

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from coptui.store.store import Change
+from coptui.store.layout import Change
 from coptui.tui.text import literal
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from textual.widgets import Checkbox, RadioButton, RadioSet, SelectionList, Stat
 from textual.widgets.selection_list import Selection
 
 from coptui.core.definitions import Question
-from coptui.core.runs import NA
+from coptui.core.run import NA
 from coptui.text import strip_controls
 from coptui.tui.text import literal
 
