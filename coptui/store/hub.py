@@ -1,6 +1,6 @@
 """In-process pub/sub: every open screen (local or one per SSH session) hears of every change.
 
-The store publishes a :class:`~coptui.store.store.Change` after each write is safely on disk,
+The store publishes a :class:`~coptui.store.layout.Change` after each write is safely on disk,
 from whatever thread made it; a file watcher publishes changes made by other processes.
 Subscribers are called in the publishing thread and must hand the news to their own
 event loop (the app does this with ``loop.call_soon_threadsafe``).
@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from coptui.store.store import Change
+from coptui.store.layout import Change
 
 Subscriber = Callable[[Change], None]
 

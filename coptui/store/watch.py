@@ -17,7 +17,8 @@ import importlib
 from collections.abc import Callable
 from pathlib import Path
 
-from coptui.store.store import ACTIONS_FILE, INDEX_FILE, RUNS_DIR, TEMP_PREFIX, Change, FileSignature, file_signature
+from coptui.store.files import FileSignature, file_signature
+from coptui.store.layout import Change, change_for, data_files
 
 Signatures = dict[Path, FileSignature]
 # How long after the watcher starts listening the catch-up comparison runs (inotify is
@@ -25,24 +26,11 @@ Signatures = dict[Path, FileSignature]
 CATCH_UP_AFTER = 0.3
 
 
-def change_for(data_dir: Path, path: Path) -> Change | None:
-    """The store change a file event stands for, or None for files that do not matter."""
-    if path.name.startswith(TEMP_PREFIX) or path.suffix != ".json":
-        return None
-    if path.parent.name == RUNS_DIR:
-        return Change("run", path.stem)
-    if path.name == INDEX_FILE:
-        return Change("index")
-    if path.name == ACTIONS_FILE:
-        return Change("actions")
-    return None
-
-
 def signatures(data_dir: Path) -> Signatures:
     """Every data file's signature. The inode is part of it: every store write swaps in a
     new one, so two writes within one tick of the file clock are still told apart."""
     current: Signatures = {}
-    for path in [*data_dir.glob("*.json"), *(data_dir / RUNS_DIR).glob("*.json")]:
+    for path in data_files(data_dir):
         signature = file_signature(path)
         if signature is not None:
             current[path] = signature

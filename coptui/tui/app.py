@@ -15,7 +15,7 @@ from textual.screen import Screen
 
 from coptui.core.community import Member
 from coptui.core.workspace import Workspace
-from coptui.store.store import Change
+from coptui.store.layout import Change
 from coptui.store.watch import watch_data_folder
 from coptui.text import strip_controls
 from coptui.tui import navigation

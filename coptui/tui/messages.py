@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from coptui.store.store import Change
+from coptui.store.layout import Change
 
 
 class DataChanged(Message):
