@@ -60,6 +60,7 @@ from coptui.tui.app import make_app
 STOP_APPS_SECONDS = 5.0
 STOP_GOODBYE_SECONDS = 2.0
 STOP_CLOSE_SECONDS = 3.0
+STOP_SECONDS = STOP_APPS_SECONDS + STOP_GOODBYE_SECONDS + STOP_CLOSE_SECONDS  # the longest a stop waits
 
 
 def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> int:

@@ -300,18 +300,18 @@ async def test_a_256_colour_client_after_a_truecolor_one_gets_no_truecolor_codes
     try:
         first = await Client.connect(fresh.port, community.keys["ada"], env={"COLORTERM": "truecolor"})
         try:
-            await first.wait_text("Open for you")
-            await first.settle(0.5)
-            assert b"38;2;" in first.output
+            await first.wait_text("Nothing open right now")  # the home screen once its data is loaded
+            await first.wait_for(lambda c: b"38;2;" in c.output, 10, "truecolor codes")
         finally:
             first.close()
         later = await Client.connect(fresh.port, community.keys["dana"])  # same screen, same size, 256 colours
         try:
-            await later.wait_text("Open for you")
-            await later.settle(0.5)
+            await later.wait_text("Nothing open right now")
+            # Every frame of a session is fitted to its client as a whole: the codes that show
+            # its colours are the ones any truecolor code would have come with.
+            await later.wait_for(lambda c: b"38;5;" in c.output, 10, "256-colour codes")
         finally:
             later.close()
-        assert b"38;5;" in later.output
         assert b"38;2;" not in later.output and b"48;2;" not in later.output, (
             "truecolor codes reached a 256-colour terminal"
         )
@@ -319,19 +319,41 @@ async def test_a_256_colour_client_after_a_truecolor_one_gets_no_truecolor_codes
         fresh.stop()
 
 
-async def _open_by_clicking(client: Client, row_text: str, opened_text: str) -> None:
+async def _open_by_clicking(client: Client, row_text: str, opened_text: str, timeout: float = 20) -> None:
     """Click a row of the home screen's open runs until ``opened_text`` shows: a click moves the
-    cursor there and a click on the cursor's row opens it (a reload of the table in between may
-    move the cursor, so the clicks go on until the run is open)."""
-    await client.wait_text(row_text)
-    for _ in range(6):
-        await client.settle()
-        if opened_text in client.text:
-            return
-        row, line = next((y, line) for y, line in enumerate(client.text.splitlines()) if row_text in line)
-        x, y = line.index(row_text) + 1, row + 1
+    cursor there and a click on the cursor's row opens it. Every change reloads the table, which
+    may move the row or the cursor, so each click aims at where the row is drawn at that moment,
+    and the next one waits until the server has drawn something since (or the run is open)."""
+    deadline = time.monotonic() + timeout
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError(f"{row_text!r} did not open within {timeout}s; screen:\n{client.text}")
+        return left
+
+    while opened_text not in client.text:
+        await client.wait_for(
+            lambda c: opened_text in c.text or _drawn_at(c.text, row_text) is not None, remaining(), repr(row_text)
+        )
+        place = _drawn_at(client.text, row_text)
+        if place is None:
+            continue  # opened meanwhile, or drawn away again: look again
+        x, y = place
+
+        def redrawn(c: Client, drawn: int = len(client.output)) -> bool:
+            return opened_text in c.text or len(c.output) > drawn
+
         client.send(f"\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")  # press and release, as a terminal sends them
-    await client.wait_text(opened_text)
+        await client.wait_for(redrawn, remaining(), "a redraw")
+
+
+def _drawn_at(screen: str, text: str) -> tuple[int, int] | None:
+    """The terminal's (column, row), from 1, of the first place ``text`` shows, or None."""
+    for row, line in enumerate(screen.splitlines()):
+        if text in line:
+            return line.index(text) + 1, row + 1
+    return None
 
 
 async def test_a_change_by_someone_else_leaves_the_highlighted_run_where_it_is(
@@ -343,8 +365,9 @@ async def test_a_change_by_someone_else_leaves_the_highlighted_run_where_it_is(
     try:
         await client.wait_text("Mad / Sad / Glad")
         await client.settle()
-        row, line = next((y, line) for y, line in enumerate(client.text.splitlines()) if "Mad / Sad / Glad" in line)
-        x, y = line.index("Mad / Sad / Glad") + 1, row + 1
+        place = _drawn_at(client.text, "Mad / Sad / Glad")
+        assert place is not None, client.text
+        x, y = place
         client.send(f"\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")  # a click: the cursor to the retro's row
         await client.settle()
         assert "Phase" not in client.text  # a first click highlights, it does not open

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from coptui.serve.driver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
-from tests.support.ssh import Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
+from tests.support.ssh import STOP_TIMEOUT, Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
 
@@ -75,14 +75,14 @@ async def test_sigterm_tells_every_client_and_restores_their_terminals(start_ser
             await client.wait_text("Open for you")
         server.terminate()
         for client in clients:
-            await client.wait_closed(10)
+            await client.wait_closed(STOP_TIMEOUT)
             text = client.output.decode(errors="replace")
             assert "server stopping" in text
             tail = text[text.rindex("\x1b[1;1H") :] if "\x1b[1;1H" in text else text  # after the last frame
             for code in (PASTE_OFF, MOUSE_OFF, ALT_SCREEN_OFF, CURSOR_SHOW):
                 assert code in tail, f"{code!r} missing after the last frame"
             assert tail.index(ALT_SCREEN_OFF) < tail.index("server stopping")
-        assert server.process.wait(10) == 0
+        assert server.process.wait(STOP_TIMEOUT) == 0
         reasons = {r["handle"]: r["reason"] for r in server.log_records() if r["event"] == "disconnect"}
         assert reasons == {"ada": "server-stop", "bruno": "server-stop"}
     finally:
@@ -158,7 +158,7 @@ async def test_too_many_connects_from_one_address_are_refused(start_server, comm
     refused = [r for r in results if isinstance(r, Exception)]
     assert refused, "every connect was let in"
     for result in results:
-        if not isinstance(result, Exception):
+        if not isinstance(result, BaseException):
             result.close()
     await server.wait_log(lambda r: r["event"] == "refused" and r.get("reason") == "rate")
 

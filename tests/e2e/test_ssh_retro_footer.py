@@ -3,6 +3,8 @@ while drawing, not in the footer's own message loop: this checks that it is draw
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from coptui.core import retro
@@ -12,7 +14,7 @@ from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 pytestmark = [pytest.mark.e2e]
 
 
-async def test_the_board_footer_shows_the_phase_keys_over_ssh(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_board_footer_shows_the_phase_keys_over_ssh(tmp_path: Path) -> None:
     community = make_keyed_surveys(tmp_path, ["ada", "chen"])
     server = ServerProcess(tmp_path / "data", community.surveys_dir).wait_ready()
     try:

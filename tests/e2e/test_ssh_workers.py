@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from coptui.core import retro
 from coptui.core.workspace import Workspace
-from tests.support.ssh import KEYS, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
+from tests.support.ssh import KEYS, STOP_TIMEOUT, Client, KeyedCommunity, ServerProcess, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
 MEMBERS = ["ada", "bruno", "chen", "dana", "emeka", "farah", "gus", "hana"]
@@ -42,6 +43,11 @@ def _workers_of(server: ServerProcess) -> dict[int, str]:
     return {i: r["worker"] for i, r in enumerate(r for r in server.log_records() if r["event"] == "connect")}
 
 
+def _connect_of(handle: str) -> Callable[[dict[str, Any]], bool]:
+    """A log predicate: the connect record of ``handle``'s session."""
+    return lambda record: record["event"] == "connect" and record["handle"] == handle
+
+
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -55,7 +61,7 @@ async def _members_on_both_workers(server: ServerProcess, community: KeyedCommun
     for handle in MEMBERS:
         client = await Client.connect(server.port, community.keys[handle])
         await client.wait_text("Open for you", timeout=20)
-        record = await server.wait_log(lambda r, h=handle: r["event"] == "connect" and r["handle"] == h)
+        record = await server.wait_log(_connect_of(handle))
         clients.append((client, record["worker"]))
         if {worker for _, worker in clients} == {0, 1}:
             return clients
@@ -182,7 +188,7 @@ async def test_sigterm_reaches_every_worker_and_a_dead_worker_is_replaced(
     survivors = [c for c, worker in clients if worker != killed]
     assert survivors
     server.terminate()
-    assert server.process.wait(15) == 0
+    assert server.process.wait(STOP_TIMEOUT) == 0
     for client in survivors:
         await client.wait_closed(timeout=10)
         assert b"server stopping" in client.output

@@ -30,8 +30,14 @@ import asyncssh
 from rich.cells import get_character_cell_size
 
 from coptui.core.definitions import default_surveys_dir
+from coptui.serve.server import STOP_SECONDS
+from coptui.serve.workers import Supervisor
 
 REPO = Path(__file__).resolve().parents[2]
+# How long a server may take to end after SIGTERM: its own stop sequence (apps, goodbyes,
+# closes) twice over for a busy machine, the supervisor's tick to see its workers end
+# (--workers), and a few seconds for the interpreter to exit.
+STOP_TIMEOUT = 2 * STOP_SECONDS + Supervisor.TICK + 5
 
 
 # -- community with keys -------------------------------------------------------------------------
@@ -79,11 +85,8 @@ def make_keyed_surveys(
         public = key.export_public_key().decode().strip()
         text = text.replace(marker, f"{marker}keys = [{json.dumps(public)}]\n", 1)
     for handle, name in (names or {}).items():
-        text = re.sub(
-            rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n',
-            lambda m, name=name: m.group(1) + f"name = {json.dumps(name)}\n",
-            text,
-        )
+        line = f"name = {json.dumps(name)}\n".replace("\\", "\\\\")  # a replacement template: backslashes doubled
+        text = re.sub(rf'(handle = "{handle}"\n(?:keys = .*\n)?)name = ".*"\n', r"\g<1>" + line, text)
     path.write_text(text, encoding="utf-8")
     return KeyedCommunity(surveys, keys_dir, keys)
 
@@ -200,7 +203,7 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
 
-    def stop(self, timeout: float = 10) -> int:
+    def stop(self, timeout: float = STOP_TIMEOUT) -> int:
         self.terminate()
         try:
             code = self.process.wait(timeout)
@@ -278,7 +281,7 @@ class Screen:
 # -- a client ------------------------------------------------------------------------------------
 
 
-class _Recorder(asyncssh.SSHClientSession):  # type: ignore[type-arg]
+class _Recorder(asyncssh.SSHClientSession[bytes]):
     def __init__(self, client: Client) -> None:
         self.client = client
 
@@ -298,7 +301,7 @@ class Client:
     height: int = 30
     output: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
-    chan: asyncssh.SSHClientChannel | None = None  # type: ignore[type-arg]
+    chan: asyncssh.SSHClientChannel[bytes] | None = None
     stamps: list[tuple[float, int]] = field(default_factory=list)  # (arrival time, output length)
     track_screen: bool = True  # False: keep raw bytes only (cheap, for benchmarks with many clients)
 
@@ -325,12 +328,13 @@ class Client:
         if conn is None:
             conn = await connect(port, key, username=username)
         client = cls(conn, size[0], size[1], track_screen=track_screen)
+        session_env: dict[bytes | str, bytes | str] = {name: value for name, value in (env or {}).items()}
         client.chan, _ = await conn.create_session(
             lambda: _Recorder(client),
             command=command,
             term_type=term_type,
             term_size=size if term_type else None,
-            env=env or {},
+            env=session_env,
             encoding=None,
         )
         return client

@@ -9,6 +9,7 @@ import pytest
 from textual import events
 from textual.app import App
 from textual.filter import Monochrome
+from textual.message import Message
 
 from coptui.serve.driver import (
     ALT_SCREEN_ON,
@@ -40,13 +41,14 @@ class FakeChannel:
         return self.backlog
 
 
-class RecordingApp:
-    """Stands in for the app the driver posts to: records the messages."""
+class RecordingApp(App[None]):
+    """An app that is never run: records the messages the driver posts to it."""
 
     def __init__(self) -> None:
-        self.messages: list[Any] = []
+        super().__init__()
+        self.messages: list[Message] = []
 
-    def post_message(self, message: Any) -> bool:
+    def post_message(self, message: Message) -> bool:
         self.messages.append(message)
         return True
 
@@ -56,7 +58,7 @@ class RecordingApp:
 
 def _driver(channel: FakeChannel, app: RecordingApp, overflows: list[int] | None = None, **options: Any) -> SSHDriver:
     sink = overflows if overflows is not None else []
-    return SSHDriver(app, channel=channel, on_overflow=lambda: sink.append(1), **options)  # type: ignore[arg-type]
+    return SSHDriver(app, channel=channel, on_overflow=lambda: sink.append(1), **options)
 
 
 @pytest.mark.parametrize(
@@ -94,7 +96,7 @@ def test_colour_depth_comes_from_the_client(term: str | None, env: dict[str, str
 def test_the_console_ignores_the_servers_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLORTERM", "truecolor")
     monkeypatch.setenv("NO_COLOR", "1")
-    app = App()
+    app: App[None] = App()
     assert app.no_color  # Textual read the server's environment ...
     assert configure_console(app, "xterm-256color", {}) == "256"  # ... the session's does not
     assert app.console.color_system == "truecolor"  # rendered in truecolor, fitted by the driver
@@ -163,7 +165,7 @@ async def test_output_is_one_write_per_flush_with_start_and_stop_codes() -> None
 
 
 async def test_a_client_past_the_output_bound_is_reported_once_and_gets_nothing_more() -> None:
-    app, channel, overflows = RecordingApp(), FakeChannel(), []
+    app, channel, overflows = RecordingApp(), FakeChannel(), list[int]()
     driver = _driver(channel, app, overflows, max_buffer=1000)
     driver.start_application_mode()
     channel.backlog = 1001
