@@ -17,6 +17,7 @@ from plotext._utility import uncolorize
 
 from coptui.core.metrics import MetricPoint, meets
 from coptui.core.trends import QUESTION_METRICS, DistributionSeries, ObjectiveReport, chart_scale, format_target
+from coptui.text import fit
 
 MET_COLOR = "green"
 MISSED_COLOR = "red"
@@ -70,7 +71,7 @@ def _ticks(labels: Sequence[str], width: int) -> tuple[list[int], list[str]]:
 
 def _prepare(figure: Figure, title: str, width: int) -> None:
     figure.clear_data()
-    figure.title(title if width >= len(title) + 4 else title[: max(0, width - 5)] + "…")
+    figure.title(fit(title, width - 4))
     figure.frame(True)
 
 
