@@ -50,7 +50,7 @@ import asyncssh
 from benchmarks._common import machine, median_p95
 from coptui.core import retro
 from coptui.core.workspace import Workspace
-from tests.ssh_harness import KEYS, Client, ServerProcess, make_keyed_surveys
+from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 
 COMPOSER = re.compile(r"^ (Mad|Sad|Glad):", re.MULTILINE)
 BOARD = b"Write your cards"  # the write phase hint: one style run, so contiguous bytes
