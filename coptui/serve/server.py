@@ -82,10 +82,10 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> 
 
 
 def _load_session_code() -> None:
-    """Before the workers fork: import the screens every session shows, so that the workers
-    share those pages instead of each importing its own copy."""
-    import coptui.tui.screens.home
-    import coptui.tui.screens.retro  # noqa: F401
+    """Before the workers fork: import what every session of a live retro runs, so that the
+    workers share those pages instead of each importing its own copy (the app module, and
+    with it the home screen, is imported above; the retro board is imported on first use)."""
+    import coptui.tui.screens.retro  # noqa: F401  # the one import of serve past make_app: see the docstring
 
 
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None, make_app: AppFactory = make_app) -> int:

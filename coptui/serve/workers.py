@@ -4,13 +4,13 @@ One Python process draws every session on one event loop, so a big retro is boun
 one core (docs/benchmarks.md, "SSH serving"). With N workers, N processes each have their
 own loop, sessions and store handle on the same data folder (the store's file lock keeps
 writes safe, as it does for a local `coptui` beside the server). The supervisor process
-accepts every connection and hands it (the socket itself, over a Unix socket) to the
+(:class:`Supervisor`) accepts every connection and hands it (the socket itself, over a Unix socket) to the
 worker holding the fewest connections (:class:`WorkerLoad`): an even share, where the
 kernel's spreading by address and port (SO_REUSEPORT) gave 18 and 32 of 50 in a
 benchmark. What the workers share:
 
 - **changes**: a change written by one worker is relayed at once to the others over a
-  datagram socket, so every session hears of it as fast as the writer's own sessions
+  datagram socket (:class:`~coptui.serve.relay.ChangeRelay`), so every session hears of it as fast as the writer's own sessions
   (the folder watcher would take 50-150 ms more); if a datagram is lost, the watcher
   still catches the change;
 - **limits**: sessions in total and per key are counted across workers by
@@ -19,7 +19,8 @@ benchmark. What the workers share:
   (one JSON line per write, appended; each record names its worker).
 
 The supervisor only accepts, hands connections out, passes signals on and starts a
-worker again if one dies; it draws nothing.
+worker again if one dies; it draws nothing. It knows nothing of the server it forks:
+each worker runs the function it is given (``coptui.serve.server`` passes its own loop).
 """
 
 from __future__ import annotations

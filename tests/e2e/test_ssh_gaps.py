@@ -280,8 +280,14 @@ async def test_a_no_color_client_sees_the_greys_of_a_local_no_color_run(
     try:
         await local.wait_text("CoP health check")
         await replayed.wait_text("CoP health check")
-        local_screen, ssh_screen = await local.settle(), await replayed.settle()
-        local_colours, replayed_colours = colours_used(local_screen), colours_used(ssh_screen)
+        # The local app may still be drawing: read both panes until they use the same colours.
+        deadline = time.monotonic() + 15
+        while True:
+            local_colours = colours_used(local.capture(styles=True))
+            replayed_colours = colours_used(replayed.capture(styles=True))
+            if replayed_colours == local_colours or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.1)
         assert local_colours and all(is_grey(colour) for _, colour in local_colours), sorted(local_colours)
         assert replayed_colours == local_colours, (
             sorted(replayed_colours - local_colours),

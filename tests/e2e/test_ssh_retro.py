@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -259,8 +260,12 @@ async def test_a_card_typed_in_one_packet_with_its_keys_is_written_whole(
         await ada.wait_for(
             lambda c: c.text.count("nightly builds are slow") + c.text.count("next one") >= 2, 10, "both cards"
         )
-        await ada.settle(0.3)
+        # Both cards are stored by the time both are drawn, or soon after: read until they are.
+        deadline = time.monotonic() + 10
         board = await asyncio.to_thread(retro.board_for, workspace, run_id, "ada")
+        while len(board.my_cards) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            board = await asyncio.to_thread(retro.board_for, workspace, run_id, "ada")
         assert board.phase == "write", ada.text
         assert [(card.column, card.text) for card in board.my_cards] == [
             ("mad", "nightly builds are slow"),
