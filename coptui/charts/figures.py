@@ -88,7 +88,7 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
     points = report.points
     _prepare(figure, f"{objective.title} ({report.metric_name}, target {format_target(objective)})", width)
     labels = run_labels([p.on for p in points])
-    measured = [(index + 1, p) for index, p in enumerate(points) if p.value is not None]
+    measured = [(index + 1, float(p.value)) for index, p in enumerate(points) if p.value is not None]
     if not measured:
         figure.xticks([], [])
         figure.yticks([], [])
@@ -97,7 +97,7 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
         figure.ylim(-1, 1)
         return
     xs = [x for x, _ in measured]
-    ys = [scale * float(p.value) for _, p in measured]  # type: ignore[arg-type]
+    ys = [scale * value for _, value in measured]
     span = [0.5, len(points) + 0.5]
     roomy = height >= ROOMY_HEIGHT  # small charts keep their legend to target, met and missed
     baseline = [] if objective.baseline is None else [scale * objective.baseline]
@@ -115,10 +115,8 @@ def draw_objective(figure: Figure, report: ObjectiveReport, *, width: int, heigh
             label="baseline" if roomy else None,
         )
     figure.plot(xs, ys, color=LINE_COLOR, marker="braille")
-    met = [(x, y) for (x, p), y in zip(measured, ys) if meets(float(p.value), objective.target, objective.direction)]  # type: ignore[arg-type]
-    missed = [
-        (x, y) for (x, p), y in zip(measured, ys) if not meets(float(p.value), objective.target, objective.direction)
-    ]  # type: ignore[arg-type]
+    met = [(x, y) for (x, value), y in zip(measured, ys) if meets(value, objective.target, objective.direction)]
+    missed = [(x, y) for (x, value), y in zip(measured, ys) if not meets(value, objective.target, objective.direction)]
     small = height < SMALL_HEIGHT
     if met:
         figure.scatter(
@@ -193,16 +191,17 @@ def draw_participation(figure: Figure, title: str, points: Sequence[MetricPoint]
 
 def draw_distribution(figure: Figure, series: DistributionSeries, *, width: int, height: int) -> None:
     """How answers spread per run: stacked bars of each answer's share (runs left out are skipped)."""
-    shown = [run for run in series.runs if run.counts is not None and sum(run.counts)]
+    shown = [(run, run.counts) for run in series.runs if run.counts is not None and sum(run.counts) > 0]
     _prepare(figure, f"{series.survey_id} · {series.question.id}: share of answers per run", width)
     if not shown:
         figure.text("No results to show yet", 1, 0)
         figure.xlim(0, 2)
         return
-    labels = run_labels([run.on for run in shown])
-    shares = []
-    for category_index in range(len(series.categories)):
-        shares.append([100.0 * run.counts[category_index] / sum(run.counts) for run in shown])  # type: ignore[index]
+    labels = run_labels([run.on for run, _ in shown])
+    shares = [
+        [100.0 * counts[category_index] / sum(counts) for _, counts in shown]
+        for category_index in range(len(series.categories))
+    ]
     category_labels = _category_labels(series)
     xs = list(range(1, len(shown) + 1))
     colours = _category_colours(series)

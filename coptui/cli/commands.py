@@ -92,8 +92,8 @@ def run_seed_demo(args: argparse.Namespace) -> int:
 
 def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
     """Every problem in the given files or folders, and how many files were checked."""
-    from coptui.core.community_schema import check_objectives, load_community
     from coptui.core.community import community_path
+    from coptui.core.community_schema import check_objectives, load_community
     from coptui.core.definitions import COMMUNITY_FILE, definition_files, load_definitions
     from coptui.core.problems import Problem
 

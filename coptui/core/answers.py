@@ -57,7 +57,7 @@ def check_value(question: Question, value: Any) -> str | None:
 def shown_questions(survey: SurveyDefinition, answers: Mapping[str, Any]) -> list[Question]:
     """The questions a member sees, given their answers so far (show_if is evaluated in order)."""
     real = {k: v for k, v in answers.items() if v is not NA and not is_empty(v)}
-    shown = []
+    shown: list[Question] = []
     for question in survey.questions:
         if is_shown(question.show_if, {k: v for k, v in real.items() if k in {q.id for q in shown}}):
             shown.append(question)

@@ -48,9 +48,13 @@ class ConditionError(ValueError):
 
 
 class QuestionLike(Protocol):
-    id: str
-    type: str
-    options: list[str] | None
+    # Read-only properties, so that any question whose fields have these types matches.
+    @property
+    def id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def options(self) -> list[str] | None: ...
 
 
 @dataclass(frozen=True)
@@ -293,8 +297,9 @@ def _check_ordering(text: str, node: Compare, known: Mapping[str, QuestionLike])
 def _check_pair(
     text: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]
 ) -> list[str]:
-    if not isinstance(left, Ref):
-        left, rights = (rights[0], [left]) if len(rights) == 1 and isinstance(rights[0], Ref) else (left, rights)
+    if not isinstance(left, Ref) and len(rights) == 1 and isinstance(rights[0], Ref):
+        swapped: list[Ref | Literal] = [left]
+        left, rights = rights[0], swapped
     if not isinstance(left, Ref):
         return [f"{text!r}: a comparison needs a question id on one side"]
     question = known[left.name]

@@ -25,7 +25,7 @@ QuestionType = Literal["likert", "rating", "nps", "single", "multi", "text", "ye
 QUESTION_TYPES: tuple[str, ...] = ("likert", "rating", "nps", "single", "multi", "text", "yesno")
 KINDS: tuple[str, ...] = ("survey", "retro", "feedback")
 RetroPhase = Literal["review", "write", "reveal", "group", "vote", "discuss", "actions", "close"]
-RETRO_PHASES: tuple[str, ...] = ("review", "write", "reveal", "group", "vote", "discuss", "actions", "close")
+RETRO_PHASES: tuple[RetroPhase, ...] = ("review", "write", "reveal", "group", "vote", "discuss", "actions", "close")
 
 SCALE_RANGES: dict[str, tuple[int, int]] = {"likert": (3, 7), "rating": (2, 10)}
 DEFAULT_LIKERT_LABELS: dict[int, list[str]] = {

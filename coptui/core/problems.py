@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ def problems_from_validation(
     return problems
 
 
-def _friendly(item: dict, message: str) -> str:
+def _friendly(item: ErrorDetails, message: str) -> str:
     kind = item.get("type", "")
     if kind == "missing":
         return "is required but missing"

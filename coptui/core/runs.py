@@ -110,7 +110,7 @@ class Runs:
         run = Run(
             id=self.new_run_id(definition.id, today),
             definition_id=definition.id,
-            kind=definition.kind,  # type: ignore[arg-type]
+            kind=definition.kind,
             title=definition.title,
             opened_on=today,
             opened_by=by,
