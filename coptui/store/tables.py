@@ -6,11 +6,12 @@ describes in prose; the code that writes each table is named beside it, and
 ``tests/unit/test_store.py::test_records_written_by_coptui_have_the_shapes_of_tables_py``
 checks a demo folder's files against them.
 
+(No ``from __future__ import annotations`` here: TypedDict reads ``NotRequired`` only from
+evaluated annotations.)
+
 Keys are strings chosen by the writer: a handle, a run id, or a random uuid4 (hex) where
 the key must say nothing about who wrote the record or when.
 """
-
-from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 

@@ -10,6 +10,7 @@ import errno
 import os
 import subprocess
 import sys
+import typing
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -522,3 +523,79 @@ def test_run_ids_that_could_leave_the_folder_are_rejected(data_dir: Path) -> Non
     for bad in ("../escape", "Upper", "", "a/b"):
         with pytest.raises(StoreError, match="not a valid run id"):
             store.run_path(bad)
+
+
+# -- TinyDB, through the store's extension points --------------------------------------------------
+
+
+def test_tinydb_sees_the_records_the_store_wrote(data_dir: Path) -> None:
+    from tinydb import Query  # the test reads the file with TinyDB's own queries
+
+    store = Store(data_dir)
+    with store.run_tx("r") as tx:
+        tx.insert("t", "b", {"v": 2})
+        tx.insert("t", "a", {"v": 1, "gone": True})
+        tx.put("t", "a", {"v": 1})
+    on_disk = storage_module.AtomicJSONStorage
+    db = storage_module.RecordDB(store.run_path("r"), storage=on_disk)
+    # Ids are the writer's strings, not TinyDB's counter; a put replaced the record whole.
+    # (TinyDB annotates ids as int, whatever document_id_class makes them: hence the object.)
+    stored: dict[object, dict[str, Any]] = {document.doc_id: dict(document) for document in db.table("t").all()}
+    assert stored == {"a": {"v": 1}, "b": {"v": 2}}
+    # No query cache, even for a table asked for with one: a search after a write sees it.
+    for table in (
+        db.table("t"),
+        storage_module.RecordDB(store.run_path("r"), storage=on_disk).table("t", cache_size=30),
+    ):
+        found: list[object] = [document.doc_id for document in table.search(Query().v == 2)]
+        assert found == ["b"]
+        with store.run_tx("r") as tx:
+            tx.put("t", "b", {"v": 3})
+        assert table.search(Query().v == 2) == []
+        with store.run_tx("r") as tx:
+            tx.put("t", "b", {"v": 2})
+
+
+def _declared(shape: Any) -> list[Any]:
+    """The TypedDicts a table's records may be (a union lists several)."""
+    return list(typing.get_args(shape)) or [shape]
+
+
+def _matches(record: dict[str, Any], shapes: list[Any]) -> bool:
+    return any(
+        shape.__required_keys__ <= set(record) <= shape.__required_keys__ | shape.__optional_keys__ for shape in shapes
+    )
+
+
+def test_records_written_by_coptui_have_the_shapes_of_tables_py(demo_workspace: Workspace) -> None:
+    """Every table in a demo folder (surveys, retros, feedback, actions) is declared in tables.py,
+    and each record has the keys of one of the shapes declared for it."""
+    from coptui.store import tables
+
+    open_survey = next(r for r in demo_workspace.runs.list_runs(kind="survey", state="open"))
+    drafter = next(
+        m.handle
+        for m in demo_workspace.community.members
+        if m.handle not in demo_workspace.store.read_run(open_survey.id).all(tables.PARTICIPANTS)
+    )
+    demo_workspace.runs.save_draft(open_survey.id, drafter, {}, position=1)
+    store = demo_workspace.store
+    files = {
+        tables.IndexFile: [store.index_path],
+        tables.ActionsFile: [store.actions_path],
+        tables.RunFile: [store.run_path(run_id) for run_id in store.run_ids_on_disk()],
+    }
+    seen: set[str] = set()
+    for file_shape, paths in files.items():
+        declared = typing.get_type_hints(file_shape)
+        for path in paths:
+            for name, records in orjson.loads(path.read_bytes()).items():
+                assert name in declared, f"{path.name}: table {name!r} is not declared in tables.py"
+                if name == tables.META_KEY:
+                    assert records == {"schema": SCHEMA_VERSION}
+                    continue
+                shapes = _declared(typing.get_args(declared[name])[1])
+                for key, record in records.items():
+                    assert _matches(record, shapes), f"{path.name}: {name}/{key} has keys {sorted(record)}"
+                seen.add(name)
+    assert {tables.RESPONSES, tables.PARTICIPANTS, tables.DRAFTS, tables.RETRO_CARDS, tables.FEEDBACK} <= seen
