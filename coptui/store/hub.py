@@ -40,8 +40,3 @@ class Hub:
                 subscriber(change)
             except Exception:
                 continue
-
-    @property
-    def subscriber_count(self) -> int:
-        with self._lock:
-            return len(self._subscribers)
