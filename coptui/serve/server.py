@@ -74,18 +74,11 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> 
             def serve_worker(worker_options: ServeOptions, worker: WorkerContext) -> int:
                 return asyncio.run(serve(worker_options, worker=worker, make_app=make_app))
 
-            return Supervisor(options, serve_worker, preload=_load_session_code).run()
+            return Supervisor(options, serve_worker).run()
         return asyncio.run(serve(options, make_app=make_app))
     except ServeError as error:
         print(f"coptui serve: {error}", file=sys.stderr)
         return 1
-
-
-def _load_session_code() -> None:
-    """Before the workers fork: import what every session of a live retro runs, so that the
-    workers share those pages instead of each importing its own copy (the app module, and
-    with it the home screen, is imported above; the retro board is imported on first use)."""
-    import coptui.tui.screens.retro  # noqa: F401  # the one import of serve past make_app: see the docstring
 
 
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None, make_app: AppFactory = make_app) -> int:

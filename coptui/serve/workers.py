@@ -112,8 +112,9 @@ class Supervisor:
     again a worker that died, and hands each connection to the worker next in line.
 
     ``serve_worker`` is what each forked worker runs (the server's event loop, with the
-    worker's :class:`WorkerContext`); ``preload`` imports, before forking, what every
-    session uses, so that the workers share those pages.
+    worker's :class:`WorkerContext`). What was imported before the fork (the server, the app
+    and its home screen) is shared by the workers' pages; the screens an app opens later
+    (a retro board: 72 ms and 2 MB once per worker) are imported by each worker itself.
     """
 
     # How long one wait for a connection or a worker's message lasts: how soon a stop or a
@@ -124,12 +125,10 @@ class Supervisor:
         self,
         options: ServeOptions,
         serve_worker: Callable[[ServeOptions, WorkerContext], int],
-        preload: Callable[[], None] = lambda: None,
     ) -> None:
         self.options = options
         self.count = options.workers
         self._serve_worker = serve_worker
-        self._preload = preload
         self.stopping = False
         self.workers: dict[int, int] = {}  # pid -> index
         self.load = [WorkerLoad() for _ in range(self.count)]
@@ -139,7 +138,6 @@ class Supervisor:
         options = self.options
         workspace = Workspace.open(options.data_dir, options.surveys_dir)  # a broken setup stops here, once
         load_host_key(workspace.data_dir)  # made once, here, not raced by the workers
-        self._preload()
         try:
             self.listener = socket.create_server((options.host, options.port), backlog=128)
         except OSError as error:
