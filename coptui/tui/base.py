@@ -1,4 +1,5 @@
-"""The base of coptui's screens: the app they run in, its workspace and member, typed.
+"""The base of coptui's screens: the app they run in, its workspace and member, typed, and
+the one way a screen calls the core off the event loop.
 
 Every screen runs inside a :class:`~coptui.tui.app.CoptuiApp`. That module imports the
 screens, so this one imports it only for the type checker and casts ``self.app``.
@@ -6,9 +7,14 @@ screens, so this one imports it only for the type checker and casts ``self.app``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
+
+from coptui.errors import CoptuiError
+from coptui.store.errors import StoreError
 
 if TYPE_CHECKING:
     from coptui.core.community import Member
@@ -16,6 +22,7 @@ if TYPE_CHECKING:
     from coptui.tui.app import CoptuiApp
 
 ResultType = TypeVar("ResultType")
+T = TypeVar("T")
 
 
 class CoptuiScreen(Screen[ResultType]):
@@ -34,6 +41,61 @@ class CoptuiScreen(Screen[ResultType]):
     def member(self) -> Member:
         """The member at this terminal."""
         return self.coptui_app.member
+
+    def run_core(
+        self,
+        call: Callable[[], T],
+        *,
+        done: str | None = None,
+        then: Callable[[T], object] | None = None,
+        refused: Callable[[CoptuiError], object] | None = None,
+        group: str = "core",
+        exclusive: bool = False,
+    ) -> Worker[None]:
+        """Run ``call`` (a read or write of the core) in a thread, then come back to the loop.
+
+        On success: notify ``done`` if given, then ``then(result)``. A :class:`CoptuiError` is
+        for the member to read: ``refused(error)`` if given, else a notification of its
+        message (a file that could not be written says so in its title). Any other exception
+        is a bug: it propagates as the worker's error, and Textual ends the app with it.
+        ``then`` and ``refused`` are skipped once the screen has been left (they draw on it);
+        notifications are the app's and still shown.
+        """
+
+        def work() -> None:
+            try:
+                result = call()
+            except CoptuiError as error:
+                if refused is None:
+                    self._on_loop(self.notify_refusal, error)
+                else:
+                    self._on_loop(self._if_attached(refused), error)
+                return
+            if done:
+                self._on_loop(self.notify, done, markup=False)
+            if then is not None:
+                self._on_loop(self._if_attached(then), result)
+
+        return self.run_worker(work, thread=True, group=group, exclusive=exclusive)
+
+    def _on_loop(self, callback: Callable[..., object], *args: object, **kwargs: object) -> None:
+        # An app that has ended takes no more calls: what the thread found is of no use now.
+        if self.app.is_running:
+            self.app.call_from_thread(callback, *args, **kwargs)
+
+    def _if_attached(self, callback: Callable[[T], object]) -> Callable[[T], None]:
+        def call(value: T) -> None:
+            if self.is_attached:
+                callback(value)
+
+        return call
+
+    def notify_refusal(self, error: CoptuiError) -> None:
+        """Tell the member why the core refused (or could not save) what they asked."""
+        if isinstance(error, StoreError):
+            self.notify(str(error), title="Not saved", severity="error", markup=False)
+        else:
+            self.notify(str(error), severity="warning", markup=False)
 
 
 class CoptuiModalScreen(CoptuiScreen[ResultType], ModalScreen[ResultType]):

@@ -1,8 +1,15 @@
-"""The home screen: the community, what is open for me, and how we are doing."""
+"""The home screen: the community, what is open for me, and how we are doing.
+
+What it shows is read in workers once the first frame is drawn; the run, retro and trends
+code is imported there, not with this module: the first frame is drawn without pydantic
+(tests/tui/test_startup.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -23,6 +30,8 @@ from coptui.tui.widgets.objectives import ObjectivesPanel
 
 if TYPE_CHECKING:
     from coptui.core.dashboard import OpenRun, RecentResult
+    from coptui.core.retro import ActionView
+    from coptui.core.trends import ObjectiveReport
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback"}
 STATUS_STYLES = {"to do": "bold", "draft": "italic", "answered": "dim", "all given": "dim"}
@@ -95,6 +104,8 @@ class HomeScreen(CoptuiScreen[None]):
         # The runs are read once the first frame is drawn: a worker thread started now would
         # take the GIL from the first paint (docs/benchmarks.md, "Foundation: start-up").
         self.call_after_refresh(self.load)
+        self.call_after_refresh(self.load_actions)
+        self.call_after_refresh(self.load_objectives)
 
     @work(thread=True, exclusive=True, group="home-load", exit_on_error=False)
     def load(self) -> None:
@@ -103,6 +114,40 @@ class HomeScreen(CoptuiScreen[None]):
         # What is open for the member is listed first, before the recent results are counted.
         self.app.call_from_thread(self.show_open_runs, dashboard.open_runs(workspace, self.member.handle, listing))
         self.app.call_from_thread(self.show_recent_results, dashboard.recent_results(workspace, listing))
+
+    def load_actions(self) -> None:
+        """The open actions the member owns, into "Your actions"."""
+        workspace, handle = self.workspace, self.member.handle
+
+        def read() -> list[ActionView]:
+            from coptui.core.retro import open_actions_for  # after the first frame: see the module
+
+            return open_actions_for(workspace, handle)
+
+        actions = self.query_one(OpenActions)
+        self.run_core(read, then=lambda found: actions.show(found, date.today()), group="open-actions", exclusive=True)
+
+    def load_objectives(self) -> None:
+        """The objectives' reports, into the objectives panel."""
+        workspace = self.workspace
+
+        def read() -> list[ObjectiveReport]:
+            from coptui.core.trends import Trends  # after the first frame: see the module
+
+            return Trends(workspace).reports()
+
+        self.run_core(read, then=self.query_one(ObjectivesPanel).show, group="objectives-panel", exclusive=True)
+
+    @on(OpenActions.StatusChosen)
+    def _set_action_status(self, message: OpenActions.StatusChosen) -> None:
+        from coptui.core.retro import set_action_status  # after the first frame: see the module
+
+        change = partial(set_action_status, self.workspace, message.action_id, self.member.handle, message.status)
+        self.run_core(change, done=f"Action marked {message.status}.", group="open-actions-write")
+
+    @on(OpenActions.SourceChosen)
+    def _open_action_source(self, message: OpenActions.SourceChosen) -> None:
+        self.coptui_app.open_run(message.run_id)
 
     def show_open_runs(self, open_runs: list[OpenRun]) -> None:
         open_table = self.query_one("#open-runs", DataTable)
@@ -167,5 +212,9 @@ class HomeScreen(CoptuiScreen[None]):
     def _reload_for(self, changes: Iterable[Change]) -> None:
         changes = frozenset(changes)
         self.load()
-        self.query_one(OpenActions).data_changed(changes)
-        self.query_one(ObjectivesPanel).data_changed(changes)
+        if any(change.area == "actions" for change in changes):
+            self.load_actions()
+        from coptui.core.trends import affects_trends  # after the first frame: see the module
+
+        if any(affects_trends(change) for change in changes):
+            self.load_objectives()

@@ -487,22 +487,11 @@ class RetroScreen(CoptuiScreen[None]):
 
     # -- writing through the core, off the event loop -------------------------------------------------
 
-    @work(thread=True, group="retro-write", exit_on_error=False)
     def write(
         self, change: Callable[[], object], done: str | None = None, then: Callable[[], None] | None = None
     ) -> None:
-        try:
-            change()
-        except RunError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="warning", markup=False)
-            return
-        except StoreError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Not saved", severity="error", markup=False)
-            return
-        if done:
-            self.app.call_from_thread(self.notify, done, markup=False)
-        if then is not None:
-            self.app.call_from_thread(then)
+        """Run ``change`` (a retro command) in a thread; the board follows from the data change it makes."""
+        self.run_core(change, done=done, then=(lambda _: then()) if then is not None else None, group="retro-write")
 
     # -- composer (card text and theme names) -----------------------------------------------------------
 
@@ -544,12 +533,12 @@ class RetroScreen(CoptuiScreen[None]):
         elif kind == "name":
             self.write(partial(retro.name_theme, ws, run_id, handle, target, text), then=self._close_composer)
 
-    @work(thread=True, group="retro-write", exit_on_error=False)
     def _write_card(self, column: str, text: str) -> None:
-        try:
-            retro.add_card(self.workspace, self.run_id, self.handle, column, text)
-        except (RunError, StoreError) as error:
-            self.app.call_from_thread(self._card_refused, text, str(error))
+        self.run_core(
+            partial(retro.add_card, self.workspace, self.run_id, self.handle, column, text),
+            refused=lambda error: self._card_refused(text, str(error)),
+            group="retro-write",
+        )
 
     def _card_refused(self, text: str, message: str) -> None:
         field = self.query_one("#composer-input", Input)

@@ -1,28 +1,29 @@
 """ "Your actions" on the home screen: the open retro actions the member owns.
 
-The home screen passes on the app's merged data changes; the widget reloads only when the
-actions file changed.
+The widget only shows and asks: the home screen reads the actions (when the actions file
+changed) and hands them to :meth:`OpenActions.show`; a key on an action posts
+:class:`OpenActions.StatusChosen` or :class:`OpenActions.SourceChosen` for the screen to act on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from coptui.store.layout import Change
 from coptui.tui.text import literal
 
 if TYPE_CHECKING:
-    # Imported where used: the home screen's first frame needs none of the retro code.
-    from coptui.core.retro import ActionView
+    # For the type checker only: the home screen's first frame needs none of the retro code.
+    from coptui.core.retro import ActionStatus, ActionView
 
 
 class OpenActions(Vertical):
@@ -49,6 +50,19 @@ class OpenActions(Vertical):
         Binding("x", "set_status('dropped')", "Drop"),
     ]
 
+    @dataclass
+    class StatusChosen(Message):
+        """The member marked their action ``action_id`` done or dropped."""
+
+        action_id: str
+        status: ActionStatus
+
+    @dataclass
+    class SourceChosen(Message):
+        """The member chose to open ``run_id``, the retro an action came from."""
+
+        run_id: str
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._sources: dict[str, str] = {}  # action id -> the retro it came from
@@ -62,19 +76,6 @@ class OpenActions(Vertical):
         table = self.query_one(DataTable)
         table.add_columns("Action", "From", "Due (! late)")
         table.display = False
-        # After the first frame: a thread reading actions would take the GIL from it.
-        self.call_after_refresh(self.load)
-
-    def data_changed(self, changes: Iterable[Change]) -> None:
-        if any(change.area == "actions" for change in changes):
-            self.load()
-
-    @work(thread=True, exclusive=True, group="open-actions", exit_on_error=False)
-    def load(self) -> None:
-        from coptui.core.retro import open_actions_for
-
-        actions = open_actions_for(self.app.workspace, self.app.member.handle)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show, actions, date.today())
 
     def show(self, actions: list[ActionView], today: date) -> None:
         table = self.query_one(DataTable)
@@ -102,22 +103,10 @@ class OpenActions(Vertical):
         row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
         return row_key.value
 
-    def action_set_status(self, status: str) -> None:
+    def action_set_status(self, status: ActionStatus) -> None:
         action_id = self._selected_action()
         if action_id is not None:
-            self._write_status(action_id, status)
-
-    @work(thread=True, group="open-actions-write", exit_on_error=False)
-    def _write_status(self, action_id: str, status: str) -> None:
-        from coptui.core.retro import set_action_status
-        from coptui.core.run import RunError
-
-        try:
-            set_action_status(self.app.workspace, action_id, self.app.member.handle, status)  # type: ignore[attr-defined, arg-type]
-        except RunError as error:
-            self.app.call_from_thread(self.app.notify, str(error), severity="warning", markup=False)
-            return
-        self.app.call_from_thread(self.app.notify, f"Action marked {status}.")
+            self.post_message(self.StatusChosen(action_id, status))
 
     @on(DataTable.RowSelected)
     def _open_source(self, event: DataTable.RowSelected) -> None:
@@ -125,7 +114,7 @@ class OpenActions(Vertical):
         event.stop()
         source = self._sources.get(event.row_key.value or "")
         if source:
-            self.app.open_run(source)  # type: ignore[attr-defined]
+            self.post_message(self.SourceChosen(source))
 
 
 def _short(title: str, width: int = 20) -> str:

@@ -1,17 +1,18 @@
-"""The objectives at a glance, for the home screen: one line each, and a banner when one turns met."""
+"""The objectives at a glance, for the home screen: one line each, and a banner when one turns met.
+
+The home screen computes the reports (when a change affects them) and hands them to
+:meth:`ObjectivesPanel.show`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from coptui.store.layout import Change
 from coptui.tui.text import literal
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def celebration(reports: list[ObjectiveReport]) -> Text | None:
 
 
 class ObjectivesPanel(Vertical):
-    """Loads objective reports in a worker; reloads when the home screen passes on a change that matters."""
+    """Shows the objective reports the home screen hands it."""
 
     DEFAULT_CSS = """
     ObjectivesPanel {
@@ -90,23 +91,6 @@ class ObjectivesPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="objectives-banner")
         yield Static("Loading objectives…", id="objectives-lines")
-
-    def on_mount(self) -> None:
-        # After the first frame: a thread computing objectives would take the GIL from it.
-        self.call_after_refresh(self.load)
-
-    def data_changed(self, changes: Iterable[Change]) -> None:
-        from coptui.core.trends import affects_trends
-
-        if any(affects_trends(change) for change in changes):
-            self.load()
-
-    @work(thread=True, exclusive=True, group="objectives-panel", exit_on_error=False)
-    def load(self) -> None:
-        from coptui.core.trends import Trends
-
-        reports = Trends(self.app.workspace).reports()  # type: ignore[attr-defined]
-        self.app.call_from_thread(self.show, reports)
 
     def show(self, reports: list[ObjectiveReport]) -> None:
         self.reports = reports
