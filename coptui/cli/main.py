@@ -1,4 +1,4 @@
-"""The command line: every subcommand of DESIGN.md section 8.
+"""The command line: every subcommand, its options and its help (README.md, "Commands").
 
 Handlers return an exit code and never let a traceback reach the user for bad input:
 user-facing errors are one line on stderr and exit code 1 (2 for a wrong command line).

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 NUMERIC_TYPES = frozenset({"likert", "rating", "nps"})
-COMPARISONS = ("==", "!=", "<=", ">=", "<", ">")
 KEYWORDS = frozenset({"and", "or", "not", "in", "answered"})
 ORDERING = frozenset({"<", "<=", ">", ">="})
 # Deeper nesting than this is no condition a person writes; refusing it keeps the parser's

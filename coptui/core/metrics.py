@@ -15,7 +15,6 @@ from typing import Literal
 
 Direction = Literal["at_least", "at_most"]
 Status = Literal["met", "at risk", "missed", "not enough data"]
-STATUSES: tuple[Status, ...] = ("met", "at risk", "missed", "not enough data")
 # Float sums (a mean of 4.0 computed as 3.9999999999) must not decide between met and missed.
 TOLERANCE = 1e-9
 
@@ -191,13 +190,6 @@ def objective_status(
     else:
         status = "at risk" if towards(trend, direction) else "missed"
     return ObjectiveStatus(status, value, last_value, trend, len(runs), len(measured), left_out)
-
-
-def status_history(
-    points: Sequence[MetricPoint], target: float, direction: Direction, window: int
-) -> list[ObjectiveStatus]:
-    """The status as it stood after each run, oldest first (one per point)."""
-    return [objective_status(points[: end + 1], target, direction, window) for end in range(len(points))]
 
 
 def change_since_previous(current: ObjectiveStatus, previous: ObjectiveStatus | None) -> float | None:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from coptui.core.workspace import Workspace
 
 SURVEY_FORMATS = {"md": survey.results_markdown, "csv": survey.results_csv, "json": survey.results_json}
-FORMATS = tuple(SURVEY_FORMATS)
 
 
 class ExportError(RunError):

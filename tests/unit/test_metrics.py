@@ -23,7 +23,6 @@ from coptui.core.metrics import (
     pooled,
     roti_of,
     slope,
-    status_history,
     turned_met,
 )
 
@@ -188,7 +187,8 @@ def test_trend_uses_run_positions_across_gaps() -> None:
 
 
 def test_turning_met_and_change_since_previous() -> None:
-    history = status_history(points(3.0, 3.6, 4.6, 4.5), 4.0, "at_least", 2)
+    series = points(3.0, 3.6, 4.6, 4.5)
+    history = [objective_status(series[: end + 1], 4.0, "at_least", 2) for end in range(len(series))]
     assert [s.status for s in history] == ["missed", "at risk", "met", "met"]
     assert turned_met(history[2], history[1])
     assert not turned_met(history[3], history[2])
@@ -280,9 +280,3 @@ def test_ties_with_the_target_are_met(value: float, window: int, runs: int) -> N
     series = [value] * runs
     assert objective_status(points(*series), value, "at_least", window).status == "met"
     assert objective_status(points(*series), value, "at_most", window).status == "met"
-
-
-@given(values, st.integers(1, 6))
-def test_history_has_one_status_per_run(series: list[float | None], window: int) -> None:
-    history = status_history(points(*series), 5.0, "at_least", window)
-    assert len(history) == len(series)
