@@ -18,7 +18,11 @@ Garbage is collected before each span (``--no-collect`` leaves it to Python's th
 which put a 35-60 ms full collection into a random span).
 Target (issue 6): trends under 300 ms after the app is up.
 
-    .venv/bin/python benchmarks/bench_trends.py [--folder DIR] [--repeat 7]
+    .venv/bin/python benchmarks/bench_trends.py [--folder DIR] [--repeat 7] [--before SRC]
+
+``--before SRC`` first runs SRC's own copy of this benchmark (SRC: a checkout of an earlier
+revision, e.g. ``git worktree add SRC REV``) in a child process with SRC's coptui package, on
+the same data folder, then this one: a change is measured before and after in one run.
 """
 
 from __future__ import annotations
@@ -176,11 +180,21 @@ def time_core(data_dir: Path, surveys_dir: Path) -> Clock:
     return clock
 
 
+def run_before(source: Path, folder: Path, repeat: int, no_collect: bool) -> None:
+    """SRC's own benchmark on the same folder, with SRC's coptui first on the path."""
+    print(f"== before ({source})", flush=True)
+    command = [sys.executable, str(source / "benchmarks" / "bench_trends.py"), "--folder", str(folder)]
+    command += ["--repeat", str(repeat)] + (["--no-collect"] if no_collect else [])
+    env = {**os.environ, "PYTHONPATH": str(source), "PYTHONSAFEPATH": "1"}
+    subprocess.run(command, env=env, check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, help="reuse (or build once into) this folder")
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--no-collect", action="store_true", help="no gc.collect() before each span")
+    parser.add_argument("--before", type=Path, metavar="SRC", help="first run SRC's benchmark with SRC's coptui")
     args = parser.parse_args()
     global COLLECT_FIRST
     COLLECT_FIRST = not args.no_collect
@@ -193,6 +207,9 @@ def main() -> None:
         build_big_data_folder(data_dir, surveys_dir, runs=CLOSED_RUNS + 2, per_run=PER_RUN, open_last=2)
         print(f"built {data_dir} in {time.perf_counter() - began:.0f} s")
     index_size = (data_dir / "index.json").stat().st_size
+    if args.before:
+        run_before(args.before.resolve(), folder, args.repeat, args.no_collect)
+        print(f"\n== now ({Path(__file__).resolve().parents[1]})", flush=True)
     load_before = f"{os.getloadavg()[0]:.2f}"
 
     bares, homes, trends, moves, reports, processes, cores = [], [], [], [], [], [], []
