@@ -1,4 +1,4 @@
-"""What each subcommand does. The parser lives in cli.py; the logic lives in the core modules."""
+"""What each subcommand does. The parser lives in cli/main.py; the logic lives in the core."""
 
 from __future__ import annotations
 

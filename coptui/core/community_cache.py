@@ -64,6 +64,7 @@ def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None,
     try:
         raw = path.read_bytes()
     except OSError:
+        # pydantic only when the cache cannot serve: a warm start never imports it.
         from coptui.core.community_schema import load_community
 
         return load_community(path)  # says why it cannot be read
@@ -72,6 +73,7 @@ def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None,
     community = read_cache(cache, key)
     if community is not None:
         return community, []
+    # pydantic only on a cache miss: a warm start never imports it.
     from coptui.core.community_schema import parse_community
 
     community, problems = parse_community(path, raw)

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from coptui.core.conditions import check_show_if
 from coptui.core.problems import Problem, problems_from_validation
 
 COMMUNITY_FILE = "community.toml"
@@ -296,8 +297,6 @@ def _check_conditions(path: Path | str, definition: _Model) -> list[Problem]:
     """Check every show_if against the questions before it (see coptui.core.conditions)."""
     if not isinstance(definition, SurveyDefinition):
         return []
-    from coptui.core.conditions import check_show_if
-
     problems = []
     for index, question in enumerate(definition.questions):
         if question.show_if is None:

@@ -16,6 +16,7 @@ from coptui.core.definitions import (
     RetroDefinition,
     SurveyDefinition,
 )
+from coptui.core.results import run_results, summarize
 from coptui.core.run import (
     DRAFTS,
     NA,
@@ -154,8 +155,6 @@ class Runs:
         return summary if summary is not None else self._write_summary(run)
 
     def _write_summary(self, run: Run) -> dict[str, Any]:
-        from coptui.core.results import run_results, summarize
-
         summary = summarize(run_results(self.store, run))
         if not self.store.is_refused(self.store.index_path):
             with self.store.index_tx() as tx:

@@ -15,6 +15,7 @@ from typing import Any
 
 from coptui.core.community import METRIC_NAMES, Objective
 from coptui.core.definitions import Question
+from coptui.core.feedback import round_stats
 from coptui.core.metrics import (
     MetricPoint,
     ObjectiveStatus,
@@ -31,6 +32,7 @@ from coptui.core.metrics import (
     turned_met,
 )
 from coptui.core.results import favourable_from
+from coptui.core.retro import retro_stats
 from coptui.core.run import SUMMARIES, Run
 from coptui.core.workspace import Workspace
 from coptui.store.errors import UnreadableFileError
@@ -227,10 +229,6 @@ class Trends:
             assert objective.question is not None
             return [self._question_point(run, metric, objective.question) for run in runs], None
         if metric in RETRO_METRICS:
-            try:
-                from coptui.core.retro import retro_stats
-            except ImportError:
-                return [], "retro statistics are not available in this version"
             runs = self.runs_of(kind="retro")
             if metric == "roti":
                 return [
@@ -246,10 +244,6 @@ class Trends:
                 )
                 for run in runs
             ], None
-        try:
-            from coptui.core.feedback import round_stats
-        except ImportError:
-            return [], "feedback statistics are not available in this version"
         runs = self.runs_of(kind="feedback")
         return [
             self._stats_point(

@@ -45,6 +45,7 @@ def default_data_dir() -> Path:
     env = os.environ.get("COPTUI_DATA")
     if env:
         return Path(env).expanduser()
+    # platformdirs only when no folder is given: most starts name one.
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("coptui", appauthor=False))
@@ -78,6 +79,7 @@ class Workspace:
         if self._definitions is None:
             with self._definitions_lock:
                 if self._definitions is None:
+                    # pydantic on first use: the first screen is drawn without it (test_startup).
                     from coptui.core.community_schema import check_objectives
                     from coptui.core.definitions import load_definitions
 
@@ -108,6 +110,7 @@ class Workspace:
 
     @property
     def runs(self) -> Runs:
+        # The run code (and pydantic) on first use: the first screen is drawn without it.
         from coptui.core.runs import Runs
 
         return Runs(self.store, self.definitions, self.community)
