@@ -124,6 +124,12 @@ async def screen_lines(app: App[Any]) -> list[str]:
     return svg_text(svg)
 
 
+def screen_text(app: App[Any]) -> str:
+    """The app's screen as plain text, drawn in the calling task: for a test that runs one app
+    (with several in one task, a widget may draw as another: ``screen_lines`` draws in the app's own)."""
+    return "\n".join(svg_text(app.export_screenshot()))
+
+
 _TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?-line-(\d+)\)"[^>]*>(.*?)</text>')
 
 

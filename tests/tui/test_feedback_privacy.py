@@ -7,7 +7,6 @@ nothing stored or shown links a piece to its giver.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from datetime import date
@@ -25,6 +24,7 @@ from coptui.tui.screens.facilitator import FacilitatorScreen
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen
 from coptui.tui.screens.inbox import InboxScreen
+from tests.support.waits import no_workers, screen_text, settle
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -62,13 +62,6 @@ def closed_round(workspace: Workspace) -> Round:
     return Round(workspace)
 
 
-async def settle(app: CoptuiApp, pilot) -> None:
-    for _ in range(3):
-        await pilot.pause()
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=10)
-    await pilot.pause()
-
-
 def found(text: str, markers: set[str]) -> set[str]:
     return {m for m in markers if m in text}
 
@@ -82,34 +75,57 @@ async def test_screens_show_a_member_only_their_own_feedback(
 ) -> None:
     app = CoptuiApp(workspace, workspace.member(handle))
     seen_own: set[str] = set()
+    own = closed_round.for_(handle)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         shots = [app.export_screenshot()]
         await pilot.press("i")
-        await settle(app, pilot)
+        await settle(
+            pilot,
+            until=lambda: (
+                isinstance(app.screen, InboxScreen)
+                and not app.workers
+                and app.screen.query_one("#received", DataTable).row_count == len(own)
+            ),
+        )
         assert isinstance(app.screen, InboxScreen)
         assert found(repr(app.screen.inbox), closed_round.not_for(handle)) == set()
         table = app.screen.query_one("#received", DataTable)
         table.focus()
         for row in range(table.row_count):
             table.move_cursor(row=row)
-            await pilot.pause()
+            # Each row is a piece of its own: its marker is one not seen on an earlier row.
+            await settle(pilot, until=lambda: bool(found(screen_text(app), own) - seen_own))  # noqa: B023 (used at once)
             shot = app.export_screenshot()
             shots.append(shot)
-            seen_own |= found(shot, closed_round.for_(handle))
+            seen_own |= found(shot, own)
         await pilot.press("escape")
         app.open_run(closed_round.run_id)
-        await settle(app, pilot)
-        assert isinstance(app.screen, FeedbackScreen)
+        await settle(
+            pilot,
+            until=lambda: isinstance(app.screen, FeedbackScreen) and app.screen.view is not None and not app.workers,
+        )
         shots.append(app.export_screenshot())
         if workspace.member(handle).is_facilitator:
             await pilot.press("c")
-            await settle(app, pilot)
-            assert isinstance(app.screen, RoundCountsScreen)
+            await settle(
+                pilot,
+                until=lambda: (
+                    isinstance(app.screen, RoundCountsScreen)
+                    and not app.workers
+                    and app.screen.query_one("#counts", DataTable).row_count > 0
+                ),
+            )
             shots.append(app.export_screenshot())
             await pilot.press("escape", "escape", "f")
-            await settle(app, pilot)
-            assert isinstance(app.screen, FacilitatorScreen)
+            await settle(
+                pilot,
+                until=lambda: (
+                    isinstance(app.screen, FacilitatorScreen)
+                    and not app.workers
+                    and app.screen.query_one("#definitions", DataTable).row_count > 0
+                ),
+            )
             shots.append(app.export_screenshot())
     for shot in shots:
         assert found(shot, closed_round.not_for(handle)) == set()
@@ -137,9 +153,17 @@ async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Wo
         )
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         await pilot.press("i")
-        await settle(app, pilot)
+        # The round is read: the inbox says its pieces wait for it to close.
+        await settle(
+            pilot,
+            until=lambda: (
+                isinstance(app.screen, InboxScreen)
+                and not app.workers
+                and "after the round closes" in " ".join(screen_text(app).split())
+            ),
+        )
         shot = app.export_screenshot()
     assert "qzopen" not in shot
     assert "qzopen" not in export_feedback_markdown(workspace, workspace.runs.get(run.id), "dana", DAY)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import uuid
@@ -11,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, RadioButton, Static, TextArea
 
 from coptui.core import feedback as fb
@@ -20,17 +20,10 @@ from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
 from coptui.tui.screens.inbox import InboxScreen
+from tests.support.waits import no_workers, settle
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
-
-
-async def settle(app: CoptuiApp, pilot) -> None:
-    """Let workers and the callbacks they schedule finish (bounded: never hangs a test)."""
-    for _ in range(3):
-        await pilot.pause()
-        await asyncio.wait_for(app.workers.wait_for_complete(), timeout=10)
-    await pilot.pause()
 
 
 def text_of(widget: Static) -> str:
@@ -46,6 +39,27 @@ def sbi(marker: str) -> dict[str, str]:
 
 def areas(app: CoptuiApp) -> dict[str, TextArea]:
     return {area.name: area for area in app.screen.query("#fields .field-text").results(TextArea)}
+
+
+def shown(app: CoptuiApp, selector: str) -> str:
+    """What the Static ``selector`` on the current screen shows, as plain text."""
+    return text_of(app.screen.query_one(selector, Static))
+
+
+def giving(app: CoptuiApp) -> bool:
+    """The feedback screen has read its round and shows a form, or says why it has none."""
+    screen = app.screen
+    return (
+        isinstance(screen, FeedbackScreen)
+        and screen.view is not None
+        and not app.workers
+        and (bool(areas(app)) or bool(shown(app, "#form-state").strip()))
+    )
+
+
+def in_inbox(app: CoptuiApp) -> bool:
+    """The inbox is up with what it read."""
+    return isinstance(app.screen, InboxScreen) and not app.workers
 
 
 @pytest.fixture
@@ -67,10 +81,9 @@ async def test_member_gives_feedback_through_the_form(workspace: Workspace) -> N
     owed = fb.giver_round(workspace, run_id, "chen", DAY).recipients
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run_id)
-        await settle(app, pilot)
-        assert isinstance(app.screen, FeedbackScreen)
+        await settle(pilot, lambda: giving(app))
         options = app.screen.query_one("#recipients", OptionList)
         assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [r.handle for r in owed]
         assert "You gave 0 of 3." in text_of(app.screen.query_one("#owed-summary", Static))
@@ -81,13 +94,21 @@ async def test_member_gives_feedback_through_the_form(workspace: Workspace) -> N
         await pilot.press(*"At standup")
         fields["behaviour"].insert("you took notes\nand shared them")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
-        assert "Impact is required" in text_of(app.screen.query_one("#form-message", Static))
+        await settle(pilot, until=lambda: "Impact is required" in shown(app, "#form-message"))
         assert workspace.store.read_run(run_id).count(fb.PIECES) == 0
         fields["impact"].insert("we all knew the plan")
-        await pilot.pause()
+        await settle(pilot, until=lambda: fields["impact"].text == "we all knew the plan")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        # Sent, and the form moved on to the next person still owed, empty.
+        await settle(
+            pilot,
+            until=lambda: (
+                "You gave 1 of 3." in shown(app, "#owed-summary")
+                and options.highlighted == 1
+                and giving(app)
+                and all(area.text == "" for area in areas(app).values())
+            ),
+        )
         (piece,) = workspace.store.read_run(run_id).all(fb.PIECES).values()
         assert piece == {
             "to": owed[0].handle,
@@ -98,12 +119,9 @@ async def test_member_gives_feedback_through_the_form(workspace: Workspace) -> N
             },
             "thanked": False,
         }
-        assert "Feedback sent to" in text_of(app.screen.query_one("#form-message", Static))
-        assert "You gave 1 of 3." in text_of(app.screen.query_one("#owed-summary", Static))
+        assert "Feedback sent to" in shown(app, "#form-message")
         assert "given" in str(options.get_option_at_index(0).prompt)
-        # The form moved on to the next person still owed, empty.
-        assert options.highlighted == 1
-        assert all(area.text == "" for area in areas(app).values())
+        assert areas(app)
 
 
 async def test_drafts_are_kept_and_restored(workspace: Workspace) -> None:
@@ -111,26 +129,32 @@ async def test_drafts_are_kept_and_restored(workspace: Workspace) -> None:
     first = fb.giver_round(workspace, run_id, "chen", DAY).recipients[0].handle
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run_id)
-        await settle(app, pilot)
+        await settle(pilot, lambda: giving(app))
         areas(app)["situation"].insert("half a [b]thought[/b]")
         await pilot.press("f2")
-        await settle(app, pilot)
+        await settle(
+            pilot,
+            until=lambda: (
+                "draft" in str(app.screen.query_one("#recipients", OptionList).get_option_at_index(0).prompt)
+                and not app.workers
+            ),
+        )
         assert fb.load_draft(workspace, run_id, "chen", first) == {"situation": "half a [b]thought[/b]"}
-        assert "draft" in str(app.screen.query_one("#recipients", OptionList).get_option_at_index(0).prompt)
         areas(app)["impact"].insert("more later")
         await pilot.press("escape")  # leaving saves what was typed
-        await settle(app, pilot)
-        assert fb.load_draft(workspace, run_id, "chen", first) == {
-            "situation": "half a [b]thought[/b]",
-            "impact": "more later",
-        }
+        both = {"situation": "half a [b]thought[/b]", "impact": "more later"}
+        await settle(
+            pilot,
+            until=lambda: (
+                not isinstance(app.screen, FeedbackScreen) and fb.load_draft(workspace, run_id, "chen", first) == both
+            ),
+        )
         app.open_run(run_id)
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: giving(app) and "Draft restored" in shown(app, "#form-state"))
         restored = areas(app)
         assert restored["situation"].text == "half a [b]thought[/b]" and restored["impact"].text == "more later"
-        assert "Draft restored" in text_of(app.screen.query_one("#form-state", Static))
 
 
 async def test_a_closed_round_takes_no_more_feedback(workspace: Workspace) -> None:
@@ -138,13 +162,13 @@ async def test_a_closed_round_takes_no_more_feedback(workspace: Workspace) -> No
     workspace.runs.close_run(run_id, by="ada")
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run_id)
-        await settle(app, pilot)
+        await settle(pilot, lambda: giving(app) and "closed" in shown(app, "#form-state"))
         assert areas(app) == {}
-        assert "closed" in text_of(app.screen.query_one("#form-state", Static))
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        # The key is handled (pilot.press waits for that) and writes nothing.
+        await settle(pilot, no_workers(app))
         assert workspace.store.read_run(run_id).count(fb.PIECES) == 0
 
 
@@ -165,30 +189,29 @@ async def test_inbox_shows_released_feedback_and_thanks_the_giver(workspace: Wor
     run_id, givers = closed_round_with_feedback_for(workspace, "dana")
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         await pilot.press("i")
-        await settle(app, pilot)
-        assert isinstance(app.screen, InboxScreen)
+        await settle(pilot, lambda: in_inbox(app) and app.screen.query_one("#received", DataTable).row_count == 3)
         table = app.screen.query_one("#received", DataTable)
-        assert table.row_count == 3
         assert {str(table.get_row_at(i)[2]) for i in range(3)} == {"anonymous"}
         table.focus()
-        piece = text_of(app.screen.query_one("#piece", Static))
+        piece = shown(app, "#piece")
         assert "From: Anonymous" in piece and "sit from" in piece
         shown_giver = next(g for g in givers if f"sit from{g}" in piece)
         await pilot.press("k")
-        await settle(app, pilot)
+        await settle(
+            pilot,
+            until=lambda: "You thanked the giver." in shown(app, "#piece") and str(table.get_row_at(0)[3]) == "♥",
+        )
         thanked = [p for p in workspace.store.read_run(run_id).all(fb.PIECES).values() if p["thanked"]]
         assert [p["fields"]["situation"] for p in thanked] == [f"sit from{shown_giver}"]
-        assert "You thanked the giver." in text_of(app.screen.query_one("#piece", Static))
-        assert str(table.get_row_at(0)[3]) == "♥"
     giver_app = CoptuiApp(workspace, workspace.member(shown_giver))
     async with giver_app.run_test(size=SIZE) as pilot:
-        await settle(giver_app, pilot)
+        await settle(pilot, no_workers(giver_app))  # the home screen has loaded
         await pilot.press("i")
-        await settle(giver_app, pilot)
-        thanks = text_of(giver_app.screen.query_one("#thanks", Static))
-        assert "Dana Kowalski said thank you" in thanks
+        await settle(
+            pilot, until=lambda: in_inbox(giver_app) and "Dana Kowalski said thank you" in shown(giver_app, "#thanks")
+        )
 
 
 async def test_inbox_holds_back_an_open_anonymous_round_and_lists_what_is_owed(workspace: Workspace) -> None:
@@ -198,17 +221,22 @@ async def test_inbox_holds_back_an_open_anonymous_round_and_lists_what_is_owed(w
         fb.submit(workspace, run_id, giver, "dana", sbi("early"), today=DAY)
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         await pilot.press("i")
-        await settle(app, pilot)
+        await settle(
+            pilot,
+            until=lambda: (
+                in_inbox(app)
+                and app.screen.query_one("#owed", DataTable).row_count == 1
+                and app.screen.focused is app.screen.query_one("#owed", DataTable)
+            ),
+        )
         assert app.screen.query_one("#received-row").display is False
-        assert "after the round closes" in text_of(app.screen.query_one("#held", Static))
+        assert "after the round closes" in shown(app, "#held")
         owed = app.screen.query_one("#owed", DataTable)
-        assert owed.row_count == 1 and str(owed.get_row_at(0)[2]) == "0 of 3"
-        assert app.screen.focused is owed
+        assert str(owed.get_row_at(0)[2]) == "0 of 3"
         await pilot.press("enter")
-        await settle(app, pilot)
-        assert isinstance(app.screen, FeedbackScreen) and app.screen.run_id == run_id
+        await settle(pilot, until=lambda: isinstance(app.screen, FeedbackScreen) and app.screen.run_id == run_id)
 
 
 # -- the facilitator's side -----------------------------------------------------------------------
@@ -218,9 +246,9 @@ async def test_start_round_dialog_checks_and_returns_the_run_id(workspace: Works
     app = CoptuiApp(workspace, workspace.member("ada"))
     results: list[str | None] = []
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.push_screen(StartRoundScreen("peer-sbi"), results.append)
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query("#per-member"))
         dialog = app.screen
         assert isinstance(dialog, StartRoundScreen)
         buttons = {b.name: b for b in dialog.query(RadioButton).results(RadioButton)}
@@ -229,17 +257,18 @@ async def test_start_round_dialog_checks_and_returns_the_run_id(workspace: Works
         assert per_member.value == "3"
         per_member.value = "2"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
-        assert "nobody's feedback could ever be shown" in text_of(dialog.query_one("#round-error", Static))
+        await settle(
+            pilot,
+            until=lambda: "nobody's feedback could ever be shown" in text_of(dialog.query_one("#round-error", Static)),
+        )
         assert workspace.runs.list_runs() == []
         per_member.value = "3"
         dialog.query_one("#closes-on", Input).value = "someday"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
-        assert "not a date" in text_of(dialog.query_one("#round-error", Static))
+        await settle(pilot, until=lambda: "not a date" in text_of(dialog.query_one("#round-error", Static)))
         dialog.query_one("#closes-on", Input).value = "2099-01-31"
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: bool(results))
         (run,) = workspace.runs.list_runs(kind="feedback")
         assert results == [run.id]
         assert run.settings["pairing"]["mode"] == "rotation" and run.settings["pairing"]["per_member"] == 3
@@ -250,16 +279,15 @@ async def test_start_round_dialog_everyone_to_everyone(workspace: Workspace) -> 
     app = CoptuiApp(workspace, workspace.member("bruno"))
     results: list[str | None] = []
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.push_screen(StartRoundScreen("kudos"), results.append)
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query(RadioButton))
         buttons = {b.name: b for b in app.screen.query(RadioButton).results(RadioButton)}
         assert buttons["free"].value is True
         await pilot.click(buttons["all"])
-        await settle(app, pilot)
-        assert app.screen.query_one("#per-member", Input).disabled
+        await settle(pilot, until=lambda: app.screen.query_one("#per-member", Input).disabled)
         await pilot.click("#start")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: bool(results))
         (run,) = workspace.runs.list_runs(kind="feedback")
         assert results == [run.id] and run.settings["pairing"]["mode"] == "all"
         assert fb.round_stats(workspace.store, run.id)["owed"] == 8 * 7
@@ -272,27 +300,35 @@ async def test_round_counts_for_a_facilitator_and_not_for_a_member(workspace: Wo
         fb.submit(workspace, run_id, "chen", recipient.handle, sbi("countme"), today=DAY)
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run_id)
-        await settle(app, pilot)
+        await settle(pilot, lambda: giving(app))
         await pilot.press("c")
-        await settle(app, pilot)
-        assert isinstance(app.screen, RoundCountsScreen)
+        await settle(
+            pilot,
+            until=lambda: (
+                isinstance(app.screen, RoundCountsScreen)
+                and not app.workers
+                and "Completion: 2 of 24 pieces given (8%)" in shown(app, "#counts-summary")
+            ),
+        )
         table = app.screen.query_one("#counts", DataTable)
         assert [str(c) for c in table.get_row("chen")] == ["Chen Wei", "3", "2", "1"]
-        assert "Completion: 2 of 24 pieces given (8%)" in text_of(app.screen.query_one("#counts-summary", Static))
         assert "countme" not in app.export_screenshot()
     member = CoptuiApp(workspace, workspace.member("chen"))
     async with member.run_test(size=SIZE) as pilot:
-        await settle(member, pilot)
+        await settle(pilot, no_workers(member))  # the home screen has loaded
         member.open_run(run_id)
-        await settle(member, pilot)
-        await pilot.press("c")  # not a facilitator: the key does nothing
-        await settle(member, pilot)
-        assert isinstance(member.screen, FeedbackScreen)
+        await settle(pilot, lambda: giving(member))
+        await pilot.press("c")  # not a facilitator: the key does nothing (pilot.press waits for it to be handled)
+        await settle(pilot, until=lambda: isinstance(member.screen, FeedbackScreen))
         member.push_screen(RoundCountsScreen(run_id))
-        await settle(member, pilot)
-        assert "only a facilitator" in text_of(member.screen.query_one("#counts-title", Static))
+        await settle(
+            pilot,
+            until=lambda: (
+                isinstance(member.screen, RoundCountsScreen) and "only a facilitator" in shown(member, "#counts-title")
+            ),
+        )
         assert member.screen.query_one("#counts", DataTable).row_count == 0
 
 
@@ -308,10 +344,10 @@ def test_snapshot_feedback_form(snap_compare, workspace: Workspace) -> None:
     )
     app = CoptuiApp(workspace, workspace.member("chen"))
 
-    async def open_round(pilot) -> None:
-        await settle(app, pilot)
+    async def open_round(pilot: Pilot[None]) -> None:
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         app.open_run(run_id)
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: giving(app) and "Draft restored" in shown(app, "#form-state"))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_round)
 
@@ -329,9 +365,9 @@ def test_snapshot_inbox(snap_compare, workspace: Workspace, predictable_ids: Non
     rotation_round(workspace, seed=8)
     app = CoptuiApp(workspace, workspace.member("dana"))
 
-    async def open_inbox(pilot) -> None:
-        await settle(app, pilot)
+    async def open_inbox(pilot: Pilot[None]) -> None:
+        await settle(pilot, no_workers(app))  # the home screen has loaded
         await pilot.press("i")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: in_inbox(app) and app.screen.query_one("#received", DataTable).row_count > 0)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_inbox)
