@@ -2,21 +2,45 @@
 
 Over SSH (and when a member types ahead of a busy server) the keys of one read are all
 queued for the widget focused when they arrived, before the first is handled. When that
-first key moves the focus (a new column, the card composer opening or closing), the keys
-after it belong to the widget focused now; left where they were queued, the card's text
-would run the board's bindings, or a card's text typed after Esc would vanish into the
-closed composer.
+first key moves the focus (a new column, the card composer opening or closing, the next
+survey page), the keys after it belong to the widget focused now; left where they were
+queued, the card's text would run the board's bindings, a card's text typed after Esc would
+vanish into the closed composer, and an answer typed after PgDn would land on the page left.
+
+One mechanism serves the retro board and the survey, on Textual's public API:
+
+- :func:`pass_on`: a key handled by a widget that no longer has the focus goes on to the one
+  that has it (the retro's lists and composer do this in their ``on_key``);
+- :func:`bind_now`: a key's binding runs at the key's own turn, looked up in
+  ``Screen.active_bindings`` and run with ``App.run_action``. Textual runs a non-priority
+  binding only once the key has bubbled up to the app, behind the keys queued after it, and
+  from the focus at that time (Textualize/textual#6605; PR #6631, open, runs a widget's own
+  bindings inline, for Input and TextArea only);
+- :class:`KeyBuffer`: while a screen changes what is shown (a survey page), the keyboard is
+  held and the keys wait, in order, to be handed to whatever has the focus afterwards;
+  :class:`CaughtUp`, posted behind the keys already handed to a widget, tells when those are
+  handled.
+
+The burst tests (tests/tui/test_retro_screen.py, tests/tui/test_survey_screen.py, with
+tests/support/keys.py) are the contract: they post a whole read of keys before the first is
+handled.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from textual import events
+from textual.binding import ActiveBinding
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
+
+# Something a screen does in its turn among the keys: a survey's change of page.
+Step = Callable[[], Awaitable[None]]
 
 
 def pass_on(event: events.Key, widget: Widget) -> None:
@@ -26,25 +50,68 @@ def pass_on(event: events.Key, widget: Widget) -> None:
     widget.post_message(events.Key(event.key, event.character))
 
 
-async def bind_now(widget: Widget, event: events.Key) -> bool:
+async def bind_now(widget: Widget, event: events.Key, bindings: Mapping[str, ActiveBinding] | None = None) -> bool:
     """Run the binding of ``event`` (queued for ``widget``) now, in the order the keys came.
 
-    Textual runs a key's binding once the key has bubbled up to the app, behind every key
-    queued after it: a binding that moves the focus would not take those keys along. This is
-    the app's own lookup (the binding chain from the focus up), made at the key's turn.
-    The chain is private to Textual (bounded to 8.x in pyproject.toml); should it go, keys
-    fall back to Textual's own order, and the burst tests in tests/test_retro_screen.py fail.
+    ``bindings``: the screen's active bindings as they were when the key was typed (the
+    focus has moved since); by default as they are now, from the focus up to the app.
+    A priority binding ran when the key arrived and is not run again. Returns whether a
+    binding ran (the key is then stopped: the app does not run one more for it).
     """
-    chain = getattr(widget.screen, "_modal_binding_chain", None)
-    if chain is None:
+    active = (bindings if bindings is not None else widget.screen.active_bindings).get(event.key)
+    if active is None or active.binding.priority:
         return False
-    for namespace, bindings in chain:
-        for binding in bindings.key_to_bindings.get(event.key, ()):
-            if not binding.priority and await widget.app.run_action(binding.action, namespace):
-                event.stop()
-                event.prevent_default()
-                return True
+    if await widget.app.run_action(active.binding.action, active.node):
+        event.stop()
+        event.prevent_default()
+        return True
     return False
+
+
+class KeyBuffer(Widget):
+    """Holds the keyboard while a screen changes what it shows.
+
+    While this widget has the focus (``holding``) it keeps the keys and pastes the app hands
+    it, in order, with the steps asked for between them (a second PgDn), so that the screen
+    can give them to what it shows next instead of to what it is taking down. Keys are kept
+    when the app hands them over (``post_message``), not when this widget's turn comes, so
+    none can overtake another.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="key-buffer")
+        self.holding = False
+        self.items: deque[events.Key | events.Paste | Step] = deque()
+
+    def allow_focus(self) -> bool:
+        return self.holding
+
+    def post_message(self, message: Message) -> bool:
+        if self.holding and isinstance(message, (events.Key, events.Paste)):
+            self.items.append(message)
+            return True
+        return super().post_message(message)
+
+    def take_typed(self) -> list[events.Key | events.Paste]:
+        """The keys and pastes at the front, up to the next step."""
+        typed: list[events.Key | events.Paste] = []
+        while self.items and isinstance(self.items[0], (events.Key, events.Paste)):
+            item = self.items.popleft()
+            assert isinstance(item, (events.Key, events.Paste))
+            typed.append(item)
+        return typed
+
+    def take_step(self) -> Step | None:
+        """The step at the front, if the front is a step."""
+        if self.items and not isinstance(self.items[0], (events.Key, events.Paste)):
+            step = self.items.popleft()
+            assert not isinstance(step, (events.Key, events.Paste))
+            return step
+        return None
+
+
+class CaughtUp(Message):
+    """Posted to a widget behind the keys it was given: it bubbles up to the screen once they are handled."""
 
 
 class ComposerInput(Input):

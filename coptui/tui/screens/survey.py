@@ -10,14 +10,14 @@ Every change of page (next, back, submit, leave, a page shown after a read) runs
 one at a time, after the keys typed before it have reached the input they were typed into:
 over SSH a member's keys often arrive in one burst ("4" and PgDn), and PgDn is a priority
 binding that would otherwise run before the "4" is handled. Keys typed while a page changes
-wait in a :class:`KeyBuffer` and go to the new page's input once it is there.
+wait in a :class:`~coptui.tui.typed_ahead.KeyBuffer` and go to the new page's input once it
+is there (coptui.tui.typed_ahead: the one mechanism for keys typed ahead, shared with the retro).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -26,7 +26,7 @@ from typing import Any, Literal
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
@@ -42,11 +42,10 @@ from coptui.core.workspace import Workspace
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
+from coptui.tui.typed_ahead import CaughtUp, KeyBuffer, Step, bind_now
 from coptui.tui.widgets.questions import QuestionInput, describe_answer, make_input
 
 Page = Literal["loading", "intro", "question", "review", "done", "answered", "closed"]
-# A change of page, run in the screen's turn once the keys typed before it are handled.
-Step = Callable[[], Awaitable[None]]
 # Typing in a text answer saves the draft this long after the last key, not on every key.
 TEXT_SAVE_DELAY = 1.0
 # A long written answer shows its first lines on the review page.
@@ -94,35 +93,6 @@ def _usable(survey: SurveyDefinition, answers: dict[str, Any]) -> dict[str, Any]
     return usable
 
 
-class KeyBuffer(Widget):
-    """Holds the keyboard while the survey changes page.
-
-    The app hands the focused widget its keys as they come; while this widget has the focus
-    it keeps them, in order, with the steps asked for between them (a second PgDn), so that
-    the screen can give them to the next page's input instead of to a page being taken down.
-    Keys are kept when the app hands them over (``post_message``), not when this widget's
-    turn comes, so none can overtake another.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(id="key-buffer")
-        self.holding = False
-        self.items: deque[events.Key | events.Paste | Step] = deque()
-
-    def allow_focus(self) -> bool:
-        return self.holding
-
-    def post_message(self, message: Message) -> bool:
-        if self.holding and isinstance(message, (events.Key, events.Paste)):
-            self.items.append(message)
-            return True
-        return super().post_message(message)
-
-
-class InputCaughtUp(Message):
-    """Posted to the widget that had the keys: it reaches the screen after the keys before it."""
-
-
 class StepsReady(Message):
     """Every key typed before the waiting step is handled, bindings included: run the steps."""
 
@@ -163,6 +133,7 @@ class SurveyScreen(CoptuiScreen[None]):
         self._input: QuestionInput | None = None  # the current question's input
         self._focus_target: Widget | None = None  # where the keyboard goes on the current page
         self._key_owner: Widget | None = None  # had the focus when the keys now bubbling up were typed
+        self._owner_bindings: dict[str, ActiveBinding] = {}  # the owner's own bindings, as they were then
         # The first step reads the survey. Keys typed from the moment the screen opens (a member
         # typing ahead over SSH: Enter on home, then PgDn, 4, ...) wait for its first page.
         self._key_buffer = KeyBuffer()
@@ -401,6 +372,12 @@ class SurveyScreen(CoptuiScreen[None]):
         origin = self.focused
         self._stepping = True
         self._key_owner = origin
+        # The bindings of the keys already typed, looked up from the focus they were typed at
+        # (the app would look them up from the buffer). The screen's and the app's own are
+        # left out: the app finds those as usual once the keys bubble up to it.
+        self._owner_bindings = {
+            key: active for key, active in self.active_bindings.items() if active.node not in (self, self.app)
+        }
         # From now on keys wait in the buffer; those already handed to the focused widget are
         # followed there by a marker that reaches this screen once they are handled.
         self._hold_keys(True)
@@ -408,8 +385,8 @@ class SurveyScreen(CoptuiScreen[None]):
 
     def _catch_up(self, holder: Widget | None) -> None:
         """Send the marker after the keys ``holder`` was given (straight to the screen if it takes none)."""
-        if holder is None or not holder.post_message(InputCaughtUp()):
-            self.post_message(InputCaughtUp())
+        if holder is None or not holder.post_message(CaughtUp()):
+            self.post_message(CaughtUp())
 
     def _hold_keys(self, hold: bool, target: Widget | None = None) -> None:
         buffer = self._buffer
@@ -426,16 +403,10 @@ class SurveyScreen(CoptuiScreen[None]):
         owner = self._key_owner
         if not self._buffer.holding or owner is None or not owner.is_attached:
             return
-        for node in owner.ancestors_with_self:
-            if node is self:
-                return  # the screen's and the app's own bindings: the app finds them as usual
-            for binding in node._bindings.key_to_bindings.get(event.key, ()):
-                if not binding.priority and await self.app.run_action(binding.action, node):
-                    event.stop()
-                    return
+        await bind_now(owner, event, self._owner_bindings)
 
-    @on(InputCaughtUp)
-    def _input_caught_up(self, message: InputCaughtUp) -> None:
+    @on(CaughtUp)
+    def _input_caught_up(self, message: CaughtUp) -> None:
         message.stop()
         # A key that the focused widget leaves to a binding (Space on a choice) is bound by the
         # app after it has bubbled up there: wait for the app's turn too.
@@ -446,17 +417,14 @@ class SurveyScreen(CoptuiScreen[None]):
         message.stop()
         buffer = self._buffer
         self._hold_keys(True)  # keys typed while the page changes wait for the new page
-        while buffer.items and not isinstance(buffer.items[0], events.Event):
-            step = buffer.items.popleft()
-            await step()  # type: ignore[operator]
+        while (step := buffer.take_step()) is not None:
+            await step()
             if not self.is_attached or self.app.screen is not self:
                 buffer.items.clear()  # the survey was left: nothing more goes to it
                 buffer.holding = self._stepping = False
                 return
         target = self._focus_target if self._focus_target is not None and self._focus_target.is_attached else None
-        typed = []
-        while buffer.items and isinstance(buffer.items[0], events.Event):
-            typed.append(buffer.items.popleft())
+        typed = buffer.take_typed()
         # The keys typed meanwhile go to the page's input, in the order typed, with the focus
         # there: the input's own bindings (arrows, Space) are looked up from the focused widget.
         self._hold_keys(False, target)
