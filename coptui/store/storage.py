@@ -122,13 +122,16 @@ class RecordTable(Table):
         self.storage.write(tables)
         self.clear_cache()
 
+    # TinyDB's Document is a dict (a shallow copy of the stored record) that also carries its
+    # id: returned as it is, so the caller's changes never reach the stored record.
+
     def records(self) -> dict[str, dict[str, Any]]:
-        """Every record, by key (plain dicts: TinyDB's Document is a dict with an id)."""
-        return {str(document.doc_id): dict(document) for document in self}
+        """Every record, by key."""
+        return {str(document.doc_id): document for document in self}
 
     def record(self, key: str) -> dict[str, Any] | None:
-        document = self.get(doc_id=_id(key))
-        return None if document is None else dict(document)
+        document: dict[str, Any] | None = self.get(doc_id=_id(key))
+        return document
 
     def add(self, key: str, record: Mapping[str, Any]) -> None:
         """Insert a new record; raises KeyError if the key is taken."""
