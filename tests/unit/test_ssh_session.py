@@ -1,0 +1,137 @@
+"""A session channel alone, with a stand-in server, connection and channel: what a member is told
+when refused, and what a crash of the app does (the app comes from the server's factory)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any, cast
+
+import asyncssh
+from textual.app import App
+
+from coptui.core.workspace import Workspace
+from coptui.serve.log import EventLog
+from coptui.serve.options import ServeOptions
+from coptui.serve.session import CoptuiSession
+
+
+class FakeChannel:
+    """Keeps what the session writes and how it ends the channel."""
+
+    def __init__(self) -> None:
+        self.out = bytearray()
+        self.err = bytearray()
+        self.exit_status: int | None = None
+
+    def get_environment(self) -> dict[str, str]:
+        return {}
+
+    def get_extra_info(self, name: str) -> Any:
+        return ("127.0.0.1", 2222) if name == "sockname" else None
+
+    def write(self, data: bytes) -> None:
+        self.out += data
+
+    def write_stderr(self, data: bytes) -> None:
+        self.err += data
+
+    def exit(self, status: int) -> None:
+        self.exit_status = status
+
+
+class FakeServer:
+    """The server as a session sees it: the log, the limits (``over`` says which one is full)."""
+
+    def __init__(self, workspace: Workspace, make_app: Any, over: tuple[str, int] | None = None) -> None:
+        self.workspace = workspace
+        self.options = ServeOptions()
+        self.stream = io.StringIO()
+        self.log = EventLog(self.stream)
+        self.make_app = make_app
+        self.over = over
+        self.held: set[CoptuiSession] = set()
+        self.released: list[CoptuiSession] = []
+
+    @property
+    def session_count(self) -> int:
+        return len(self.held)
+
+    def claim_session(self, session: CoptuiSession) -> tuple[str, int] | None:
+        if self.over is None:
+            self.held.add(session)
+        return self.over
+
+    def release_session(self, session: CoptuiSession) -> None:
+        self.held.discard(session)
+        self.released.append(session)
+
+    def records(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stream.getvalue().splitlines()]
+
+
+class FakeLink:
+    def __init__(self, server: FakeServer) -> None:
+        self.server = server
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.peer = "127.0.0.1"
+        self.handle: str | None = "ada"
+        self.fingerprint: str | None = "SHA256:ada"
+        self.closed = 0
+
+    def session_closed(self) -> None:
+        self.closed += 1
+
+
+def _session(server: FakeServer, *, pty: bool = True) -> tuple[CoptuiSession, FakeChannel]:
+    session = CoptuiSession(FakeLink(server))
+    channel = FakeChannel()
+    session.connection_made(cast("asyncssh.SSHServerChannel[bytes]", channel))
+    if pty:
+        session.pty_requested("xterm-256color", (100, 30, 0, 0), {})
+    return session, channel
+
+
+def _no_app(*, workspace: Workspace, member: str) -> App[Any]:
+    raise AssertionError("no app may be made for a refused session")
+
+
+async def test_a_session_without_a_terminal_is_told_how_to_connect_and_runs_nothing(workspace: Workspace) -> None:
+    server = FakeServer(workspace, _no_app)
+    session, channel = _session(server, pty=False)
+    session.shell_requested()
+    session.session_started()
+    assert channel.err == b"coptui needs an interactive terminal: ssh -p 2222 127.0.0.1\r\n"
+    assert channel.exit_status == 1 and session.task is None
+    assert [(r["event"], r["reason"]) for r in server.records()] == [("refused", "no-pty")]
+
+
+async def test_a_session_over_a_limit_is_refused_with_the_limit_named(workspace: Workspace) -> None:
+    server = FakeServer(workspace, _no_app, over=("limit-key", 3))
+    session, channel = _session(server)
+    session.session_started()
+    assert b"this key is already connected 3 times" in channel.out
+    assert channel.exit_status == 1 and session.task is None
+
+
+class RequestedCrash(RuntimeError):
+    pass
+
+
+def _crashing_app(*, workspace: Workspace, member: str) -> App[Any]:
+    raise RequestedCrash(f"typed by {member}: secret")
+
+
+async def test_an_app_that_fails_ends_its_session_with_one_line_and_logs_no_text(workspace: Workspace) -> None:
+    server = FakeServer(workspace, _crashing_app)
+    session, channel = _session(server)
+    session.session_started()
+    assert session.task is not None
+    await asyncio.wait_for(session.task, 10)
+    assert channel.exit_status == 1
+    assert b"your session hit an error and was closed" in channel.out and b"secret" not in channel.out
+    assert server.released == [session], "its slot in the limits is given back"
+    events = {r["event"]: r for r in server.records()}
+    assert events["error"]["error"] == "RequestedCrash" and "secret" not in server.stream.getvalue()
+    assert events["disconnect"]["reason"] == "crash"
