@@ -1,5 +1,6 @@
-"""A session channel alone, with a stand-in server, connection and channel: what a member is told
-when refused, and what a crash of the app does (the app comes from the server's factory)."""
+"""A session channel and a connection alone, with stand-ins for the server and the channel: what a
+member is told when refused, what a crash of the app does (the app comes from the server's
+factory), and which key decides who the member is."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import asyncssh
 from textual.app import App
 
 from coptui.core.workspace import Workspace
+from coptui.serve.connection import CoptuiConnection
 from coptui.serve.log import EventLog
 from coptui.serve.options import ServeOptions
 from coptui.serve.session import CoptuiSession
@@ -135,3 +137,38 @@ async def test_an_app_that_fails_ends_its_session_with_one_line_and_logs_no_text
     events = {r["event"]: r for r in server.records()}
     assert events["error"]["error"] == "RequestedCrash" and "secret" not in server.stream.getvalue()
     assert events["disconnect"]["reason"] == "crash"
+
+
+class KeyedServer(FakeServer):
+    """A server as a connection sees it: which key is whose."""
+
+    def __init__(self, workspace: Workspace, owners: dict[bytes, str]) -> None:
+        super().__init__(workspace, _no_app)
+        self.owners = owners
+        self.connections: set[CoptuiConnection] = set()
+        self.pending_logins = 0
+
+    def admit_connection(self, address: str) -> str | None:
+        return None
+
+    def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
+        return self.owners.get(key.public_data)
+
+    def connection_ended(self) -> None:
+        pass
+
+
+async def test_the_member_is_the_owner_of_the_key_that_signed_not_of_one_offered_before(
+    workspace: Workspace,
+) -> None:
+    ada, stranger, chen = (asyncssh.generate_private_key("ssh-ed25519") for _ in range(3))
+    server = KeyedServer(workspace, {ada.public_data: "ada", chen.public_data: "chen"})
+    connection = CoptuiConnection(server)
+    connection.begin_auth("root")  # the user name chooses nothing
+    assert connection.validate_public_key("root", ada)  # offered only (a query)
+    assert not connection.validate_public_key("root", stranger)
+    assert connection.validate_public_key("root", chen)  # the key that signs: asyncssh asks last
+    connection.auth_completed()
+    assert (connection.handle, connection.fingerprint) == ("chen", chen.get_fingerprint("sha256"))
+    assert not connection.password_auth_supported() and not connection.kbdint_auth_supported()
+    connection._cancel_no_session_timer()
