@@ -1,4 +1,4 @@
-"""End-to-end tests of `coptui serve` for what SSH-TESTS.md asks and the other SSH tests leave out.
+"""End-to-end tests of `coptui serve` for what the other SSH tests leave out.
 
 - 2: `ssh -A` with an agent running: the request is refused and the log says so.
 - 4: Tab and ctrl+c run their actions (OpenSSH in tmux, and the OSC 52 copy an asyncssh client receives).

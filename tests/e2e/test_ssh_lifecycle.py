@@ -1,4 +1,5 @@
-"""End-to-end tests of how `coptui serve` sessions end (SSH-TESTS.md 6, 7, 9, 10).
+"""End-to-end tests of how `coptui serve` sessions end: a crash, SIGTERM, the idle and login
+timeouts, limits on connects and sessions, OpenSSH's terminal given back, keepalives.
 
 Each test starts its own server, because each one ends sessions (or the server) on purpose.
 """

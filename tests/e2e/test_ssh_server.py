@@ -1,4 +1,6 @@
-"""End-to-end tests of `coptui serve` with real SSH clients (SSH-TESTS.md 1-5, 7, 8, 10).
+"""End-to-end tests of `coptui serve` with real SSH clients: who may connect and as whom, no
+forwarding, what a session without a terminal gets, colours, sizes and keys, the per-key limit,
+a slow client, names shown literally, and the log.
 
 One server process serves the whole module; every client is an asyncssh client with a
 PTY reading raw bytes, or OpenSSH (`ssh`) in tmux. Every wait has a deadline.
