@@ -19,6 +19,7 @@ from coptui.store.layout import Change
 from coptui.store.watch import watch_data_folder
 from coptui.text import strip_controls
 from coptui.tui import navigation
+from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.help import HelpScreen
 from coptui.tui.screens.home import HomeScreen
@@ -108,9 +109,16 @@ class CoptuiApp(App[None]):
         changes, self._pending = frozenset(self._pending), set()
         if not changes:
             return
-        # Every screen on the stack hears it, so a screen underneath is fresh when it comes back.
+        # The screen shown hears it now; those underneath catch up when they are shown again
+        # (CoptuiScreen). A message handled by the screen just under the top one repaints the
+        # whole terminal (Textual counts it as visible), and in `coptui serve` every session
+        # would pay that on every card and vote.
+        top = self.screen
         for screen in self.screen_stack:
-            screen.post_message(DataChanged(changes))
+            if screen is top:
+                screen.post_message(DataChanged(changes))
+            elif isinstance(screen, CoptuiScreen):
+                screen.missed(changes)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def _watch_data_folder(self) -> None:

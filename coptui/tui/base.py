@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar, cast
 
+from textual import events, on
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from coptui.errors import CoptuiError
 from coptui.store.errors import StoreError
+from coptui.store.layout import Change
+from coptui.tui.messages import DataChanged
 
 if TYPE_CHECKING:
     from coptui.core.community import Member
@@ -26,7 +29,25 @@ T = TypeVar("T")
 
 
 class CoptuiScreen(Screen[ResultType]):
-    """A screen of the coptui app."""
+    """A screen of the coptui app.
+
+    Data changes reach the screen shown as :class:`DataChanged`; a screen underneath keeps
+    them (:meth:`missed`) and hears them all at once when it is shown again.
+    """
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._missed_changes: set[Change] = set()
+
+    def missed(self, changes: frozenset[Change]) -> None:
+        """Changes made while another screen was shown over this one."""
+        self._missed_changes |= changes
+
+    @on(events.ScreenResume)
+    def _catch_up_on_changes(self) -> None:
+        if self._missed_changes:
+            changes, self._missed_changes = frozenset(self._missed_changes), set()
+            self.post_message(DataChanged(changes))
 
     @property
     def coptui_app(self) -> CoptuiApp:

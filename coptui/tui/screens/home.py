@@ -7,7 +7,6 @@ code is imported there, not with this module: the first frame is drawn without p
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from functools import partial
 from typing import TYPE_CHECKING
@@ -20,7 +19,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
 from coptui.core import dashboard
-from coptui.store.layout import Change
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
@@ -66,10 +64,6 @@ class HomeScreen(CoptuiScreen[None]):
         Binding("enter", "open_selected", "Open", show=True, priority=True),
         Binding("r", "refresh", "Refresh", show=False),
     ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stale_changes: set[Change] = set()
 
     def compose(self) -> ComposeResult:
         community = self.workspace.community
@@ -197,20 +191,10 @@ class HomeScreen(CoptuiScreen[None]):
         self.load()
 
     def on_data_changed(self, message: DataChanged) -> None:
-        # Under another screen (a retro board, a survey), reload once it is shown again, not on
-        # every card and vote: in `coptui serve` every session pays for every change.
-        if self.app.screen is not self:
-            self._stale_changes |= message.changes
-            return
-        self._reload_for(message.changes)
-
-    def on_screen_resume(self) -> None:
-        if self._stale_changes:
-            changes, self._stale_changes = self._stale_changes, set()
-            self._reload_for(changes)
-
-    def _reload_for(self, changes: Iterable[Change]) -> None:
-        changes = frozenset(changes)
+        # Under another screen (a retro board, a survey) the changes wait until home is shown
+        # again (CoptuiScreen), not reloaded on every card and vote: in `coptui serve` every
+        # session pays for every change.
+        changes = message.changes
         self.load()
         if any(change.area == "actions" for change in changes):
             self.load_actions()

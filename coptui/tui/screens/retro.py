@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 from functools import partial
-from typing import Self
 
 from rich.text import Text
 from textual import events, on, work
@@ -19,7 +18,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus
-from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
@@ -251,17 +249,6 @@ class RetroScreen(CoptuiScreen[None]):
         self.query_one("#composer").display = False
         self.query_one("#retro-list").display = False
         self.load()
-
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        # Textual counts the screen just under the top one as visible behind it, whatever the
-        # top one's opacity; each time that screen (home) handles a message it passes its
-        # whole area here as dirty (Screen._compositor_refresh), and that area stays dirty
-        # for its next message: every board change cost every session a full-screen render.
-        # Only that path refreshes a screen with regions. This screen is opaque, so nothing
-        # of the screen under it can show: those regions need no repaint.
-        if regions and not (layout or recompose) and self.app.screen is self and self.styles.background.a == 1:
-            return self
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     @property
     def handle(self) -> str:
