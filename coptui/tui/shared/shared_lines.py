@@ -25,6 +25,12 @@ if TYPE_CHECKING:
     from rich.console import Console
     from textual.widget import Widget
 
+    # The type checker sees the mixin as the widget it is mixed into; at run time it adds
+    # only its methods (in front of the widget class in the bases).
+    _WidgetMixin = Widget
+else:
+    _WidgetMixin = object
+
 # (text key, width, style) -> wrapped lines
 _WRAPPED: LRUCache[tuple[object, ...], list[Strip]] = LRUCache(4096)
 _BLANKS: LRUCache[tuple[int, Style], Strip] = LRUCache(64)
@@ -72,7 +78,7 @@ def _background_style(background: Color) -> Style:
     return Style(bgcolor=background.rich_color)
 
 
-class SharedLines:
+class SharedLines(_WidgetMixin):
     """Mixin for a widget whose ``render_line`` returns shared strips (see the module).
 
     It replaces Textual's per-line styling (``_styles_cache``: borders, padding, tint,
@@ -82,20 +88,20 @@ class SharedLines:
     the usual way.
     """
 
-    def line_width(self: Widget) -> int:  # type: ignore[misc]
+    def line_width(self) -> int:
         """The width of the lines ``render_line`` draws: inside any padding and border."""
         return max(0, self.outer_size.width - self.styles.gutter.width)
 
     _shared_plan: tuple[bool, Style, Color] | None = None
 
     def notify_style_update(self) -> None:
-        super().notify_style_update()  # type: ignore[misc]
+        super().notify_style_update()
         self._shared_plan = None
 
-    def _plan(self: Widget) -> tuple[bool, Style, Color]:  # type: ignore[misc]
+    def _plan(self) -> tuple[bool, Style, Color]:
         """Whether the lines can be drawn here, the style that pads them and the background
         the filters see; kept until the styles change (as Textual keeps ``rich_style``)."""
-        plan = self._shared_plan  # type: ignore[attr-defined]
+        plan = self._shared_plan
         if plan is None:
             styles = self.styles
             plain = not (
@@ -105,13 +111,17 @@ class SharedLines:
                 or styles.text_opacity != 1.0
             )
             base_background, background = self.background_colors
-            plan = self._shared_plan = (plain, _background_style(base_background + background), background)  # type: ignore[attr-defined]
+            plan = self._shared_plan = (plain, _background_style(base_background + background), background)
         return plan
 
-    def render_lines(self: Widget, crop: Region) -> list[Strip]:  # type: ignore[misc]
-        plain, pad, background = self._plan()  # type: ignore[attr-defined]
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The one place that replaces Textual's drawing of a widget's lines: its per-line
+        # styling built a new strip for every line of every session and so defeated every
+        # cache on the shared strips (docs/benchmarks.md, "SSH serving", "Shared lines").
+        # A widget it cannot draw the same way is left to Textual (Widget.render_lines).
+        plain, pad, background = self._plan()
         if not plain or self.opacity != 1.0:
-            return self._styles_cache.render_widget(self, crop)
+            return super().render_lines(crop)
         full = self.outer_size.width
         strips = []
         for y in crop.line_range:
