@@ -19,6 +19,7 @@ from textual.widgets.option_list import Option
 
 from coptui.core import feedback
 from coptui.core.feedback import FeedbackError, GiverRound, Recipient
+from coptui.core.feedback.model import PAIRING_LABELS
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -125,7 +126,7 @@ class FeedbackScreen(CoptuiScreen[None]):
         run = view.run
         closes = f" · last day {run.closes_on}" if run.closes_on else ""
         self.query_one("#round-title", Static).update(
-            Text.assemble(literal(run.title, "bold"), (f"  ·  {feedback.PAIRING_LABELS[view.mode]}{closes}", "dim"))
+            Text.assemble(literal(run.title, "bold"), (f"  ·  {PAIRING_LABELS[view.mode]}{closes}", "dim"))
         )
         self.query_one("#privacy-note", Static).update(literal(privacy_note(view)))
         self.query_one("#owed-summary", Static).update(literal(load_summary(view)))

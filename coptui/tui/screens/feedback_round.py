@@ -18,6 +18,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Input, Label, Rad
 from coptui.core import feedback
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
+from coptui.core.feedback.model import PAIRING_LABELS
 from coptui.core.run import RunError
 from coptui.tui.base import CoptuiModalScreen, CoptuiScreen
 from coptui.tui.messages import DataChanged
@@ -201,7 +202,7 @@ class RoundCountsScreen(CoptuiScreen[None]):
         self.query_one("#counts-title", Static).update(
             Text.assemble(
                 literal(run.title, "bold"),
-                (f"  ·  {run.id}  ·  {feedback.PAIRING_LABELS[counts.mode]}  ·  {state}", "dim"),
+                (f"  ·  {run.id}  ·  {PAIRING_LABELS[counts.mode]}  ·  {state}", "dim"),
             )
         )
         rate = "-" if counts.rate is None else f"{counts.rate:.0%}"
