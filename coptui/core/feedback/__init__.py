@@ -44,6 +44,8 @@ from coptui.core.feedback.inbox import (
 from coptui.core.feedback.model import (
     GIVEN,
     MAX_FIELD_LENGTH,
+    PAIRING_LABELS,
+    PAIRING_MODES,
     PIECES,
     FeedbackError,
     PairingMode,
@@ -55,6 +57,8 @@ from coptui.core.feedback.pairing import Pairing, everyone, make_pairing, rotati
 __all__ = [
     "GIVEN",
     "MAX_FIELD_LENGTH",
+    "PAIRING_LABELS",
+    "PAIRING_MODES",
     "PIECES",
     "FeedbackError",
     "GiverRound",
