@@ -125,7 +125,7 @@ class ComposerInput(Input):
     @dataclass
     class Sent(Message):
         composer: ComposerInput
-        purpose: object
+        purpose: tuple[str, str]
         text: str
 
         @property
@@ -134,7 +134,7 @@ class ComposerInput(Input):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.purpose: object | None = None  # what the text is for; None: nothing (closed)
+        self.purpose: tuple[str, str] | None = None  # what the text is for, (kind, target); None: closed
         self.clear_on_send = False  # ready for the next text at once (cards)
 
     async def action_submit(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -10,10 +11,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
+from coptui.core.feedback import round_stats
 from coptui.core.run import Run, RunError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
+from coptui.tui.screens.feedback_round import StartRoundScreen
 from coptui.tui.text import literal
 
 KIND_LABELS = {"survey": "Survey", "retro": "Retro", "feedback": "Feedback round"}
@@ -78,8 +81,6 @@ class FacilitatorScreen(CoptuiScreen[None]):
     def _progress(self, run: Run) -> str:
         workspace = self.workspace
         if run.kind == "feedback":
-            from coptui.core.feedback import round_stats
-
             stats = round_stats(workspace.store, run.id)
             return f"{stats['given']} of {stats['owed']} pieces given"
         count = workspace.runs.response_count(run.id)
@@ -138,6 +139,8 @@ class FacilitatorScreen(CoptuiScreen[None]):
             return
         workspace = self.workspace
         definition = workspace.definitions.get(definition_id)
+        if definition is None:
+            return  # the table lists only the definitions the workspace has
         if definition.kind == "survey":
             self.app.push_screen(OpenRunDialog(definition.id, definition.title), self._open_survey)
         elif definition.kind == "retro":
@@ -146,12 +149,14 @@ class FacilitatorScreen(CoptuiScreen[None]):
                     f"Start a live retro with {definition.title}? Every member will see it on their home screen.",
                     yes="Start",
                 ),
-                lambda yes: self.open_in_worker(OpenRunRequest(definition.id, None), go_there=True) if yes else None,
+                partial(self._start_retro, definition.id),
             )
         else:
-            from coptui.tui.screens.feedback_round import StartRoundScreen
-
             self.app.push_screen(StartRoundScreen(definition.id), self._round_started)
+
+    def _start_retro(self, definition_id: str, yes: bool | None) -> None:
+        if yes:
+            self.open_in_worker(OpenRunRequest(definition_id, None), go_there=True)
 
     def _open_survey(self, request: OpenRunRequest | None) -> None:
         if request is not None:
@@ -185,8 +190,12 @@ class FacilitatorScreen(CoptuiScreen[None]):
             ConfirmDialog(
                 f"Close {run_id}? Nobody can answer it after that, and closed runs never change.", yes="Close"
             ),
-            lambda yes: self.close_in_worker(run_id) if yes else None,
+            partial(self._close_confirmed, run_id),
         )
+
+    def _close_confirmed(self, run_id: str, yes: bool | None) -> None:
+        if yes:
+            self.close_in_worker(run_id)
 
     @work(thread=True, group="facilitator-write", exit_on_error=False)
     def close_in_worker(self, run_id: str) -> None:

@@ -8,12 +8,15 @@ as a draft a moment after the giver stops typing, and when they move to another 
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -22,6 +25,7 @@ from coptui.core.feedback import FeedbackError, GiverRound, Recipient
 from coptui.core.feedback.model import PAIRING_LABELS
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
+from coptui.tui.screens.feedback_round import RoundCountsScreen
 from coptui.tui.text import literal
 
 # Typing saves the draft this long after the last key, not on every key.
@@ -187,12 +191,12 @@ class FeedbackScreen(CoptuiScreen[None]):
         if areas:
             areas[0].focus()
 
-    @work(thread=True, exclusive=True, group="feedback-draft", exit_on_error=False)
-    def load_draft(self, recipient: Recipient) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        draft = feedback.load_draft(workspace, self.run_id, handle, recipient.handle) or {}
-        self.app.call_from_thread(self._build_form, recipient, draft)
+    @work(exclusive=True, group="feedback-draft", exit_on_error=False)
+    async def load_draft(self, recipient: Recipient) -> None:
+        workspace, run_id, handle = self.workspace, self.run_id, self.member.handle
+        draft = await asyncio.to_thread(feedback.load_draft, workspace, run_id, handle, recipient.handle)
+        # A newer load cancels this one, but not a form being built (it checks who it is for).
+        await asyncio.shield(self._build_form(recipient, draft or {}))
 
     async def _build_form(self, recipient: Recipient, draft: dict[str, str]) -> None:
         assert self.view is not None
@@ -217,7 +221,7 @@ class FeedbackScreen(CoptuiScreen[None]):
             return
         self._show_state("Draft restored." if draft else "")
         self._loading_form = True
-        widgets = []
+        widgets: list[Widget] = []
         for spec in view.fields:
             label = Text.assemble((spec.title, "bold"), (" (optional)" if not spec.required else "", "dim"))
             widgets.append(Static(label, classes="field-title"))
@@ -339,8 +343,6 @@ class FeedbackScreen(CoptuiScreen[None]):
     # -- elsewhere -----------------------------------------------------------------------------
 
     def action_show_counts(self) -> None:
-        from coptui.tui.screens.feedback_round import RoundCountsScreen
-
         self.app.push_screen(RoundCountsScreen(self.run_id))
 
     def action_leave(self) -> None:

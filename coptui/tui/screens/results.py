@@ -7,6 +7,8 @@ screen says why instead.
 
 from __future__ import annotations
 
+import asyncio
+
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -193,17 +195,21 @@ class ResultsScreen(CoptuiScreen[None]):
         self.query_one("#results", VerticalScroll).focus()
         self.load()
 
-    @work(thread=True, exclusive=True, group="results-load", exit_on_error=False)
-    def load(self) -> None:
-        workspace = self.workspace
+    @work(exclusive=True, group="results-load", exit_on_error=False)
+    async def load(self) -> None:
+        workspace, run_id = self.workspace, self.run_id
+
+        def read() -> RunResults:
+            return run_results(workspace.store, workspace.runs.get(run_id))
+
         try:
-            run = workspace.runs.get(self.run_id)
-            results = run_results(workspace.store, run)
+            results = await asyncio.to_thread(read)  # off the event loop: a big run takes a while
         except RunError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            self.app.call_from_thread(self.app.pop_screen)
+            self.notify(str(error), severity="error", markup=False)
+            self.app.pop_screen()
             return
-        self.app.call_from_thread(self.show, results)
+        # A newer load cancels this one, but not a drawing begun (as when it was drawn from a thread).
+        await asyncio.shield(self.show(results))
 
     async def show(self, results: RunResults) -> None:
         self.results = results

@@ -22,11 +22,12 @@ from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
 from coptui.core import retro, retro_phases
-from coptui.core.retro import PHASE_HINTS, ActionView, CardView, RetroBoard, ThemeView
+from coptui.core.retro import PHASE_HINTS, ActionStatus, ActionView, CardView, RetroBoard, ThemeView
 from coptui.core.run import RunError
 from coptui.store.errors import StoreError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
+from coptui.tui.screens.dialogs import ConfirmDialog
 from coptui.tui.shared.board_list import BoardItem, BoardList
 from coptui.tui.shared.shared_text import SharedText
 from coptui.tui.shared.steady_footer import SteadyFooter
@@ -485,7 +486,7 @@ class RetroScreen(CoptuiScreen[None]):
     @property
     def composer_mode(self) -> tuple[str, str] | None:
         """What the composer is open for: ("card", column) | ("edit", card) | ("name", theme); None when closed."""
-        return self.query_one("#composer-input", ComposerInput).purpose  # type: ignore[return-value]
+        return self.query_one("#composer-input", ComposerInput).purpose
 
     def _open_composer(self, mode: tuple[str, str], label: str, value: str = "") -> None:
         composer = self.query_one("#composer")
@@ -511,7 +512,7 @@ class RetroScreen(CoptuiScreen[None]):
         # What the text was for when Enter was pressed: an Esc typed right after it may have
         # closed the composer by now, and the text must still be written.
         ws, run_id, handle = self.workspace, self.run_id, self.handle
-        kind, target = message.purpose  # type: ignore[misc]
+        kind, target = message.purpose
         text = message.text
         if kind == "card":
             self._write_card(target, text)
@@ -604,7 +605,7 @@ class RetroScreen(CoptuiScreen[None]):
         if item is not None:
             self.write(partial(retro.unvote, self.workspace, self.run_id, self.handle, item.id))
 
-    def _set_status(self, status: str) -> None:
+    def _set_status(self, status: ActionStatus) -> None:
         item = self._focused("action")
         if item is not None:
             change = partial(retro.set_action_status, self.workspace, item.id, self.handle, status, in_run=self.run_id)
@@ -666,8 +667,6 @@ class RetroScreen(CoptuiScreen[None]):
         self.write(partial(retro.next_theme, self.workspace, self.run_id, self.handle))
 
     def action_finish(self) -> None:
-        from coptui.tui.screens.dialogs import ConfirmDialog
-
         def confirmed(yes: bool | None) -> None:
             if yes:
                 self.write(

@@ -295,7 +295,7 @@ class SurveyScreen(CoptuiScreen[None]):
         self.current = question
         self._say()
         number = next((i for i, q in enumerate(self.shown) if q.id == question.id), 0) + 1
-        tag = {True: " · required", "soft": " · please answer"}.get(question.required, "")  # type: ignore[call-overload]
+        tag = {True: " · required", "soft": " · please answer"}.get(question.required, "")
         widgets: list[Widget] = [
             Static(Text(f"Question {number}{tag}", style="dim"), id="question-number"),
             Static(literal(question.text, "bold"), id="question-text"),

@@ -371,7 +371,7 @@ class BoardList(SharedLines, ScrollView, can_focus=True, inherit_bindings=False)
         key = (text_key(item.content), width, inside, chars, border)
         lines = _BOXES.get(key)
         if lines is None:
-            left, horizontal, right, vertical, bottom_left, bottom_right = chars
+            left, horizontal, right, vertical, bottom_left, bottom_right = tuple(chars)
             pad, side = Segment(" ", inside), Segment(vertical, border)
             lines = [Strip([Segment(left + horizontal * (width - 2) + right, border)], width)]
             lines.extend(Strip([side, pad, *body, pad, side], width) for body in self._body(index))
