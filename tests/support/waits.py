@@ -21,6 +21,9 @@ from typing import Any
 from textual.app import App
 from textual.css.query import QueryError
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Static
+
+from coptui.tui.screens.home import HomeScreen
 
 # How long a wait may take before it fails, when nothing in the app sets a shorter bound. A
 # wait for something that is true returns as soon as it is true: the bound costs nothing then.
@@ -39,6 +42,20 @@ Condition = Callable[[], bool | Awaitable[bool]]
 def no_workers(*apps: App[Any]) -> Callable[[], bool]:
     """The apps have no worker left: what they loaded or wrote has been handed back."""
     return lambda: not any(app.workers for app in apps)
+
+
+def home_loaded(app: App[Any]) -> bool:
+    """The home screen is up and shows what it read: its open runs, or that none is open.
+
+    Home starts reading after its first frame, so "no worker left" alone can hold before the
+    reading has begun. Its workers hand back what they read before they end: with its open runs
+    shown and no worker left, the results, actions and objectives are shown too.
+    """
+    screen = app.screen
+    if not isinstance(screen, HomeScreen) or app.workers:
+        return False
+    empty = str(screen.query_one("#open-runs-empty", Static).content)
+    return screen.query_one("#open-runs", DataTable).row_count > 0 or bool(empty)
 
 
 async def settle(

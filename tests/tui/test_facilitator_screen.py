@@ -10,7 +10,7 @@ from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog
 from coptui.tui.screens.facilitator import FacilitatorScreen
 from coptui.tui.screens.help import HelpScreen
 from coptui.tui.screens.home import HomeScreen
-from tests.support.waits import DEFAULT_TIMEOUT, no_workers, settle
+from tests.support.waits import DEFAULT_TIMEOUT, home_loaded, settle
 
 
 def facilitating(app: CoptuiApp) -> bool:
@@ -35,7 +35,7 @@ async def test_facilitator_opens_a_survey_and_a_member_sees_it(workspace: Worksp
     facilitator = CoptuiApp(workspace, workspace.member("ada"))
     member = CoptuiApp(workspace, workspace.member("chen"))
     async with facilitator.run_test(size=(100, 32)) as pilot, member.run_test(size=(100, 32)) as member_pilot:
-        await settle(member_pilot, no_workers(member))  # its home screen has loaded
+        await settle(member_pilot, lambda: home_loaded(member))
         assert open_runs_shown(member) == 0
         await pilot.press("f")
         await settle(pilot, lambda: facilitating(facilitator))
@@ -102,7 +102,7 @@ async def test_members_cannot_facilitate(workspace: Workspace) -> None:
 async def test_help_lists_the_keys_of_the_screen(demo_workspace: Workspace) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         await pilot.press("f1")
         await settle(pilot, until=lambda: isinstance(app.screen, HelpScreen))
         assert isinstance(app.screen, HelpScreen)

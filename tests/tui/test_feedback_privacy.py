@@ -24,7 +24,7 @@ from coptui.tui.screens.facilitator import FacilitatorScreen
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen
 from coptui.tui.screens.inbox import InboxScreen
-from tests.support.waits import no_workers, screen_text, settle
+from tests.support.waits import home_loaded, screen_text, settle
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -77,7 +77,7 @@ async def test_screens_show_a_member_only_their_own_feedback(
     seen_own: set[str] = set()
     own = closed_round.for_(handle)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         shots = [app.export_screenshot()]
         await pilot.press("i")
         await settle(
@@ -153,7 +153,7 @@ async def test_an_open_anonymous_round_shows_its_recipient_nothing(workspace: Wo
         )
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         await pilot.press("i")
         # The round is read: the inbox says its pieces wait for it to close.
         await settle(

@@ -20,7 +20,7 @@ from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
 from coptui.tui.screens.inbox import InboxScreen
-from tests.support.waits import no_workers, settle
+from tests.support.waits import home_loaded, no_workers, settle
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -81,7 +81,7 @@ async def test_member_gives_feedback_through_the_form(workspace: Workspace) -> N
     owed = fb.giver_round(workspace, run_id, "chen", DAY).recipients
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, lambda: giving(app))
         options = app.screen.query_one("#recipients", OptionList)
@@ -129,7 +129,7 @@ async def test_drafts_are_kept_and_restored(workspace: Workspace) -> None:
     first = fb.giver_round(workspace, run_id, "chen", DAY).recipients[0].handle
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, lambda: giving(app))
         areas(app)["situation"].insert("half a [b]thought[/b]")
@@ -162,7 +162,7 @@ async def test_a_closed_round_takes_no_more_feedback(workspace: Workspace) -> No
     workspace.runs.close_run(run_id, by="ada")
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, lambda: giving(app) and "closed" in shown(app, "#form-state"))
         assert areas(app) == {}
@@ -189,7 +189,7 @@ async def test_inbox_shows_released_feedback_and_thanks_the_giver(workspace: Wor
     run_id, givers = closed_round_with_feedback_for(workspace, "dana")
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         await pilot.press("i")
         await settle(pilot, lambda: in_inbox(app) and app.screen.query_one("#received", DataTable).row_count == 3)
         table = app.screen.query_one("#received", DataTable)
@@ -207,7 +207,7 @@ async def test_inbox_shows_released_feedback_and_thanks_the_giver(workspace: Wor
         assert [p["fields"]["situation"] for p in thanked] == [f"sit from{shown_giver}"]
     giver_app = CoptuiApp(workspace, workspace.member(shown_giver))
     async with giver_app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(giver_app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(giver_app))
         await pilot.press("i")
         await settle(
             pilot, until=lambda: in_inbox(giver_app) and "Dana Kowalski said thank you" in shown(giver_app, "#thanks")
@@ -221,7 +221,7 @@ async def test_inbox_holds_back_an_open_anonymous_round_and_lists_what_is_owed(w
         fb.submit(workspace, run_id, giver, "dana", sbi("early"), today=DAY)
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         await pilot.press("i")
         await settle(
             pilot,
@@ -246,7 +246,7 @@ async def test_start_round_dialog_checks_and_returns_the_run_id(workspace: Works
     app = CoptuiApp(workspace, workspace.member("ada"))
     results: list[str | None] = []
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.push_screen(StartRoundScreen("peer-sbi"), results.append)
         await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query("#per-member"))
         dialog = app.screen
@@ -279,7 +279,7 @@ async def test_start_round_dialog_everyone_to_everyone(workspace: Workspace) -> 
     app = CoptuiApp(workspace, workspace.member("bruno"))
     results: list[str | None] = []
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.push_screen(StartRoundScreen("kudos"), results.append)
         await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query(RadioButton))
         buttons = {b.name: b for b in app.screen.query(RadioButton).results(RadioButton)}
@@ -300,7 +300,7 @@ async def test_round_counts_for_a_facilitator_and_not_for_a_member(workspace: Wo
         fb.submit(workspace, run_id, "chen", recipient.handle, sbi("countme"), today=DAY)
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, lambda: giving(app))
         await pilot.press("c")
@@ -317,7 +317,7 @@ async def test_round_counts_for_a_facilitator_and_not_for_a_member(workspace: Wo
         assert "countme" not in app.export_screenshot()
     member = CoptuiApp(workspace, workspace.member("chen"))
     async with member.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(member))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(member))
         member.open_run(run_id)
         await settle(pilot, lambda: giving(member))
         await pilot.press("c")  # not a facilitator: the key does nothing (pilot.press waits for it to be handled)
@@ -345,7 +345,7 @@ def test_snapshot_feedback_form(snap_compare, workspace: Workspace) -> None:
     app = CoptuiApp(workspace, workspace.member("chen"))
 
     async def open_round(pilot: Pilot[None]) -> None:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, until=lambda: giving(app) and "Draft restored" in shown(app, "#form-state"))
 
@@ -366,7 +366,7 @@ def test_snapshot_inbox(snap_compare, workspace: Workspace, predictable_ids: Non
     app = CoptuiApp(workspace, workspace.member("dana"))
 
     async def open_inbox(pilot: Pilot[None]) -> None:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         await pilot.press("i")
         await settle(pilot, until=lambda: in_inbox(app) and app.screen.query_one("#received", DataTable).row_count > 0)
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from coptui.core.retro import advance
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.home import HomeScreen
+from tests.support.waits import home_loaded, settle
 
 
-async def _home(app: CoptuiApp, pilot) -> HomeScreen:
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+async def _home(app: CoptuiApp, pilot: Pilot[None]) -> HomeScreen:
+    await settle(pilot, until=lambda: home_loaded(app))
     assert isinstance(app.screen, HomeScreen)
     return app.screen
 
@@ -66,10 +66,9 @@ async def test_a_live_retro_shows_its_phase_and_opens_on_enter(workspace: Worksp
         assert phase.startswith("live: ")
         table.focus()
         await pilot.press("enter")
-        await pilot.pause()
         from coptui.tui.screens.retro import RetroScreen
 
-        assert isinstance(app.screen, RetroScreen)
+        await settle(pilot, until=lambda: isinstance(app.screen, RetroScreen))
 
 
 async def test_an_empty_community_says_what_to_do(workspace: Workspace) -> None:
@@ -92,15 +91,12 @@ async def test_markup_in_the_community_name_is_shown_literally(data_dir: Path, s
         assert "[bold red]Guild[/]" in header and "\x1b" not in header
 
 
-async def _loaded(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    # Tables size their header row on the refresh after their rows arrive: let it happen.
-    for _ in range(3):
-        await pilot.pause()
+async def _loaded(pilot: Pilot[None]) -> None:
+    await settle(pilot, until=lambda: home_loaded(pilot.app))
+    # Tables size their header row on the refresh after their rows arrive: ask for it now, and
+    # the snapshot's own pauses before the screenshot let it happen.
     for table in pilot.app.screen.query(DataTable):
         table.refresh()
-    await pilot.pause()
 
 
 def test_snapshot_home_80x24(snap_compare, demo_workspace: Workspace) -> None:

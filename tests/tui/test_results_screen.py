@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from textual.containers import VerticalScroll
+from textual.pilot import Pilot
 
 from coptui.core.run import NA
 from coptui.core.workspace import Workspace
@@ -13,30 +15,27 @@ from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.results import ResultsScreen
 from coptui.tui.widgets.bar_chart import DistributionChart, count_ticks
 from tests.support.surveys import MEMBERS, full_answers, open_every_type
+from tests.support.waits import DEFAULT_TIMEOUT, home_loaded, settle
 
 SIZE = (100, 32)
 CLOSED = date(2026, 11, 20)
 DEMO_RUN = "cop-pulse-2026-10-01"
 
 
-async def settle(pilot: Any) -> None:
-    async def run() -> None:
-        for _ in range(2):
-            await pilot.pause()
-            await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-
-    await asyncio.wait_for(run(), 10.0)
-
-
 def screen_text(screen: ResultsScreen) -> str:
     return "\n".join(str(static.content) for static in screen.query("#results Static") if static.display)
 
 
-async def open_results(pilot: Any, run_id: str) -> ResultsScreen:
-    await settle(pilot)
+def results_shown(app: Any) -> bool:
+    """The results screen is up and shows what it read (every view of a run states its participation)."""
+    screen = app.screen
+    return isinstance(screen, ResultsScreen) and not app.workers and "Participation" in screen_text(screen)
+
+
+async def open_results(pilot: Pilot[Any], run_id: str) -> ResultsScreen:
+    await settle(pilot, lambda: home_loaded(pilot.app))
     pilot.app.show_results(run_id)
-    await settle(pilot)
+    await settle(pilot, lambda: results_shown(pilot.app))
     screen = pilot.app.screen
     assert isinstance(screen, ResultsScreen)
     return screen
@@ -103,21 +102,23 @@ async def test_named_live_results_update_when_an_answer_arrives(surveys_dir: Pat
         screen = await open_results(pilot, run.id)
         assert "from ada  — ada" in screen_text(screen)
         workspace.runs.submit_response(run.id, "bruno", full_answers(notes="from bruno"))
-        await pilot.pause(0.2)  # changes are merged for the app's REFRESH_DELAY
-        await settle(pilot)
-        assert "Participation: 2 of 8" in screen_text(screen)
+        # Changes are merged for the app's REFRESH_DELAY before the screen hears of them.
+        await settle(
+            pilot,
+            until=lambda: "Participation: 2 of 8" in screen_text(screen) and not app.workers,
+            timeout=CoptuiApp.REFRESH_DELAY + DEFAULT_TIMEOUT,
+        )
         assert "from bruno  — bruno" in screen_text(screen)
         await pilot.press("escape")
-        await settle(pilot)
-        assert not isinstance(app.screen, ResultsScreen)
+        await settle(pilot, until=lambda: not isinstance(app.screen, ResultsScreen))
 
 
 async def test_closed_run_opens_in_results_from_the_app(demo_workspace: Workspace) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("hana"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(DEMO_RUN)
-        await settle(pilot)
+        await settle(pilot, lambda: results_shown(app))
         assert isinstance(app.screen, ResultsScreen)
         assert "Participation: 7 of 8 members answered" in screen_text(app.screen)
 
@@ -131,7 +132,7 @@ def test_count_ticks_are_whole_numbers() -> None:
 def test_snapshot_results_80x24(demo_workspace: Workspace, snap_compare) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("hana"))
 
-    async def run_before(pilot) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
         await open_results(pilot, DEMO_RUN)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
@@ -140,9 +141,9 @@ def test_snapshot_results_80x24(demo_workspace: Workspace, snap_compare) -> None
 def test_snapshot_results_120x40(demo_workspace: Workspace, snap_compare) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("hana"))
 
-    async def run_before(pilot) -> None:
-        await open_results(pilot, DEMO_RUN)
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = await open_results(pilot, DEMO_RUN)
         await pilot.press("pagedown")
-        await settle(pilot)
+        await settle(pilot, until=lambda: screen.query_one("#results", VerticalScroll).scroll_y > 0)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -20,7 +20,7 @@ from coptui.tui.widgets.questions import QuestionInput
 from tests.support.keys import post_keys
 from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.support.surveys import full_answers, open_every_type
-from tests.support.waits import DEFAULT_TIMEOUT, Condition, no_workers, settle
+from tests.support.waits import DEFAULT_TIMEOUT, Condition, home_loaded, no_workers, settle
 
 SIZE = (100, 32)
 
@@ -76,7 +76,7 @@ def on_page(app: CoptuiApp) -> bool:
 async def open_survey(pilot: Pilot[Any], run_id: str) -> SurveyScreen:
     app = pilot.app
     assert isinstance(app, CoptuiApp)
-    await settle(pilot, no_workers(app))  # the home screen has loaded
+    await settle(pilot, lambda: home_loaded(app))
     app.open_run(run_id)
     await settle(pilot, lambda: on_page(app))
     screen = app.screen
@@ -521,7 +521,7 @@ async def test_keys_typed_while_the_survey_opens_wait_for_its_first_page(surveys
     workspace, run = open_every_type(surveys_dir, data_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.open_run(run.id)  # no wait: the keys come before the screen is drawn and the survey read
         await burst(pilot, "pagedown", "4", "pagedown", until=lambda: on_page(app) and current(app.screen) == "value")
         screen = app.screen
@@ -590,7 +590,7 @@ async def test_a_survey_that_cannot_be_read_says_why_and_closes(surveys_dir: Pat
     workspace, _ = open_every_type(surveys_dir, data_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, no_workers(app))  # the home screen has loaded
+        await settle(pilot, lambda: home_loaded(app))
         app.push_screen(SurveyScreen("no-such-run"))
         # Typed while it loads: nothing breaks.
         await burst(pilot, "pagedown", "4", until=lambda: not isinstance(app.screen, SurveyScreen))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import ContentSwitcher, DataTable, Select, Static
 
 from coptui.core.community import community_path
@@ -14,35 +15,40 @@ from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.trends import TrendsScreen
 from coptui.tui.widgets.chart import ChartPlot
 from coptui.tui.widgets.objectives import ObjectivesPanel
+from tests.support.waits import DEFAULT_TIMEOUT, Condition, home_loaded, settle
 
 SIZE = (100, 32)
-TIMEOUT = 10
 
 
-async def settle(app: CoptuiApp, pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await asyncio.wait_for(app.workers.wait_for_complete(), TIMEOUT)
-    await pilot.pause()
+async def wait_until(pilot: Pilot[None], condition: Condition) -> None:
+    """Wait for merged data changes to reach the screen: the app merges them for REFRESH_DELAY first."""
+    await settle(pilot, until=condition, timeout=CoptuiApp.REFRESH_DELAY + DEFAULT_TIMEOUT)
 
 
-async def wait_until(app: CoptuiApp, pilot, condition) -> None:  # type: ignore[no-untyped-def]
-    """Let merged data changes reach the screen, bounded: the app merges them on a short timer."""
-    for _ in range(100):
-        await settle(app, pilot)
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the screen did not update within 5 s")
+def trends_shown(app: CoptuiApp) -> bool:
+    """The trends screen is up and shows what it read."""
+    screen = app.screen
+    return (
+        isinstance(screen, TrendsScreen)
+        and screen.data is not None
+        and not app.workers
+        and screen.query_one("#objectives-table", DataTable).row_count > 0
+    )
+
+
+def objective_id(screen: TrendsScreen) -> str | None:
+    report = screen.selected_report()
+    return None if report is None else report.objective.id
 
 
 def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
-async def open_trends(app: CoptuiApp, pilot) -> TrendsScreen:  # type: ignore[no-untyped-def]
-    await settle(app, pilot)
+async def open_trends(app: CoptuiApp, pilot: Pilot[None]) -> TrendsScreen:
+    await settle(pilot, lambda: home_loaded(app))
     await pilot.press("t")
-    await settle(app, pilot)
+    await settle(pilot, lambda: trends_shown(app))
     assert isinstance(app.screen, TrendsScreen)
     return app.screen
 
@@ -69,14 +75,12 @@ async def test_moving_to_an_objective_charts_it_and_says_what_was_left_out(demo_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trends(app, pilot)
         await pilot.press("down")
-        await settle(app, pilot)
-        assert screen.selected_report().objective.id == "satisfaction"  # type: ignore[union-attr]
+        await settle(pilot, until=lambda: objective_id(screen) == "satisfaction")
         note = text_of(screen.query_one("#objective-note", Static))
         assert "Mean score over the last 3 runs" in note
         # The withheld summer pulse is older than the window; the chart still marks it.
         await pilot.press("down", "down", "down")
-        await settle(app, pilot)
-        assert screen.selected_report().objective.id == "roti"  # type: ignore[union-attr]
+        await settle(pilot, until=lambda: objective_id(screen) == "roti")
 
 
 async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, surveys_dir: Path) -> None:
@@ -93,7 +97,7 @@ async def test_left_out_runs_in_the_window_are_named(demo_data_dir: Path, survey
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trends(app, pilot)
         await pilot.press("down")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: objective_id(screen) == "satisfaction")
         note = text_of(screen.query_one("#objective-note", Static))
         assert "Mean score over 5 of the last 6 runs" in note
         assert "1 run below min_responses left out (cop-pulse-2026-06-01)" in note
@@ -104,24 +108,22 @@ async def test_participation_and_answers_tabs(demo_workspace: Workspace) -> None
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_trends(app, pilot)
         await pilot.press("p")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: "11 closed runs" in text_of(screen.query_one("#participation-note", Static)))
         assert screen.query_one(ContentSwitcher).current == "participation"
         assert screen.query_one("#participation-survey", Select).value == "cop-pulse"
-        assert "11 closed runs" in text_of(screen.query_one("#participation-note", Static))
         await pilot.press("s")
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: "3 closed runs" in text_of(screen.query_one("#participation-note", Static)))
         assert screen.query_one("#participation-survey", Select).value == "health-check"
-        assert "3 closed runs" in text_of(screen.query_one("#participation-note", Static))
 
         await pilot.press("a")
-        await settle(app, pilot)
+        await settle(
+            pilot,
+            until=lambda: "2 runs below min_responses left out" in text_of(screen.query_one("#answers-note", Static)),
+        )
         assert screen.query_one(ContentSwitcher).current == "answers"
         assert screen.query_one("#answers-question", Select).value == "domain"
-        note = text_of(screen.query_one("#answers-note", Static))
-        assert "2 runs below min_responses left out" in note
         await pilot.press("n")
-        await settle(app, pilot)
-        assert screen.query_one("#answers-question", Select).value == "community"
+        await settle(pilot, until=lambda: screen.query_one("#answers-question", Select).value == "community")
         assert screen.query_one("#answers-chart", ChartPlot).has_chart
 
 
@@ -132,13 +134,15 @@ async def test_views_open_with_the_mouse(demo_workspace: Workspace) -> None:
         nav = screen.query_one("#trends-nav", Static)
         column = text_of(nav).index("Answers") + 1  # the nav has one column of padding
         assert await pilot.click("#trends-nav", offset=(column + 2, 0))
-        await settle(app, pilot)
-        assert screen.current_view == "answers"
-        assert screen.query_one("#answers-chart", ChartPlot).has_chart
+        await settle(
+            pilot,
+            until=lambda: screen.current_view == "answers" and screen.query_one("#answers-chart", ChartPlot).has_chart,
+        )
         assert await pilot.click("#trends-nav", offset=(text_of(nav).index("Objectives") + 3, 0))
-        await settle(app, pilot)
-        assert screen.current_view == "objectives"
-        assert app.focused is screen.query_one("#objectives-table")
+        await settle(
+            pilot,
+            until=lambda: screen.current_view == "objectives" and app.focused is screen.query_one("#objectives-table"),
+        )
 
 
 async def test_chart_follows_theme_and_size(demo_workspace: Workspace) -> None:
@@ -149,12 +153,11 @@ async def test_chart_follows_theme_and_size(demo_workspace: Workspace) -> None:
         before = chart.render()
         assert len(before.plain.splitlines()[0]) == chart.size.width  # type: ignore[union-attr]
         app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: chart.render().spans != before.spans)  # type: ignore[union-attr]
         themed = chart.render()
-        assert themed.plain == before.plain  # type: ignore[union-attr]
-        assert themed.spans != before.spans  # type: ignore[union-attr]  # new colours, same drawing
+        assert themed.plain == before.plain  # type: ignore[union-attr]  # new colours, same drawing
         await pilot.resize_terminal(120, 40)
-        await settle(app, pilot)
+        await settle(pilot, until=lambda: chart.size.width > SIZE[0] - 10)
         wider = chart.render()
         assert len(wider.plain.splitlines()[0]) == chart.size.width > SIZE[0] - 10  # type: ignore[union-attr]
 
@@ -178,7 +181,7 @@ async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
                 open_pulse.id, handle, {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 10}
             )
         runs.close_run(open_pulse.id, by="ada", today=date(2026, 11, 25))
-        await wait_until(app, pilot, lambda: len(screen.data.reports[0].points) == 12)  # type: ignore[union-attr]
+        await wait_until(pilot, lambda: len(screen.data.reports[0].points) == 12)  # type: ignore[union-attr]
         # November: 7 of 8 answered, like September and October: 88% over the window, no change.
         assert screen.data.reports[0].points[-1].value == 7 / 8  # type: ignore[union-attr]
         assert [str(c) for c in table.get_row_at(0)][2:] == [before, "≥ 60%", "±0 pts"]
@@ -187,7 +190,7 @@ async def test_screen_follows_new_results(demo_workspace: Workspace) -> None:
 async def test_home_lists_objectives(demo_workspace: Workspace) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, lambda: home_loaded(app))
         panel = app.screen.query_one(ObjectivesPanel)
         lines = text_of(panel.query_one("#objectives-lines", Static)).splitlines()
         assert len(lines) == 6
@@ -209,7 +212,7 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
     workspace = Workspace.open(demo_data_dir, surveys_dir)
     app = CoptuiApp(workspace, workspace.member("chen"))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(app, pilot)
+        await settle(pilot, lambda: home_loaded(app))
         banner = app.screen.query_one("#objectives-banner", Static)
         assert banner.has_class("shown") and banner.display
         text = text_of(banner)
@@ -227,7 +230,9 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
         runs.submit_response(
             pulse.id, waiting[0], {"domain": 4, "community": 4, "practice": 4, "value": 5, "recommend": 9}
         )
-        await settle(app, pilot)
+        # Nothing on the screen tells that the answer has been heard: this holds whether or not
+        # it has, and the close below is what shows the screens follow the store.
+        await settle(pilot, until=lambda: home_loaded(app))
         panel = app.screen.query_one(ObjectivesPanel)
         assert banner.has_class("shown")
         screen = await open_trends(app, pilot)
@@ -245,12 +250,13 @@ async def test_home_celebrates_an_objective_that_turned_met(demo_data_dir: Path,
             )
         runs.close_run(pulse.id, by="ada", today=date(2026, 11, 25))
         # The trends screen on top follows at once ...
-        await wait_until(app, pilot, lambda: str(table.get_row_at(0)[0]) == "● met")
+        await wait_until(pilot, lambda: str(table.get_row_at(0)[0]) == "● met")
         assert [str(table.get_row_at(i)[0]) for i in (1, 5)] == ["★ met", "★ met"]
         # ... and home, under it, catches up when it is shown again.
         await pilot.press("h")
         await wait_until(
-            app, pilot, lambda: "Most members" not in text_of(panel.query_one("#objectives-banner", Static))
+            pilot,
+            lambda: home_loaded(app) and "Most members" not in text_of(panel.query_one("#objectives-banner", Static)),
         )
         assert panel.query_one("#objectives-banner", Static).has_class("shown")
         assert text_of(panel.query_one("#objectives-banner", Static)) == (
@@ -267,38 +273,43 @@ def _snapshot_app(demo_data_dir: Path, surveys_dir: Path) -> CoptuiApp:
     return CoptuiApp(workspace, workspace.member("chen"))
 
 
-async def _wait(pilot) -> None:  # type: ignore[no-untyped-def]
-    await settle(pilot.app, pilot)
+async def _trends(pilot: Pilot[None]) -> TrendsScreen:
+    """From home, once it has loaded, to the trends screen showing what it read."""
+    app = pilot.app
+    assert isinstance(app, CoptuiApp)
+    return await open_trends(app, pilot)
 
 
-def test_snapshot_trends_objectives(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _wait(pilot)
-        await pilot.press("t")
-        await _wait(pilot)
+def test_snapshot_trends_objectives(snap_compare: Callable[..., bool], demo_data_dir: Path, surveys_dir: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = await _trends(pilot)
         await pilot.press("down")
-        await _wait(pilot)
+        await settle(pilot, until=lambda: objective_id(screen) == "satisfaction")
 
     assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=SIZE, run_before=run_before)
 
 
-def test_snapshot_trends_answers(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _wait(pilot)
-        await pilot.press("t")
-        await _wait(pilot)
+def test_snapshot_trends_answers(snap_compare: Callable[..., bool], demo_data_dir: Path, surveys_dir: Path) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        screen = await _trends(pilot)
         await pilot.press("a")
-        await _wait(pilot)
-        await pilot.press("n", "n", "n", "n")
-        await _wait(pilot)
+        await settle(
+            pilot,
+            until=lambda: screen.current_view == "answers" and screen.query_one("#answers-chart", ChartPlot).has_chart,
+        )
+        picker = screen.query_one("#answers-question", Select)
+        for _ in range(4):  # four questions on, one at a time
+            before = picker.value
+            await pilot.press("n")
+            await settle(pilot, until=lambda: picker.value != before)  # noqa: B023 (used at once)
 
     assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=SIZE, run_before=run_before)
 
 
-def test_snapshot_trends_small_terminal(snap_compare, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-        await _wait(pilot)
-        await pilot.press("t")
-        await _wait(pilot)
+def test_snapshot_trends_small_terminal(
+    snap_compare: Callable[..., bool], demo_data_dir: Path, surveys_dir: Path
+) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
+        await _trends(pilot)
 
     assert snap_compare(_snapshot_app(demo_data_dir, surveys_dir), terminal_size=(80, 24), run_before=run_before)
