@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import random
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -19,6 +18,7 @@ import pytest
 from rich.console import Console
 from textual._context import active_app
 from textual.pilot import Pilot
+from textual.widgets import Select
 
 import coptui.tui.app
 from coptui.core import retro
@@ -26,7 +26,9 @@ from coptui.core.workspace import Workspace
 from coptui.exports.retro import export_markdown as export_retro_markdown
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
+from coptui.tui.widgets.action_dialog import ActionDialog
 from tests.support.keys import post_keys
+from tests.support.waits import home_loaded, settle
 
 SIZE = (100, 32)
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
@@ -49,29 +51,14 @@ def screen_text(app: CoptuiApp) -> str:
         active_app.reset(token)
 
 
-async def settle(pilots: list[Pilot], until: Callable[[], bool] = lambda: True, timeout: float = 10.0) -> None:
-    """Let every app finish its workers and merged refreshes until ``until()`` holds (bounded)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        for pilot in pilots:
-            await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
-        if until() and not any(p.app.workers for p in pilots):
-            for pilot in pilots:
-                await pilot.pause()
-            if until():
-                return
-        if time.monotonic() > deadline:
-            raise AssertionError("the screens did not reach the expected state in time")
-
-
 def board_of(app: CoptuiApp) -> retro.RetroBoard | None:
     screen = app.screen
     return screen.board if isinstance(screen, RetroScreen) else None
 
 
 def phase_is(app: CoptuiApp, phase: str) -> Callable[[], bool]:
-    return lambda: (board := board_of(app)) is not None and board.phase == phase
+    """The app shows the board in ``phase``, with nothing left loading or drawing."""
+    return lambda: (board := board_of(app)) is not None and board.phase == phase and not app.workers
 
 
 def all_in(apps: list[CoptuiApp], phase: str) -> Callable[[], bool]:
@@ -85,7 +72,7 @@ async def on_the_board(
     """``handle``'s app, opened on the retro ``run_id`` in ``phase``."""
     app = CoptuiApp(workspace, workspace.member(handle))
     async with app.run_test(size=SIZE) as pilot:
-        await settle([pilot])
+        await settle([pilot], lambda: home_loaded(app))
         app.call_later(app.open_run, run_id)
         await settle([pilot], phase_is(app, phase))
         yield app, pilot
@@ -110,7 +97,7 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
     async with AsyncExitStack() as stack:
         ada, chen, dana = [await stack.enter_async_context(app.run_test(size=SIZE)) for app in apps]
         pilots = [ada, chen, dana]
-        await settle(pilots)
+        await settle(pilots, lambda: all(home_loaded(app) for app in apps))
         for app in apps:
             app.call_later(app.open_run, run_id)
         await settle(pilots, all_in(apps, "review"))
@@ -149,7 +136,7 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         # A member who reconnects finds the same phase and their own unrevealed card.
         again = CoptuiApp(workspace, workspace.member("chen"))
         async with again.run_test(size=SIZE) as pilot:
-            await settle([pilot])
+            await settle([pilot], lambda: home_loaded(again))
             again.call_later(again.open_run, run_id)
             await settle([pilot], phase_is(again, "write"))
             assert CHEN_SECRET in screen_text(again) and "dana-card" not in screen_text(again)
@@ -179,8 +166,7 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         assert "Votes left: 1/3" in screen_text(chen_app)
         assert "▲" not in screen_text(dana_app) and "3 votes" not in screen_text(ada_app)
         await chen.press("v", "v")  # the fourth vote is refused
-        await settle(pilots)
-        assert board_of(chen_app).votes_left == 0  # type: ignore[union-attr]
+        await settle(pilots, lambda: board_of(chen_app).votes_left == 0 and not any(app.workers for app in apps))  # type: ignore[union-attr]
         assert sum(workspace.store.read_run(run_id).get(retro.VOTES, "chen")["themes"].values()) == 3  # type: ignore[index]
 
         # Discuss: themes by votes, a countdown the facilitator extends.
@@ -197,10 +183,15 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         await ada.press("n")
         await settle(pilots, all_in(apps, "actions"))
         await ada.press("a")
-        await settle([ada])
+        await settle(
+            [ada],
+            lambda: (
+                isinstance(ada_app.screen, ActionDialog) and ada_app.focused is ada_app.screen.query_one("#action-text")
+            ),
+        )
         await type_text(ada, "Timebox")
-        await ada.press("tab", "enter")
-        await settle([ada])
+        await ada.press("tab", "enter")  # the owner list opens
+        await settle([ada], lambda: ada_app.screen.query_one("#action-owner", Select).expanded)
         await ada.press("down", "down", "enter", "tab", "enter")
         await settle(pilots, lambda: "Timebox" in screen_text(chen_app))
         [action] = retro.list_actions(workspace, source_run=run_id)
@@ -214,8 +205,8 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         await settle(pilots, lambda: board_of(ada_app).roti_count == 2)  # type: ignore[union-attr]
         assert "your ROTI is in" in screen_text(chen_app)
         assert all(set(r) == {"score"} for r in workspace.store.read_run(run_id).all(retro.ROTI).values())
-        await ada.press("n")
-        await settle([ada])
+        await ada.press("n")  # the facilitator is asked first
+        await settle([ada], lambda: not isinstance(ada_app.screen, RetroScreen))
         await ada.press("y")
         await settle(pilots, lambda: all(b is not None and not b.is_open for b in map(board_of, apps)))
         assert all("Closed on" in screen_text(app) and "Mean 4.5 from 2 answers" in screen_text(app) for app in apps)
@@ -263,7 +254,8 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Countdowns and card ids the same on every run, so the pictures are too."""
     monkeypatch.setattr("coptui.tui.widgets.countdown.current_time", lambda: NOW + timedelta(minutes=2, seconds=30))
     ids = random.Random(7)
-    monkeypatch.setattr(retro.uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
+    # Every uuid4 of the test, card ids among them (the core calls uuid.uuid4 where it makes one).
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4))
 
 
 def _snapshot_app(workspace: Workspace, handle: str, run_id: str) -> CoptuiApp:
@@ -279,12 +271,14 @@ def _snapshot_app(workspace: Workspace, handle: str, run_id: str) -> CoptuiApp:
 
 def _snapshot_wait(app_phase: str) -> Callable[[Pilot], object]:
     async def run_before(pilot: Pilot) -> None:
-        await settle([pilot], phase_is(pilot.app, app_phase))  # type: ignore[arg-type]
+        app = pilot.app
+        assert isinstance(app, CoptuiApp)
+        await settle([pilot], phase_is(app, app_phase))
 
     return run_before
 
 
-def test_snapshot_write_phase(snap_compare, workspace: Workspace, fixed_clock: None) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_write_phase(snap_compare: Callable[..., bool], workspace: Workspace, fixed_clock: None) -> None:
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write", now=NOW)
     retro.add_card(workspace, run_id, "chen", "start", "Pair with product teams on upgrades")
@@ -294,7 +288,7 @@ def test_snapshot_write_phase(snap_compare, workspace: Workspace, fixed_clock: N
     assert snap_compare(app, terminal_size=SIZE, run_before=_snapshot_wait("write"))
 
 
-def test_snapshot_vote_phase(snap_compare, workspace: Workspace, fixed_clock: None) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_vote_phase(snap_compare: Callable[..., bool], workspace: Workspace, fixed_clock: None) -> None:
     run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
     retro.advance(workspace, run_id, "ada", to="write", now=NOW)
     for handle, column, text in (
@@ -333,12 +327,14 @@ async def test_keys_typed_after_a_column_move_in_one_burst_act_on_the_new_column
         start_list = app.focused
         assert isinstance(start_list, BoardList) and start_list.position == 0
         post_keys(app, "right", "down", "down")
-        await settle([pilot])
+        await settle(
+            [pilot],
+            lambda: isinstance(app.focused, BoardList) and app.focused is not start_list and app.focused.position == 2,
+        )
         stop_list = app.focused
-        assert isinstance(stop_list, BoardList) and stop_list is not start_list
-        assert stop_list.position == 2 and start_list.position == 0
+        assert isinstance(stop_list, BoardList) and start_list.position == 0
         post_keys(app, "left", "down")
-        await settle([pilot])
+        await settle([pilot], lambda: app.focused is start_list and start_list.position == 2)
         assert app.focused is start_list and start_list.position == 2, "the row kept across columns, then one down"
 
 
@@ -390,24 +386,26 @@ async def test_a_long_column_scrolls_to_the_cursor_and_a_click_picks_a_theme(wor
         first, second, last = (column.items[i].content.plain.split(" — ")[0] for i in (0, 1, -1))
         assert first in screen_text(app) and last not in screen_text(app)  # 16 boxes do not fit
         await pilot.press(*["down"] * 20)  # past the end: the cursor stops on the last theme
-        await settle([pilot])
-        assert column.current is column.items[-1]
-        text = screen_text(app)
-        assert last in text and first not in text  # scrolled to keep the cursor in view
+        # Scrolled to keep the cursor in view.
+        await settle([pilot], lambda: column.current is column.items[-1] and last in screen_text(app))
+        assert first not in screen_text(app)
         await pilot.press("home")
-        await settle([pilot])
-        assert column.current is column.items[0] and first in screen_text(app)
+        await settle([pilot], lambda: column.current is column.items[0] and first in screen_text(app))
         await pilot.press("pagedown")  # a screenful further: past the boxes that were shown
-        await settle([pilot])
-        assert column.position > 2 and column.current.content.plain.split(" — ")[0] in screen_text(app)
+        await settle(
+            [pilot],
+            lambda: (
+                column.position > 2
+                and column.current is not None
+                and column.current.content.plain.split(" — ")[0] in screen_text(app)
+            ),
+        )
         await pilot.press("pageup")
-        await settle([pilot])
-        assert column.current is column.items[0]
+        await settle([pilot], lambda: column.current is column.items[0])
 
         # A click on the second theme puts the cursor there and picks it up (group phase).
         line = column._tops[1] + 1  # the first line of its text, inside the box
         await pilot.click(column, offset=(4, line - int(column.scroll_offset.y)))
-        await settle([pilot])
-        assert column.current is not None and second in column.current.content.plain
+        await settle([pilot], lambda: column.current is not None and second in column.current.content.plain)
         assert app.screen.picked == column.current.id  # type: ignore[attr-defined]
         assert "moving…" in screen_text(app)
