@@ -12,6 +12,7 @@ from textual.widget import Widget
 
 from coptui.tui.shared.board_list import BoardItem, BoardList
 from coptui.tui.shared.shared_text import SharedText
+from tests.support.waits import settle
 
 ITEMS = [
     BoardItem("h", "heading", Text("Mad")),
@@ -40,6 +41,12 @@ class OneList(App[None]):
         board.focus()
 
 
+def laid_out(app: App[None]) -> bool:
+    """The app's list (or texts) have their place on the screen."""
+    widgets = list(app.query(BoardList)) + list(app.query(SharedText))
+    return bool(widgets) and all(widget.outer_size.width > 0 and widget.outer_size.height > 0 for widget in widgets)
+
+
 def cells(strip: Strip) -> list[tuple[str, Style | None]]:
     return [(char, segment.style) for segment in strip for char in segment.text if not segment.control]
 
@@ -53,17 +60,17 @@ def textual_lines(widget: Widget, crop: Region) -> list[Strip]:
 async def _same_cells_as_textual(no_color: bool) -> None:
     app = OneList(no_color=no_color)
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+        await settle(pilot, lambda: laid_out(app))
         board = app.query_one(BoardList)
         width, height = board.outer_size
         await pilot.press("down", "down")  # the cursor on the theme: heavy frame, boost background
-        await pilot.pause()
+        await settle(pilot, until=lambda: board.current is not None and board.current.id == "t1")
         for crop in (Region(0, 0, width, height), Region(3, 2, width - 5, 6), Region(0, height - 1, width, 1)):
             mine, theirs = board.render_lines(crop), textual_lines(board, crop)
             assert [cells(s) for s in mine] == [cells(s) for s in theirs], crop
             assert all(s.cell_length == crop.width for s in mine)
         board.scroll_end(animate=False, immediate=True)
-        await pilot.pause()
+        await settle(pilot, until=lambda: board.scroll_offset.y == board.max_scroll_y > 0)
         crop = Region(0, 0, width, height)
         assert [cells(s) for s in board.render_lines(crop)] == [cells(s) for s in textual_lines(board, crop)]
 
@@ -79,8 +86,7 @@ async def test_its_lines_have_the_cells_textual_would_draw_with_no_color() -> No
 async def test_two_sessions_showing_the_same_board_share_the_strips() -> None:
     first, second = OneList(no_color=True), OneList(no_color=True)  # each its own filter object
     async with first.run_test(size=(60, 20)) as one, second.run_test(size=(60, 20)) as two:
-        await one.pause()
-        await two.pause()
+        await settle([one, two], lambda: laid_out(first) and laid_out(second))
         drawn = []
         for app in (first, second):
             board = app.query_one(BoardList)
@@ -109,20 +115,19 @@ class TwoTexts(App[None]):
 async def test_shared_text_wraps_to_its_width_and_is_as_tall_as_its_lines() -> None:
     app = TwoTexts()
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+        await settle(pilot, lambda: laid_out(app))
         text = app.query_one("#plain", SharedText)
         lines = text.lines(30)
         assert len(lines) == 3 and text.outer_size == (30, 3)
         assert "".join(s.text for s in lines).split() == HINT.plain.split()
         text.update(Text("short"))
-        await pilot.pause()
-        assert text.outer_size == (30, 1)
+        await settle(pilot, until=lambda: text.outer_size == (30, 1))
 
 
 async def test_shared_text_has_the_cells_textual_would_draw_and_falls_back_when_styled_with_a_frame() -> None:
     app = TwoTexts()
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+        await settle(pilot, lambda: laid_out(app))
         for widget in app.query(SharedText):
             width, height = widget.outer_size
             for crop in (Region(0, 0, width, height), Region(2, 1, width - 4, 2)):
@@ -135,12 +140,11 @@ async def test_shared_text_has_the_cells_textual_would_draw_and_falls_back_when_
 async def test_a_new_theme_reaches_the_shared_lines() -> None:
     app = OneList()
     async with app.run_test(size=(60, 20)) as pilot:
-        await pilot.pause()
+        await settle(pilot, lambda: laid_out(app))
         board = app.query_one(BoardList)
         crop = Region(0, 0, *board.outer_size)
         dark = [cells(s) for s in board.render_lines(crop)]
         app.theme = "textual-light"
-        await pilot.pause()
+        await settle(pilot, until=lambda: [cells(s) for s in board.render_lines(crop)] != dark)
         light = [cells(s) for s in board.render_lines(crop)]
-        assert light != dark
         assert light == [cells(s) for s in textual_lines(board, crop)]

@@ -9,6 +9,7 @@ from coptui.core.workspace import Workspace
 from coptui.serve.patches import share_css_parsing
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
+from tests.support.waits import home_loaded, settle
 
 
 @pytest.fixture
@@ -28,11 +29,14 @@ async def test_two_sessions_share_parsed_rules_and_still_style_alike(
     styles: list[dict[str, str]] = []
     for app in apps:
         async with app.run_test(size=(100, 32)) as pilot:
-            await pilot.pause()
+            await settle(pilot, lambda: home_loaded(app))  # noqa: B023 (used at once)
             app.push_screen(RetroScreen(run_id))  # a screen with its own CSS file: the stylesheet is parsed again
-            await pilot.pause()
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(
+                pilot,
+                until=lambda: (
+                    isinstance(app.screen, RetroScreen) and app.screen.board is not None and not app.workers  # noqa: B023
+                ),
+            )
             rules.append(list(app.stylesheet.rules))
             styles.append(
                 {
@@ -49,10 +53,11 @@ async def test_two_sessions_share_parsed_rules_and_still_style_alike(
 async def test_another_theme_is_parsed_anew(workspace: Workspace, shared_parsing: None) -> None:
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
+        await settle(pilot, lambda: home_loaded(app))
         before = list(app.stylesheet.rules)
         light = next(name for name in app.available_themes if name != app.theme and "light" in name)
         app.theme = light
-        await pilot.pause()
+        # The stylesheet is built again for the theme's variables.
+        await settle(pilot, until=lambda: list(app.stylesheet.rules) != before)
         after = list(app.stylesheet.rules)
     assert before and after and not any(a is b for a, b in zip(before, after))  # new variables: parsed anew

@@ -20,6 +20,7 @@ from coptui.core.community_cache import cache_path
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.home import HomeScreen
+from tests.support.waits import home_loaded, settle
 
 
 @pytest.fixture
@@ -35,9 +36,7 @@ async def test_the_app_turns_the_paused_collector_back_on_after_its_first_frame(
     gc.disable()
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"), collector_paused=True)
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
-        assert gc.isenabled()
+        await settle(pilot, until=lambda: home_loaded(app) and gc.isenabled())
         assert gc.get_freeze_count() > 0  # what the start built is frozen, not scanned again
         assert app.query_one("#open-runs", DataTable).row_count > 0
 
@@ -49,8 +48,8 @@ async def test_an_app_not_told_of_a_pause_leaves_the_collector_alone(
     gc.disable()
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        # Past the first frame, when a paused collector would have been turned back on.
+        await settle(pilot, lambda: home_loaded(app))
         assert not gc.isenabled()
 
 
@@ -64,14 +63,12 @@ def test_the_collector_is_back_on_when_the_app_cannot_start(
 async def test_home_is_the_bottom_screen_and_h_comes_back_to_it(demo_workspace: Workspace) -> None:
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
-        await pilot.pause()
-        assert len(app.screen_stack) == 1 and isinstance(app.screen, HomeScreen)
+        await settle(pilot, lambda: home_loaded(app))
+        assert len(app.screen_stack) == 1
         await pilot.press("t")
-        await pilot.pause()
-        assert len(app.screen_stack) == 2
+        await settle(pilot, until=lambda: len(app.screen_stack) == 2)
         await pilot.press("h")
-        await pilot.pause()
-        assert len(app.screen_stack) == 1 and isinstance(app.screen, HomeScreen)
+        await settle(pilot, until=lambda: len(app.screen_stack) == 1 and isinstance(app.screen, HomeScreen))
 
 
 def test_definitions_load_once_on_first_use_from_many_threads(data_dir: Path, surveys_dir: Path) -> None:
