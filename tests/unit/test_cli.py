@@ -15,6 +15,7 @@ from coptui import __version__
 from coptui.cli.main import main
 from tests.support.demo import DEMO_TODAY
 from tests.support.ssh import TmuxPane
+from tests.support.waits import DEFAULT_TIMEOUT
 
 
 def coptui(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -148,10 +149,10 @@ def test_coptui_demo_opens_in_a_real_terminal(tmp_path: Path) -> None:
     # TmuxPane starts the app once the pane is 100x30 (else it may start at 80x24 and cut the header).
     pane = TmuxPane(session, command, width=100, height=30)
     try:
-        screen = _wait_for(session, "Monthly CoP pulse", timeout=30)
+        screen = _wait_for(session, "Monthly CoP pulse", timeout=DEFAULT_TIMEOUT)
         assert "Platform Engineering Guild" in screen and "Ada Okafor (facilitator)" in screen
         pane.send_keys("q")
-        screen = _wait_for(session, "EXIT=", timeout=15)
+        screen = _wait_for(session, "EXIT=", timeout=DEFAULT_TIMEOUT)
         assert "EXIT=0" in screen
         assert f"coptui --data {data} --as ada" in screen
     finally:

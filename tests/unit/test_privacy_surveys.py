@@ -1,6 +1,6 @@
 """Each anonymity rule, and a test that tries to get around it and finds nothing.
 
-Rules (DESIGN.md section 6): thresholds frozen at opening; no live results; storage that
+Rules (docs/privacy.md): thresholds frozen at opening; no live results; storage that
 links nothing to a member; free text in an order unrelated to submission; no anonymous run
 in a community smaller than the threshold; one gate for the screen and the export.
 """
