@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from rich.table import Table
+from textual.widgets import DataTable, Static
 
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
@@ -106,7 +107,8 @@ async def test_help_lists_the_keys_of_the_screen(demo_workspace: Workspace) -> N
         await pilot.press("f1")
         await settle(pilot, until=lambda: isinstance(app.screen, HelpScreen))
         assert isinstance(app.screen, HelpScreen)
-        table = app.screen.query_one("#help-keys").content
+        table = app.screen.query_one("#help-keys", Static).content
+        assert isinstance(table, Table)
         text = " ".join(str(cell) for column in table.columns for cell in column.cells)
         for description in ("Quit", "Trends", "Facilitate", "Open"):
             assert description in text

@@ -28,9 +28,9 @@ SIZE = (100, 32)
 
 def text_of(widget: Static) -> str:
     """What a Static shows, as plain text (whatever Rich renderable it holds)."""
-    console = Console(file=io.StringIO(), width=200, color_system=None)
-    console.print(widget.content)
-    return console.file.getvalue()
+    written = io.StringIO()
+    Console(file=written, width=200, color_system=None).print(widget.content)
+    return written.getvalue()
 
 
 def sbi(marker: str) -> dict[str, str]:
@@ -38,7 +38,7 @@ def sbi(marker: str) -> dict[str, str]:
 
 
 def areas(app: CoptuiApp) -> dict[str, TextArea]:
-    return {area.name: area for area in app.screen.query("#fields .field-text").results(TextArea)}
+    return {area.name or "": area for area in app.screen.query("#fields .field-text").results(TextArea)}
 
 
 def shown(app: CoptuiApp, selector: str) -> str:
@@ -248,7 +248,9 @@ async def test_start_round_dialog_checks_and_returns_the_run_id(workspace: Works
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: home_loaded(app))
         app.push_screen(StartRoundScreen("peer-sbi"), results.append)
-        await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query("#per-member"))
+        await settle(
+            pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and bool(app.screen.query("#per-member"))
+        )
         dialog = app.screen
         assert isinstance(dialog, StartRoundScreen)
         buttons = {b.name: b for b in dialog.query(RadioButton).results(RadioButton)}
@@ -281,7 +283,9 @@ async def test_start_round_dialog_everyone_to_everyone(workspace: Workspace) -> 
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, lambda: home_loaded(app))
         app.push_screen(StartRoundScreen("kudos"), results.append)
-        await settle(pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and app.screen.query(RadioButton))
+        await settle(
+            pilot, until=lambda: isinstance(app.screen, StartRoundScreen) and bool(app.screen.query(RadioButton))
+        )
         buttons = {b.name: b for b in app.screen.query(RadioButton).results(RadioButton)}
         assert buttons["free"].value is True
         await pilot.click(buttons["all"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from coptui.core.retro import advance
 from coptui.core.workspace import Workspace
@@ -28,7 +28,7 @@ async def test_home_shows_community_open_runs_and_results(demo_workspace: Worksp
     app = CoptuiApp(demo_workspace, demo_workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
         home = await _home(app, pilot)
-        header = str(home.query_one("#community").content)
+        header = str(home.query_one("#community", Static).content)
         assert "Platform Engineering Guild" in header and "maturing stage, 8 members" in header
         assert "internal developer platform" in header
         assert "Ada Okafor (facilitator)" in app.sub_title
@@ -75,7 +75,7 @@ async def test_an_empty_community_says_what_to_do(workspace: Workspace) -> None:
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=(100, 32)) as pilot:
         home = await _home(app, pilot)
-        assert "Nothing open right now" in str(home.query_one("#open-runs-empty").content)
+        assert "Nothing open right now" in str(home.query_one("#open-runs-empty", Static).content)
 
 
 async def test_markup_in_the_community_name_is_shown_literally(data_dir: Path, surveys_dir: Path) -> None:
@@ -87,7 +87,7 @@ async def test_markup_in_the_community_name_is_shown_literally(data_dir: Path, s
     app = CoptuiApp(workspace, workspace.member("ada"))
     async with app.run_test(size=(100, 32)) as pilot:
         home = await _home(app, pilot)
-        header = str(home.query_one("#community").content)
+        header = str(home.query_one("#community", Static).content)
         assert "[bold red]Guild[/]" in header and "\x1b" not in header
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from textual.containers import VerticalScroll
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from coptui.core.run import NA
 from coptui.core.workspace import Workspace
@@ -23,7 +24,9 @@ DEMO_RUN = "cop-pulse-2026-10-01"
 
 
 def screen_text(screen: ResultsScreen) -> str:
-    return "\n".join(str(static.content) for static in screen.query("#results Static") if static.display)
+    return "\n".join(
+        str(static.content) for static in screen.query("#results Static").results(Static) if static.display
+    )
 
 
 def results_shown(app: Any) -> bool:
@@ -34,7 +37,9 @@ def results_shown(app: Any) -> bool:
 
 async def open_results(pilot: Pilot[Any], run_id: str) -> ResultsScreen:
     await settle(pilot, lambda: home_loaded(pilot.app))
-    pilot.app.show_results(run_id)
+    app = pilot.app
+    assert isinstance(app, CoptuiApp)
+    app.show_results(run_id)
     await settle(pilot, lambda: results_shown(pilot.app))
     screen = pilot.app.screen
     assert isinstance(screen, ResultsScreen)

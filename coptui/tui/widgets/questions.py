@@ -74,6 +74,10 @@ class QuestionInput(Vertical):
         """The part of the input that takes the keyboard."""
         return self.query(".answer-control").first()
 
+    def choose(self, value: Any) -> None:
+        """Show ``value`` as the answer, as the member would give it (used by tests and shortcuts)."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how to choose an answer")
+
 
 class ChoiceButton(RadioButton):
     """A radio button that tells its input the moment it is pressed, by key, mouse or code."""
