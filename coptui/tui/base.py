@@ -2,13 +2,14 @@
 the one way a screen calls the core off the event loop.
 
 Every screen runs inside a :class:`~coptui.tui.app.CoptuiApp`. That module imports the
-screens, so this one imports it only for the type checker and casts ``self.app``.
+screens, so this one does not import it (not even for the type checker: no import cycles,
+see pyproject.toml): :class:`CoptuiAppServices` names what the screens use of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
 from textual import events, on
 from textual.screen import ModalScreen, Screen
@@ -22,10 +23,22 @@ from coptui.tui.messages import DataChanged
 if TYPE_CHECKING:
     from coptui.core.community import Member
     from coptui.core.workspace import Workspace
-    from coptui.tui.app import CoptuiApp
 
 ResultType = TypeVar("ResultType")
 T = TypeVar("T")
+
+
+class CoptuiAppServices(Protocol):
+    """What a screen uses of the app it runs in (coptui.tui.app.CoptuiApp)."""
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    @property
+    def member(self) -> Member: ...
+
+    def open_run(self, run_id: str) -> None:
+        """Open a run in the screen that fits its kind."""
 
 
 class CoptuiScreen(Screen[ResultType]):
@@ -50,8 +63,8 @@ class CoptuiScreen(Screen[ResultType]):
             self.post_message(DataChanged(changes))
 
     @property
-    def coptui_app(self) -> CoptuiApp:
-        return cast("CoptuiApp", self.app)
+    def coptui_app(self) -> CoptuiAppServices:
+        return cast("CoptuiAppServices", self.app)
 
     @property
     def workspace(self) -> Workspace:
