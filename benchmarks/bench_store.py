@@ -10,9 +10,10 @@ asked for 30x; the store has held more than 200x since, and a change must keep i
     .venv/bin/python benchmarks/bench_store.py [--folder DIR] [--submits 200] [--inserts 20] [--before SRC]
 
 The submits run in a child process, on a copy of the data folder of their own.
-``--before SRC`` first runs the same submits with the coptui package found in the folder
-SRC (e.g. ``git archive REV coptui | tar -x -C SRC``), on another copy, so a change of the
-store is measured before and after in one run, under the same load.
+``--before SRC`` also runs the same submits with the coptui package found in the folder
+SRC (e.g. ``git archive REV coptui | tar -x -C SRC``), on another copy, taking turns with
+this tree, so a change of the store is measured before and after in one run, under the
+same load.
 """
 
 from __future__ import annotations
@@ -143,18 +144,24 @@ def main() -> None:
         print(f"machine: {machine()}; load average {os.getloadavg()[0]:.2f}")
         print(f"data folder: {len(records):,} responses in {len(list((data / 'runs').glob('*.json')))} run files")
 
-        medians: dict[str, float] = {}
-        if args.before:
-            copy = folder / "data-before"
+        # Each tree gets a copy of the folder; with --before the two take turns, a quarter of
+        # the submits at a time, so that a change in the machine's load falls on both.
+        trees: dict[str, Path | None] = {"before": args.before} if args.before else {}
+        trees["now"] = None
+        results: dict[str, dict[str, Any]] = {}
+        for label in trees:
+            copy = folder / f"data-{label}"
             shutil.rmtree(copy, ignore_errors=True)
             shutil.copytree(data, copy)
-            medians["before"] = report_coptui(
-                "before", bench_coptui(copy, surveys, args.submits, args.before), args.submits
-            )
-        copy = folder / "data-now"
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(data, copy)
-        medians["now"] = report_coptui("now", bench_coptui(copy, surveys, args.submits), args.submits)
+        rounds = 4 if args.before else 1
+        for _ in range(rounds):
+            for label, source in trees.items():
+                part = bench_coptui(folder / f"data-{label}", surveys, args.submits // rounds, source)
+                if label in results:
+                    results[label]["samples"] += part["samples"]
+                else:
+                    results[label] = part
+        medians = {label: report_coptui(label, result, len(result["samples"])) for label, result in results.items()}
 
         tinydb_samples = bench_tinydb(folder, records, args.inserts)
         t_median, t_p95 = median_p95(tinydb_samples)

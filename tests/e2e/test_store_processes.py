@@ -70,6 +70,10 @@ class Child:
         self.process.stdin.write(text + "\n")
         self.process.stdin.flush()
 
+    def close_input(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+
     def stderr(self) -> str:
         assert self.process.stderr is not None
         try:
@@ -181,7 +185,7 @@ def test_1_kill_9_at_random_moments_loses_no_acknowledged_write(data_dir: Path) 
             assert list(data_dir.rglob(f"{TEMP_PREFIX}*")) == []
         assert len(committed_log) > 300  # the writer got well into its loop in most rounds
     finally:
-        parent.process.stdin.close()  # type: ignore[union-attr]
+        parent.close_input()
         parent.kill()
 
 
@@ -281,7 +285,7 @@ def test_6_a_reader_sees_what_another_process_wrote(data_dir: Path) -> None:
             with store.run_tx("shared") as tx:
                 assert tx.get("settings", "colour") == {"value": value}
     finally:
-        other.process.stdin.close()  # type: ignore[union-attr]
+        other.close_input()
         other.kill()
 
 
