@@ -218,7 +218,7 @@ async def scenario(
             # The clients' own CPU (this process): on this machine it competes with the server.
             "harness_join": harness_join,
             "harness_reveal": harness_reveal,
-            "sessions_per_worker": "/".join(str(n) for _, n in sorted(per_worker.items())),  # type: ignore[dict-item]
+            "sessions_per_worker": "/".join(str(n) for _, n in sorted(per_worker.items())),
         }
         if fanout:
             result["write_median"], result["write_p95"] = median_p95(fanout)
