@@ -80,7 +80,7 @@ class CoptuiScreen(Screen[ResultType]):
         self,
         call: Callable[[], T],
         *,
-        done: str | None = None,
+        done: str | Callable[[T], str] | None = None,
         then: Callable[[T], object] | None = None,
         refused: Callable[[CoptuiError], object] | None = None,
         group: str = "core",
@@ -88,7 +88,7 @@ class CoptuiScreen(Screen[ResultType]):
     ) -> Worker[None]:
         """Run ``call`` (a read or write of the core) in a thread, then come back to the loop.
 
-        On success: notify ``done`` if given, then ``then(result)``. A :class:`CoptuiError` is
+        On success: notify ``done`` if given (a text, or made from the result), then ``then(result)``. A :class:`CoptuiError` is
         for the member to read: ``refused(error)`` if given, else a notification of its
         message (a file that could not be written says so in its title). Any other exception
         is a bug: it propagates as the worker's error, and Textual ends the app with it.
@@ -106,7 +106,7 @@ class CoptuiScreen(Screen[ResultType]):
                     self._on_loop(self._if_attached(refused), error)
                 return
             if done:
-                self._on_loop(self.notify, done, markup=False)
+                self._on_loop(self.notify, done if isinstance(done, str) else done(result), markup=False)
             if then is not None:
                 self._on_loop(self._if_attached(then), result)
 

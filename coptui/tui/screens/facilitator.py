@@ -12,7 +12,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from coptui.core.feedback import round_stats
-from coptui.core.run import Run, RunError
+from coptui.core.run import Run
+from coptui.errors import CoptuiError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.dialogs import ConfirmDialog, OpenRunDialog, OpenRunRequest
@@ -166,20 +167,18 @@ class FacilitatorScreen(CoptuiScreen[None]):
         if run_id:
             self.notify(f"Feedback round {run_id} started.", markup=False)
 
-    @work(thread=True, group="facilitator-write", exit_on_error=False)
     def open_in_worker(self, request: OpenRunRequest, go_there: bool) -> None:
         runs = self.workspace.runs
-        handle = self.member.handle
-        try:
-            run = runs.open_run(request.definition_id, by=handle, closes_on=request.closes_on)
-        except RunError as error:
-            self.app.call_from_thread(
-                self.notify, str(error), title="Cannot open the run", severity="error", markup=False
-            )
-            return
-        self.app.call_from_thread(self.notify, f"Opened {run.title} as {run.id}.", markup=False)
-        if go_there:
-            self.app.call_from_thread(self.coptui_app.open_run, run.id)
+        self.run_core(
+            partial(runs.open_run, request.definition_id, by=self.member.handle, closes_on=request.closes_on),
+            done=lambda run: f"Opened {run.title} as {run.id}.",
+            then=(lambda run: self.coptui_app.open_run(run.id)) if go_there else None,
+            refused=partial(self._refused, "Cannot open the run"),
+            group="facilitator-write",
+        )
+
+    def _refused(self, title: str, error: CoptuiError) -> None:
+        self.notify(str(error), title=title, severity="error", markup=False)
 
     def action_close_run(self) -> None:
         run_id = self._selected("runs")
@@ -197,14 +196,10 @@ class FacilitatorScreen(CoptuiScreen[None]):
         if yes:
             self.close_in_worker(run_id)
 
-    @work(thread=True, group="facilitator-write", exit_on_error=False)
     def close_in_worker(self, run_id: str) -> None:
-        runs = self.workspace.runs
-        try:
-            run = runs.close_run(run_id, by=self.member.handle)
-        except RunError as error:
-            self.app.call_from_thread(
-                self.notify, str(error), title="Cannot close the run", severity="error", markup=False
-            )
-            return
-        self.app.call_from_thread(self.notify, f"Closed {run.id}.", markup=False)
+        self.run_core(
+            partial(self.workspace.runs.close_run, run_id, by=self.member.handle),
+            done=lambda run: f"Closed {run.id}.",
+            refused=partial(self._refused, "Cannot close the run"),
+            group="facilitator-write",
+        )

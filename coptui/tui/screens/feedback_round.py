@@ -7,9 +7,10 @@ Neither screen ever reads a word of feedback: :class:`RoundCountsScreen` renders
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -19,7 +20,6 @@ from coptui.core import feedback
 from coptui.core.definitions import FeedbackDefinition
 from coptui.core.feedback import FeedbackError, RoundCounts
 from coptui.core.feedback.model import PAIRING_LABELS
-from coptui.core.run import RunError
 from coptui.tui.base import CoptuiModalScreen, CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -127,16 +127,22 @@ class StartRoundScreen(CoptuiModalScreen[str | None]):
         self._error("")
         self.start(mode, per_member, closes_on)
 
-    @work(thread=True, exclusive=True, group="start-round", exit_on_error=False)
     def start(self, mode: str, per_member: int | None, closes_on: date | None) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
-            run = feedback.start_round(workspace, self.definition_id, handle, mode, per_member, closes_on)
-        except RunError as error:
-            self.app.call_from_thread(self._error, str(error))
-            return
-        self.app.call_from_thread(self.dismiss, run.id)
+        self.run_core(
+            partial(
+                feedback.start_round,
+                self.workspace,
+                self.definition_id,
+                self.member.handle,
+                mode,
+                per_member,
+                closes_on,
+            ),
+            then=lambda run: self.dismiss(run.id),
+            refused=lambda error: self._error(str(error)),
+            group="start-round",
+            exclusive=True,
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -177,16 +183,14 @@ class RoundCountsScreen(CoptuiScreen[None]):
         self.query_one("#counts", DataTable).add_columns("Member", "Asked", "Given", "Left")
         self.load()
 
-    @work(thread=True, exclusive=True, group="counts-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
-            counts = feedback.round_counts(workspace, self.run_id, handle)
-        except FeedbackError as error:
-            self.app.call_from_thread(self._refused, str(error))
-            return
-        self.app.call_from_thread(self.show, counts)
+        self.run_core(
+            partial(feedback.round_counts, self.workspace, self.run_id, self.member.handle),
+            then=self.show,
+            refused=lambda error: self._refused(str(error)),
+            group="counts-load",
+            exclusive=True,
+        )
 
     def _refused(self, message: str) -> None:
         self.query_one("#counts-title", Static).update(literal(message))

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from coptui.core import feedback
-from coptui.core.feedback import FeedbackError, Inbox, ReceivedPiece
+from coptui.core.feedback import Inbox, ReceivedPiece
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -207,18 +207,21 @@ class InboxScreen(CoptuiScreen[None]):
     def _thank_pressed(self) -> None:
         self.action_thank()
 
-    @work(thread=True, group="inbox-write", exit_on_error=False)
     def thank(self, piece: ReceivedPiece) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
+        workspace, handle = self.workspace, self.member.handle
+
+        def thank_and_read() -> Inbox:
             feedback.thank(workspace, piece.run_id, handle, piece.piece_id)
-        except FeedbackError as error:
-            self.app.call_from_thread(self.notify, str(error), severity="error", markup=False)
-            return
+            return feedback.inbox(workspace, handle)
+
         who = piece.giver or "The giver"
-        self.app.call_from_thread(self.notify, f"{who} will see that you said thank you.", markup=False)
-        self.app.call_from_thread(self.show, feedback.inbox(workspace, handle))
+        self.run_core(
+            thank_and_read,
+            done=f"{who} will see that you said thank you.",
+            then=self.show,
+            refused=lambda error: self.notify(str(error), severity="error", markup=False),
+            group="inbox-write",
+        )
 
     def action_refresh(self) -> None:
         self.load()
