@@ -55,6 +55,7 @@ def test_answer_takes_na_and_skips(surveys_dir: Path, data_dir: Path, run_id: st
         == 0
     )
     own = Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")
+    assert own is not None
     assert own["mood"] is NA and own["topics"] is NA and own["again"] is False and own["why"] == "too far"
     assert own["value"] is NA  # skipped optional questions count as not applicable
 
@@ -135,7 +136,8 @@ def test_answer_to_a_retro_is_refused(surveys_dir: Path, data_dir: Path, capsys:
 def test_answer_keeps_markup_and_escapes(surveys_dir: Path, data_dir: Path, run_id: str) -> None:
     text = "[bold]x[/] \x1b[2J"
     assert answer(surveys_dir, data_dir, run_id, *GOOD[:-1], f"notes={text}") == 0
-    assert Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")["notes"] == text
+    own = Workspace.open(data_dir, surveys_dir).runs.own_response(run_id, "chen")
+    assert own is not None and own["notes"] == text
 
 
 def test_runs_open_prints_the_id_last_then_lists_and_closes(

@@ -261,4 +261,4 @@ def test_likert_labels_follow_the_scale(scale: int) -> None:
             "questions": [{"id": "a", "type": "likert", "text": "A", "scale": scale}],
         },
     )
-    assert survey is not None and len(survey.questions[0].point_labels) == scale
+    assert isinstance(survey, SurveyDefinition) and len(survey.questions[0].point_labels) == scale

@@ -349,4 +349,5 @@ def test_demo_feedback_is_deterministic_and_tells_a_story(tmp_path, surveys_dir)
     assert ada.received and ada.owed and ada.owed[0].given == 0
     raw = workspace.store.read_run(rounds[0].id).all(fb.PIECES)
     assert all("from" not in piece for piece in raw.values())
-    assert workspace.store.read_run(rounds[0].id).get(RUN_META_TABLE, RUN_META_KEY)["anonymous"] is True
+    record = workspace.store.read_run(rounds[0].id).get(RUN_META_TABLE, RUN_META_KEY)
+    assert record is not None and record["anonymous"] is True

@@ -25,7 +25,7 @@ def test_rotation_never_pairs_a_member_with_themselves_and_balances_the_load(cas
     handles, per_member, seed = case
     pairs = rotation(handles, per_member, seed)
     assert set(pairs) == set(handles)
-    received = Counter()
+    received: Counter[str] = Counter()
     for giver, recipients in pairs.items():
         assert giver not in recipients
         assert len(recipients) == per_member

@@ -27,7 +27,9 @@ def run_report(
     return code, captured.out, captured.err
 
 
-def test_text_report_table_and_charts(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_text_report_table_and_charts(
+    capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path
+) -> None:
     code, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--width", "100")
     assert code == 0
     lines = out.splitlines()
@@ -42,7 +44,9 @@ def test_text_report_table_and_charts(capsys, demo_data_dir: Path, surveys_dir: 
     assert max(len(line) for line in lines) <= 100
 
 
-def test_one_objective_at_a_narrow_width(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_one_objective_at_a_narrow_width(
+    capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path
+) -> None:
     code, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "satisfaction", "--width", "60")
     assert code == 0
     assert out.count("── target") == 1
@@ -50,7 +54,7 @@ def test_one_objective_at_a_narrow_width(capsys, demo_data_dir: Path, surveys_di
     assert max(len(line) for line in out.splitlines()) <= 60
 
 
-def test_markdown_summary(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_summary(capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path) -> None:
     code, out, _ = run_report(capsys, demo_data_dir, surveys_dir, "--format", "md", "--width", "80")
     assert code == 0
     assert out.startswith("# Objectives of Platform Engineering Guild\n\n6 objectives: 4 met, 1 at risk, 1 missed.\n")
@@ -62,7 +66,9 @@ def test_markdown_summary(capsys, demo_data_dir: Path, surveys_dir: Path) -> Non
     assert "\x1b" not in out
 
 
-def test_markdown_escapes_user_text_and_celebrates(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_escapes_user_text_and_celebrates(
+    capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path
+) -> None:
     path = surveys_dir / "community.toml"
     text = path.read_text(encoding="utf-8")
     text = text.replace(
@@ -78,7 +84,9 @@ def test_markdown_escapes_user_text_and_celebrates(capsys, demo_data_dir: Path, 
     assert "**Met with the latest run: Most \\| members \\*answer\\* \\[31m** (88%, target ≥ 85%)." in out
 
 
-def test_unknown_objective_is_one_line_and_exit_1(capsys, demo_data_dir: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_objective_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], demo_data_dir: Path, surveys_dir: Path
+) -> None:
     code, out, err = run_report(capsys, demo_data_dir, surveys_dir, "--objective", "nope")
     assert code == 1 and out == ""
     assert (
@@ -87,7 +95,7 @@ def test_unknown_objective_is_one_line_and_exit_1(capsys, demo_data_dir: Path, s
     )
 
 
-def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_empty_data_folder(capsys: pytest.CaptureFixture[str], tmp_path: Path, surveys_dir: Path) -> None:
     code, out, _ = run_report(capsys, tmp_path / "empty", surveys_dir, "--width", "80")
     assert code == 0
     assert "no data  Members find the community valuable  –      ≥ 4.10" in out
@@ -96,7 +104,7 @@ def test_empty_data_folder(capsys, tmp_path: Path, surveys_dir: Path) -> None:  
 
 def test_colour_only_on_a_terminal_without_no_color(
     capsys, monkeypatch, demo_data_dir: Path, surveys_dir: Path
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     import sys
 
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)

@@ -63,6 +63,7 @@ def test_summary_of_a_closed_run_keeps_counts_never_text(surveys_dir: Path, data
         workspace.runs.submit_response(run.id, handle, full_answers(notes=f"secret of {handle}"))
     closed = workspace.runs.close_run(run.id, by="ada", today=date(2026, 11, 20))
     summary = workspace.runs.summary(closed)
+    assert summary is not None
     assert summary["released"] is True and summary["responses"] == 5
     assert "notes" not in summary["questions"]
     assert summary["questions"]["mood"]["distribution"]["4"] == 5

@@ -156,7 +156,8 @@ def test_text_is_stored_as_given(surveys_dir: Path, data_dir: Path) -> None:
     workspace, run = open_every_type(surveys_dir, data_dir)
     text = "[bold]x[/] \x1b[31mred\x1b[0m"
     workspace.runs.submit_response(run.id, "chen", full_answers(notes=text))
-    assert workspace.runs.own_response(run.id, "chen")["notes"] == text
+    own = workspace.runs.own_response(run.id, "chen")
+    assert own is not None and own["notes"] == text
 
 
 def test_drop_hidden_forgets_answers_a_later_change_hid(surveys_dir: Path, data_dir: Path) -> None:

@@ -14,7 +14,7 @@ from coptui.core.retro import retro_stats
 from coptui.core.run import PARTICIPANTS
 from coptui.core.trends import NPS_GROUPS, Trends, format_change, format_target, format_value, overview
 from coptui.core.workspace import Workspace
-from coptui.store.store import Store
+from coptui.store.store import Snapshot, Store
 
 WITHHELD = {"cop-pulse-2025-12-01", "cop-pulse-2026-06-01"}  # the demo's pulses with 4 of 5 answers
 
@@ -61,7 +61,7 @@ def test_survey_trends_never_open_run_files(demo_workspace: Workspace, monkeypat
     surveys = {r.id for r in demo_workspace.runs.list_runs(kind="survey")}
     original = Store.read_run
 
-    def guarded(store: Store, run_id: str):  # type: ignore[no-untyped-def]
+    def guarded(store: Store, run_id: str) -> Snapshot:
         assert run_id not in surveys, f"trends opened the file of survey run {run_id}"
         return original(store, run_id)
 
