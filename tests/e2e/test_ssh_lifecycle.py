@@ -18,9 +18,19 @@ from pathlib import Path
 import pytest
 
 from coptui.serve.driver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
+from coptui.serve.options import ServeOptions
 from tests.support.ssh import STOP_TIMEOUT, Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
+
+# The servers' own timers in these tests, short so that the tests are, and what a wait for one
+# allows beyond it: a busy machine (two cores, two test processes, their servers and clients)
+# runs a timer's callback late.
+IDLE_TIMEOUT = 2
+LOGIN_TIMEOUT = 2  # long enough for a member to log in beside 50 silent sockets
+KEEPALIVE_INTERVAL = 0.5
+KEEPALIVE_PROBES = ServeOptions().keepalive_count_max  # unanswered before the server drops a client
+LATE = 8.0
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +104,7 @@ async def test_sigterm_tells_every_client_and_restores_their_terminals(start_ser
 async def test_an_idle_session_gets_a_goodbye_and_keepalives_are_not_activity(
     start_server, community: KeyedCommunity
 ) -> None:
-    server = start_server("--idle-timeout", "2", "--keepalive-interval", "0.5")
+    server = start_server("--idle-timeout", str(IDLE_TIMEOUT), "--keepalive-interval", str(KEEPALIVE_INTERVAL))
     # The client answers keepalives (and sends its own): the session is still idle.
     conn = await connect(server.port, community.keys["ada"], keepalive_interval=0.3)
     client = await Client.connect(server.port, community.keys["ada"], conn=conn)
@@ -102,12 +112,12 @@ async def test_an_idle_session_gets_a_goodbye_and_keepalives_are_not_activity(
     try:
         await client.wait_text("Open for you")
         await busy.wait_text("Open for you")
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + IDLE_TIMEOUT + LATE
         while client.chan is not None and not client._closed.is_set() and time.monotonic() < deadline:
             busy.send("\x10" if int(time.monotonic() * 2) % 2 else "\x1b")  # bruno keeps typing
             await asyncio.sleep(0.3)
         assert await client.wait_closed(1) == 0
-        assert "closed after 2 seconds without input" in client.output.decode(errors="replace")
+        assert f"closed after {IDLE_TIMEOUT} seconds without input" in client.output.decode(errors="replace")
         record = await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "ada")
         assert record["reason"] == "idle"
         assert not busy._closed.is_set()
@@ -119,7 +129,7 @@ async def test_an_idle_session_gets_a_goodbye_and_keepalives_are_not_activity(
 async def test_silent_sockets_do_not_lock_members_out_and_are_closed_at_the_login_timeout(
     start_server, community: KeyedCommunity
 ) -> None:
-    server = start_server("--login-timeout", "2")
+    server = start_server("--login-timeout", str(LOGIN_TIMEOUT))
     sockets = []
     try:
         for _ in range(50):
@@ -129,7 +139,7 @@ async def test_silent_sockets_do_not_lock_members_out_and_are_closed_at_the_logi
         client.close()
 
         def closed_by_server(sock: socket.socket) -> bool:
-            sock.settimeout(6)
+            sock.settimeout(LOGIN_TIMEOUT + LATE)
             try:
                 while sock.recv(4096):  # the server's banner, then end of stream
                     pass
@@ -145,9 +155,9 @@ async def test_silent_sockets_do_not_lock_members_out_and_are_closed_at_the_logi
 
 
 async def test_a_login_without_a_session_is_closed(start_server, community: KeyedCommunity) -> None:
-    server = start_server("--login-timeout", "1")
+    server = start_server("--login-timeout", str(LOGIN_TIMEOUT))
     conn = await connect(server.port, community.keys["ada"])
-    await asyncio.wait_for(conn.wait_closed(), 5)
+    await asyncio.wait_for(conn.wait_closed(), LOGIN_TIMEOUT + LATE)
     await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("reason") == "no-session")
 
 
@@ -230,7 +240,7 @@ async def test_openssh_in_tmux_resizes_takes_keys_and_gets_its_terminal_back_on_
 
 @pytest.mark.skipif(not shutil.which("ssh"), reason="needs OpenSSH")
 async def test_a_stopped_openssh_client_is_dropped_by_keepalives(start_server, community: KeyedCommunity) -> None:
-    server = start_server("--keepalive-interval", "0.5")
+    server = start_server("--keepalive-interval", str(KEEPALIVE_INTERVAL))
     # Not in tmux: tmux sends SIGCONT to a pane's stopped process at once.
     ssh = subprocess.Popen(
         ["ssh", "-tt", "-p", str(server.port), "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -241,8 +251,11 @@ async def test_a_stopped_openssh_client_is_dropped_by_keepalives(start_server, c
     try:
         await server.wait_log(lambda r: r["event"] == "connect" and r.get("handle") == "bruno")
         ssh.send_signal(signal.SIGSTOP)
-        # 0.5 s interval, 3 unanswered probes: dropped within a few seconds, not left hanging.
-        record = await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "bruno", timeout=10)
+        # Unanswered probes: dropped within a few seconds, not left hanging.
+        record = await server.wait_log(
+            lambda r: r["event"] == "disconnect" and r.get("handle") == "bruno",
+            timeout=KEEPALIVE_INTERVAL * (KEEPALIVE_PROBES + 1) + LATE,
+        )
         assert record["reason"] == "keepalive"
     finally:
         ssh.send_signal(signal.SIGCONT)
