@@ -9,6 +9,7 @@ as a draft a moment after the giver stops typing, and when they move to another 
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -21,8 +22,9 @@ from textual.widgets import Button, Footer, Header, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from coptui.core import feedback
-from coptui.core.feedback import FeedbackError, GiverRound, Recipient
+from coptui.core.feedback import GiverRound, Recipient
 from coptui.core.feedback.model import PAIRING_LABELS
+from coptui.errors import CoptuiError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.feedback_round import RoundCountsScreen
@@ -109,16 +111,14 @@ class FeedbackScreen(CoptuiScreen[None]):
 
     # -- loading -----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="feedback-load", exit_on_error=False)
     def load(self) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
-            view = feedback.giver_round(workspace, self.run_id, handle)
-        except FeedbackError as error:
-            self.app.call_from_thread(self._show_problem, str(error))
-            return
-        self.app.call_from_thread(self.show, view)
+        self.run_core(
+            partial(feedback.giver_round, self.workspace, self.run_id, self.member.handle),
+            then=self.show,
+            refused=lambda error: self._show_problem(str(error)),
+            group="feedback-load",
+            exclusive=True,
+        )
 
     def _show_problem(self, message: str) -> None:
         self.query_one("#round-title", Static).update(literal(message))
@@ -275,20 +275,24 @@ class FeedbackScreen(CoptuiScreen[None]):
         self._saved = values
         self.save_draft(self.recipient.handle, values, quiet=True)
 
-    @work(thread=True, group="feedback-write", exit_on_error=False)
     def save_draft(self, recipient: str, values: dict[str, str], quiet: bool = False) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
+        workspace, run_id, handle = self.workspace, self.run_id, self.member.handle
+
+        def save() -> None:
             if values:
-                feedback.save_draft(workspace, self.run_id, handle, recipient, values)
+                feedback.save_draft(workspace, run_id, handle, recipient, values)
             else:
-                feedback.discard_draft(workspace, self.run_id, handle, recipient)
-        except FeedbackError as error:
-            self.app.call_from_thread(self._message, str(error), "error")
-            return
-        if not quiet:
-            self.app.call_from_thread(self._message, "Draft saved. Only you can read it.")
+                feedback.discard_draft(workspace, run_id, handle, recipient)
+
+        self.run_core(
+            save,
+            then=None if quiet else (lambda _: self._message("Draft saved. Only you can read it.")),
+            refused=self._refused,
+            group="feedback-write",
+        )
+
+    def _refused(self, error: CoptuiError) -> None:
+        self._message(str(error), "error")
 
     def action_save_draft(self) -> None:
         if self.view is None or self.recipient is None or self.recipient.status == "given" or not self.view.accepting:
@@ -318,17 +322,14 @@ class FeedbackScreen(CoptuiScreen[None]):
     def _submit_pressed(self) -> None:
         self.action_submit()
 
-    @work(thread=True, group="feedback-write", exit_on_error=False)
     def submit(self, recipient: Recipient, values: dict[str, str]) -> None:
-        workspace = self.workspace
-        handle = self.member.handle
-        try:
-            feedback.submit(workspace, self.run_id, handle, recipient.handle, values)
-            view = feedback.giver_round(workspace, self.run_id, handle)
-        except FeedbackError as error:
-            self.app.call_from_thread(self._message, str(error), "error")
-            return
-        self.app.call_from_thread(self._submitted, recipient, view)
+        workspace, run_id, handle = self.workspace, self.run_id, self.member.handle
+
+        def send() -> GiverRound:
+            feedback.submit(workspace, run_id, handle, recipient.handle, values)
+            return feedback.giver_round(workspace, run_id, handle)
+
+        self.run_core(send, then=partial(self._submitted, recipient), refused=self._refused, group="feedback-write")
 
     def _submitted(self, recipient: Recipient, view: GiverRound) -> None:
         self._saved = {}
