@@ -113,8 +113,11 @@ class CoptuiApp(App[None]):
         # (CoptuiScreen). A message handled by the screen just under the top one repaints the
         # whole terminal (Textual counts it as visible), and in `coptui serve` every session
         # would pay that on every card and vote.
-        top = self.screen
-        for screen in self.screen_stack:
+        stack = self.screen_stack
+        if not stack:
+            return  # the app is closing
+        top = stack[-1]
+        for screen in stack:
             if screen is top:
                 screen.post_message(DataChanged(changes))
             elif isinstance(screen, CoptuiScreen):

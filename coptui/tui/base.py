@@ -88,12 +88,12 @@ class CoptuiScreen(Screen[ResultType]):
     ) -> Worker[None]:
         """Run ``call`` (a read or write of the core) in a thread, then come back to the loop.
 
-        On success: notify ``done`` if given (a text, or made from the result), then ``then(result)``. A :class:`CoptuiError` is
-        for the member to read: ``refused(error)`` if given, else a notification of its
-        message (a file that could not be written says so in its title). Any other exception
-        is a bug: it propagates as the worker's error, and Textual ends the app with it.
-        ``then`` and ``refused`` are skipped once the screen has been left (they draw on it);
-        notifications are the app's and still shown.
+        On success: notify ``done`` if given (a text, or made from the result), then call
+        ``then(result)``. A :class:`CoptuiError` is for the member to read: ``refused(error)``
+        if given, else a notification of its message (a file that could not be written says
+        so in its title). Any other exception is a bug: it propagates as the worker's error,
+        and Textual ends the app with it. ``then`` and ``refused`` are skipped once the
+        screen has been left (they draw on it); notifications are the app's and still shown.
         """
 
         def work() -> None:
