@@ -21,6 +21,7 @@ from typing import Any
 from textual.app import App
 from textual.css.query import QueryError
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from coptui.tui.screens.home import HomeScreen
@@ -90,6 +91,21 @@ async def settle(
                 + "\n"
                 + "\n".join(shown)
             ) from last_error
+
+
+async def click(pilot: Pilot[Any], target: str | Widget) -> None:
+    """Click ``target`` (a selector on the current screen, or a widget) once it has its place.
+
+    A widget mounted but not laid out yet has an empty region at the top left corner: a click
+    then lands on whatever is there (the header's command palette button).
+    """
+
+    def placed() -> bool:
+        widget = pilot.app.screen.query_one(target) if isinstance(target, str) else target
+        return widget.region.area > 0
+
+    await settle(pilot, placed)
+    assert await pilot.click(target), f"the click on {target!r} landed on another widget"
 
 
 async def _holds(until: Condition) -> bool:

@@ -6,7 +6,6 @@ import io
 import itertools
 import uuid
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
@@ -20,7 +19,7 @@ from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.feedback_round import RoundCountsScreen, StartRoundScreen
 from coptui.tui.screens.inbox import InboxScreen
-from tests.support.waits import home_loaded, no_workers, settle
+from tests.support.waits import click, home_loaded, no_workers, settle
 
 DAY = date(2026, 11, 2)
 SIZE = (100, 32)
@@ -66,7 +65,8 @@ def in_inbox(app: CoptuiApp) -> bool:
 def predictable_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """Piece ids in sequence, so the (hash-based) order of released pieces is the same every run."""
     counter = itertools.count(1)
-    monkeypatch.setattr(fb, "uuid", SimpleNamespace(uuid4=lambda: uuid.UUID(int=next(counter))))
+    # Every uuid4 of the test, piece ids among them (the core calls uuid.uuid4 where it makes one).
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=next(counter)))
 
 
 def rotation_round(workspace: Workspace, seed: int = 3) -> str:
@@ -288,9 +288,9 @@ async def test_start_round_dialog_everyone_to_everyone(workspace: Workspace) -> 
         )
         buttons = {b.name: b for b in app.screen.query(RadioButton).results(RadioButton)}
         assert buttons["free"].value is True
-        await pilot.click(buttons["all"])
+        await click(pilot, buttons["all"])
         await settle(pilot, until=lambda: app.screen.query_one("#per-member", Input).disabled)
-        await pilot.click("#start")
+        await click(pilot, "#start")
         await settle(pilot, until=lambda: bool(results))
         (run,) = workspace.runs.list_runs(kind="feedback")
         assert results == [run.id] and run.settings["pairing"]["mode"] == "all"

@@ -22,7 +22,7 @@ from coptui.tui.widgets.questions import QuestionInput
 from tests.support.keys import post_keys
 from tests.support.ssh import KEYS, Client, ServerProcess, make_keyed_surveys
 from tests.support.surveys import full_answers, open_every_type
-from tests.support.waits import DEFAULT_TIMEOUT, Condition, home_loaded, no_workers, settle
+from tests.support.waits import DEFAULT_TIMEOUT, Condition, click, home_loaded, no_workers, settle
 
 SIZE = (100, 32)
 
@@ -117,9 +117,9 @@ async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: 
 
         # Mouse: click the third point of the rating.
         assert progress(screen) == "2 of 7"
-        await pilot.click("#choice-2")
+        await click(pilot, "#choice-2")
         await settle(pilot, until=lambda: screen.answers.get("value") == 3)
-        await pilot.click("#next")
+        await click(pilot, "#next")
         await settle(pilot, until=lambda: current(screen) == "recommend")
 
         # Soft-required: one warning, then the member may go on.
@@ -150,7 +150,7 @@ async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: 
         )
         await press(pilot, "pagedown", until=lambda: current(screen) == "format")
 
-        await pilot.click("#choice-1")
+        await click(pilot, "#choice-1")
         await settle(pilot, until=lambda: screen.answers.get("format") == "office hours")
         await press(pilot, "pagedown", until=lambda: current(screen) == "again")
 
@@ -186,7 +186,7 @@ async def test_fill_every_type_with_keys_and_mouse(surveys_dir: Path, data_dir: 
         }
         assert workspace.runs.load_draft(run.id, "chen") is None
 
-        await pilot.click("#home")
+        await click(pilot, "#home")
         await settle(pilot, until=lambda: not isinstance(app.screen, SurveyScreen))
 
 
@@ -271,7 +271,7 @@ async def test_allow_edit_reopens_the_members_answers(surveys_dir: Path, data_di
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_survey(pilot, run.id)
         assert screen.page == "answered" and screen.query_one("#edit", Button).display
-        await pilot.click("#edit")
+        await click(pilot, "#edit")
         await settle(pilot, until=lambda: current(screen) == "mood")
         assert screen.query_one("#choice-1", RadioButton).value is True
         answer_input(screen).choose(5)
@@ -563,7 +563,7 @@ async def test_over_ssh_answers_and_pagedowns_sent_in_one_write_all_land(tmp_pat
         client = await Client.connect(server.port, community.keys["chen"])
         try:
             await client.wait_text("Monthly CoP pulse")
-            await client.settle()
+            await client.wait_text("to do")  # home has read where chen stands: the row is ready for Enter
             client.send(KEYS["enter"])
             await client.wait_text("7 questions")
             # Intro -> 1: "4", 2: "2", 3: "5", 4: "3", 5 (0-10): "3", which shows the written question.
