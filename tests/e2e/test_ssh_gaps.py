@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -93,6 +92,9 @@ def _sessions_end_between_tests(server: ServerProcess) -> Iterator[None]:
     """Sessions a test leaves end before the next test starts (so per-key limits never leak across)."""
     yield
     server.wait_sessions_ended()
+
+
+OPEN_RUNS = ("Monthly CoP pulse", "Mad / Sad / Glad")  # the open runs' rows on every member's home
 
 
 def _pane_name(what: str, server: ServerProcess) -> str:
@@ -175,16 +177,20 @@ async def test_tab_and_ctrl_c_run_their_actions_in_openssh(server: ServerProcess
         openssh_command(server.port, community.key_file("dana")) + "; echo SSH-EXIT=$?; sleep 30",
     )
     try:
-        await pane.wait_text("CoP health check")  # both tables are filled: open runs and recent results
-        # Tab moves the focus along (the scroll area, the open runs, the recent results, ...): once the
-        # recent results have it, their cursor row is drawn as focused, and Enter opens that closed survey.
-        unfocused = _styled_line(await pane.settle(), "CoP health check")
-        for _ in range(5):
-            pane.send_keys("Tab")
-            if _styled_line(await pane.settle(), "CoP health check") != unfocused:
-                break
-        else:
-            raise AssertionError(f"Tab never moved the focus to the recent results:\n{pane.capture()}")
+        # Both tables are filled and the open runs have the focus (the home screen's AUTO_FOCUS):
+        # their cursor row is drawn as focused, the recent results' as not.
+        await pane.wait_screen(
+            lambda s: any(s.highlighted(run) for run in OPEN_RUNS) and s.find("CoP health check") is not None,
+            "the open runs' cursor row drawn focused",
+        )
+        assert not pane.screen().highlighted("CoP health check")
+        # Tab moves the focus to the recent results: their cursor row is drawn as focused, and
+        # Enter opens that closed survey.
+        pane.send_keys("Tab")
+        await pane.wait_screen(
+            lambda s: s.highlighted("CoP health check") and not any(s.highlighted(run) for run in OPEN_RUNS),
+            "Tab moving the focus to the recent results",
+        )
         pane.send_keys("Enter")
         await pane.wait_text("Participation: 0 of 8 members answered")
         pane.send_keys("Escape")
@@ -207,11 +213,6 @@ async def test_tab_and_ctrl_c_run_their_actions_in_openssh(server: ServerProcess
         assert record["reason"] == "quit"
     finally:
         pane.kill()
-
-
-def _styled_line(screen: str, text: str) -> str:
-    """The line of a ``capture-pane -e`` screen that shows ``text``, styles and all."""
-    return next(line for line in screen.splitlines() if text in re.sub(r"\x1b\[[0-9;:]*m", "", line))
 
 
 async def test_ctrl_c_copies_selected_text_to_the_members_clipboard(
@@ -245,11 +246,23 @@ async def _ssh_home_screen(
 ) -> bytes:
     client = await Client.connect(server.port, community.keys[key_name], env=env)
     try:
-        await client.wait_text("CoP health check")
-        await client.settle(0.5)
+        # The whole home screen, as the local run below ends up showing it: every section read.
+        await client.wait_for(_home_drawn, what="the home screen with every section read")
         return bytes(client.output)
     finally:
         client.close()
+
+
+def _home_drawn(client: Client) -> bool:
+    """The home screen once each of its loads is drawn: both tables, the actions, the objectives."""
+    shown = client.text
+    return (
+        all(run in shown for run in OPEN_RUNS)
+        and "CoP health check" in shown  # the recent results
+        and "No open actions" in shown
+        and "target" in shown
+        and "Loading objectives" not in shown
+    )
 
 
 @needs_tmux_ssh
@@ -378,20 +391,27 @@ async def test_a_change_by_someone_else_leaves_the_highlighted_run_where_it_is(
     cursor must stay on the run they chose, or Enter opens another one."""
     client = await Client.connect(server.port, community.keys["farah"])
     try:
-        await client.wait_text("Mad / Sad / Glad")
-        await client.settle()
+        await client.wait_for(_home_drawn, what="the home screen with every section read")
+        assert not client.screen.highlighted("Mad / Sad / Glad"), "the retro's row is the cursor's already"
         place = _drawn_at(client.text, "Mad / Sad / Glad")
         assert place is not None, client.text
         x, y = place
         client.send(f"\x1b[<0;{x};{y}M\x1b[<0;{x};{y}m")  # a click: the cursor to the retro's row
-        await client.settle()
-        assert "Phase" not in client.text  # a first click highlights, it does not open
+        await client.wait_for(lambda c: c.screen.highlighted("Mad / Sad / Glad"), what="the cursor on the retro")
+        # A first click highlights, it does not open. Tab and shift+Tab after it are drawn on the
+        # home screen only if the click left home the screen that takes keys.
+        client.send(KEYS["tab"])
+        await client.wait_for(lambda c: c.screen.highlighted("CoP health check"), what="the recent results focused")
+        client.send(KEYS["shift+tab"])
+        await client.wait_for(lambda c: c.screen.highlighted("Mad / Sad / Glad"), what="the open runs focused again")
+        assert "Phase" not in client.text
         # Another change reaches the session (here farah's own draft, written beside the server,
-        # so that the reload shows): the table is filled again.
+        # so that the reload shows): the table is filled again, the cursor put back on the retro.
         workspace = Workspace.open(server.data_dir, server.surveys_dir)
         await asyncio.to_thread(workspace.runs.save_draft, runs["pulse"], "farah", {"domain": 4}, 0)
-        await client.wait_text("draft")
-        await client.settle()
+        await client.wait_for(
+            lambda c: "draft" in c.text and c.screen.highlighted("Mad / Sad / Glad"), what="the reloaded table"
+        )
         client.send(KEYS["enter"])
         await client.wait_for(lambda c: "Phase 4/8 · Group" in c.text or "Survey —" in c.text, 10, "a run opened")
         assert "Phase 4/8 · Group" in client.text, "Enter opened another run than the highlighted one"
@@ -496,16 +516,32 @@ async def test_killing_the_terminal_mid_draft_and_reconnecting_resumes_the_same_
         await first.wait_text("7 questions")
         first.send_keys("PageDown")
         # Answers by digit (the n-th choice; on 0-10 the score), each page after the last.
-        for page, answer in (("1 of 7", "4"), ("2 of 7", "2"), ("3 of 7", "5"), ("4 of 7", "3"), ("5 of 7", "3")):
-            await first.wait_text(page)
-            await first.settle()  # the page's choices are drawn (and focused): a digit now picks one
+        for page, answer, label in (
+            ("1 of 7", "4", "Agree"),
+            ("2 of 7", "2", "Disagree"),
+            ("3 of 7", "5", "Strongly agree"),
+            ("4 of 7", "3", "3"),
+            ("5 of 7", "3", "3"),
+        ):
+            # The page's choices are drawn, focused and none chosen yet: a digit now picks one.
+            await first.wait_screen(
+                lambda s: page in s.text and s.focus_border_shown() and not s.chosen(),  # noqa: B023 (used at once)
+                f"the choices of page {page}, focused",
+            )
             first.send_keys(answer)
             # The choice drawn before PgDn: a PgDn in the same packet as the digit is refused
             # (the screen hears of the answer only after the key; see the report of this test).
-            await first.settle()
+            await first.wait_screen(lambda s: s.chosen() == [label], f"{label!r} chosen on page {page}")  # noqa: B023
             first.send_keys("PageDown")
-        await first.wait_text("What one change would make you recommend it?")  # shown for a score of 6 or less
-        await first.settle()  # the text box is drawn and focused: what is typed before that is lost
+        # Shown for a score of 6 or less. What is typed before its box is drawn and focused is lost.
+        await first.wait_screen(
+            lambda s: (
+                "What one change would make you recommend it?" in s.text
+                and "●" not in s.text
+                and s.focus_border_shown()
+            ),
+            "the written answer's box, focused",
+        )
         first.send_keys("more demos please", literal=True)
         await first.wait_text("more demos please")
     finally:

@@ -65,6 +65,26 @@ async def _write_card(client: Client, text: str, column_moves: int = 0) -> None:
     await client.wait_for(lambda c: re.search(r"^ (Mad|Sad|Glad):", c.text, re.MULTILINE) is None, 5, "composer closed")
 
 
+# How the board draws a card's box: the current one heavy, the one being moved double, others light.
+CURRENT, MOVING = "┏", "╔"
+_CORNERS = "┏╔╭"
+
+
+def _is_current(client: Client, text: str) -> bool:
+    """True when the card or theme showing ``text`` is the board's current one (drawn in a heavy box)."""
+    return client.screen.border_left_of(text) == "┃"
+
+
+def _first_column_boxes(client: Client) -> list[str]:
+    """The top-left corners of the cards in the board's first column, top to bottom."""
+    rows = client.text.splitlines()
+    corners = [(y, line.index(c)) for y, line in enumerate(rows) for c in _CORNERS if c in line]
+    if not corners:
+        return []
+    left = min(x for _, x in corners)
+    return [rows[y][x] for y, x in sorted(corners) if x == left]
+
+
 async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCommunity) -> None:
     clients = [await Client.connect(server.port, community.keys[h]) for h in ("ada", "chen", "dana")]
     ada, chen, dana = clients
@@ -114,12 +134,13 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
         await _everyone_sees(clients, "Phase 4/8 · Group")
         # ada picks the first Mad card up and drops it on the second: one theme; then names it.
         ada.send(KEYS["up"] * 3)  # to the top of the column, wherever focus was
-        await ada.settle()
+        await ada.wait_for(lambda c: _first_column_boxes(c)[:1] == [CURRENT], 5, "the first Mad card current")
         ada.send("m")
         await ada.wait_text("Moving a theme")
-        await ada.settle()
         ada.send(KEYS["down"])
-        await ada.settle()
+        await ada.wait_for(
+            lambda c: _first_column_boxes(c)[:2] == [MOVING, CURRENT], 5, "the second Mad card the drop target"
+        )
         ada.send("m")
         await ada.wait_text("(unnamed theme)")
         ada.send("e")
@@ -131,7 +152,7 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
         await _everyone_sees(clients, "Phase 5/8 · Vote")
         await chen.wait_text("Votes left: 3/3")
         chen.send(KEYS["left"])  # from Sad, where chen wrote last, to the Mad column and its theme
-        await chen.settle()
+        await chen.wait_for(lambda c: _is_current(c, "Deploys and safety"), 5, "the theme current")
         chen.send("v")
         await chen.wait_text("Votes left: 2/3")
         chen.send("v")

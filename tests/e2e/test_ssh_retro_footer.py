@@ -25,8 +25,8 @@ async def test_the_board_footer_shows_the_phase_keys_over_ssh(tmp_path: Path) ->
         chen = await Client.connect(server.port, community.keys["chen"])
         try:
             for client in (ada, chen):
-                await client.wait_text("Mad / Sad / Glad")
-                await client.settle(0.2)
+                # The retro's row drawn as the focused table's cursor: Enter opens it.
+                await client.wait_for(lambda c: c.screen.highlighted("Mad / Sad / Glad"), what="the retro's row")
                 client.send(KEYS["enter"])
                 await client.wait_text("Write your cards")
             await ada.wait_for(

@@ -301,8 +301,23 @@ async def test_keys_utf8_split_and_lone_escape(server: ServerProcess, community:
         client.send("\x10")
         await client.wait_text("Search for commands")
         client.send("\x1b[200~help\nme\x1b[201~")
-        await client.wait_for(lambda c: "Search for commands" not in c.text, 5, "the pasted text in the palette")
-        await client.settle()
+        # The pasted text in the field and the commands it finds: Help, and no longer Trends.
+        await client.wait_for(
+            lambda c: (
+                "Search for commands" not in c.text
+                and "Keys and what this screen does" in c.text
+                and "Objectives and trend charts" not in c.text
+            ),
+            5,
+            "the pasted text's command in the palette",
+        )
+        # The paste's newline pressed nothing: shift+home and End after it are drawn in the palette's
+        # field (a selection, then none) only if the palette is still the screen that takes keys.
+        pasted = client.screen.style_of("help")
+        client.send("\x1b[1;2H")  # shift+home: select what was pasted
+        await client.wait_for(lambda c: c.screen.style_of("help") not in (None, pasted), 5, "the paste selected")
+        client.send("\x1b[F")  # End: nothing selected
+        await client.wait_for(lambda c: c.screen.style_of("help") == pasted, 5, "the selection gone")
         assert "Help: Home" not in client.text
         client.send(KEYS["enter"])  # now Enter runs the command the paste found
         await client.wait_text("Help: Home")

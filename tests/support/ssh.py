@@ -5,9 +5,13 @@
 - :class:`ServerProcess` runs ``python -m coptui serve --port 0`` and learns its port
   from the JSON log.
 - :class:`Client` is an asyncssh client with a PTY that keeps every byte it receives
-  and a small :class:`Screen` model of what a terminal would show.
+  and a small :class:`Screen` model of what a terminal would show, styles included.
+- :class:`TmuxPane` runs OpenSSH in tmux and reads the pane into the same model.
 
-Every wait has a deadline; nothing sleeps for a fixed time to "let things settle".
+Every wait polls a condition on what the screen shows up to a deadline, and a failed wait
+says what the screen showed. Nothing sleeps for a fixed time or waits for a quiet period to
+"let things settle": a check that something does not happen first waits for the effect of a
+later key.
 """
 
 from __future__ import annotations
@@ -22,14 +26,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import asyncssh
 from rich.cells import get_character_cell_size
 
 from coptui.core.definitions import default_surveys_dir
+from coptui.serve.driver import SYNC_QUERY as _SYNC_QUERY
 from coptui.serve.server import STOP_SECONDS
 from coptui.serve.workers import Supervisor
 
@@ -38,6 +45,14 @@ REPO = Path(__file__).resolve().parents[2]
 # closes) twice over for a busy machine, the supervisor's tick to see its workers end
 # (--workers), and a few seconds for the interpreter to exit.
 STOP_TIMEOUT = 2 * STOP_SECONDS + Supervisor.TICK + 5
+# What the app asks a terminal about synchronized output (DECRQM, mode 2026) and the answer
+# of one that has it: "supported, reset".
+SYNC_QUERY = _SYNC_QUERY.encode()
+SYNC_SUPPORTED = b"\x1b[?2026;2$y"
+# How long a screen may take to show what a key or a change did, on a busy machine: a client's
+# (asyncssh) and a tmux pane's (OpenSSH in tmux, read by polling capture-pane).
+SCREEN_TIMEOUT = 10
+PANE_TIMEOUT = 15
 
 
 # -- community with keys -------------------------------------------------------------------------
@@ -225,18 +240,104 @@ _SEQUENCE = re.compile(
 )
 
 
+class Style(NamedTuple):
+    """How a terminal draws one cell: colours as ``"256:N"``, ``"rgb:R,G,B"`` or ``"ansi:N"`` (None: the default)."""
+
+    fg: str | None = None
+    bg: str | None = None
+    bold: bool = False
+    dim: bool = False
+    italic: bool = False
+    underline: bool = False
+    reverse: bool = False
+
+
+PLAIN = Style()
+TALL_EDGE = "▊"  # the left edge of Textual's "tall" border (inputs, text areas, choice lists)
+# SGR codes that set or clear attributes (22 clears both bold and dim).
+_ATTRIBUTES: dict[int, Callable[[Style], Style]] = {
+    1: lambda s: s._replace(bold=True),
+    2: lambda s: s._replace(dim=True),
+    3: lambda s: s._replace(italic=True),
+    4: lambda s: s._replace(underline=True),
+    7: lambda s: s._replace(reverse=True),
+    21: lambda s: s._replace(bold=False),
+    22: lambda s: s._replace(bold=False, dim=False),
+    23: lambda s: s._replace(italic=False),
+    24: lambda s: s._replace(underline=False),
+    27: lambda s: s._replace(reverse=False),
+}
+
+
+def _sgr_params(params: str) -> list[int]:
+    return [int(p) if p.isdigit() else 0 for p in params.replace(":", ";").split(";")]
+
+
+def _colour(params: list[int], i: int) -> tuple[str | None, int]:
+    """The extended colour (38/48 ...) at ``params[i]`` and how many parameters it took."""
+    if i + 2 < len(params) and params[i + 1] == 5:
+        return f"256:{params[i + 2]}", 3
+    if i + 4 < len(params) and params[i + 1] == 2:
+        return "rgb:{},{},{}".format(*params[i + 2 : i + 5]), 5
+    return None, 1
+
+
+def apply_sgr(style: Style, params: str) -> Style:
+    """``style`` after one SGR sequence (``ESC [ params m``)."""
+    numbers = _sgr_params(params)
+    i = 0
+    while i < len(numbers):
+        code = numbers[i]
+        if code == 0:
+            style = PLAIN
+        elif code in _ATTRIBUTES:
+            style = _ATTRIBUTES[code](style)
+        elif code in (38, 48):
+            colour, used = _colour(numbers, i)
+            style = style._replace(fg=colour) if code == 38 else style._replace(bg=colour)
+            i += used
+            continue
+        elif code == 39:
+            style = style._replace(fg=None)
+        elif code == 49:
+            style = style._replace(bg=None)
+        elif 30 <= code <= 37 or 90 <= code <= 97:
+            style = style._replace(fg=f"ansi:{code - 30 if code < 90 else code - 82}")
+        elif 40 <= code <= 47 or 100 <= code <= 107:
+            style = style._replace(bg=f"ansi:{code - 40 if code < 100 else code - 92}")
+        i += 1
+    return style
+
+
 class Screen:
-    """Just enough of a terminal to read Textual's output: cursor moves, text, clears."""
+    """Just enough of a terminal to read Textual's output: cursor moves, text, clears, and
+    each cell's style (SGR colours and attributes), so a test can see a highlight or a focus.
+
+    ``frames`` counts the synchronized-output frames (``ESC [?2026h`` ... ``ESC [?2026l``)
+    completed so far; ``in_frame`` is True while one is half received.
+    """
 
     def __init__(self, width: int, height: int) -> None:
-        self.width, self.height = width, height
-        self.rows = [[" "] * width for _ in range(height)]
-        self.x = self.y = 0
+        self.frames = 0
+        self.in_frame = False
+        self.resize(width, height)
 
     def resize(self, width: int, height: int) -> None:
         self.width, self.height = width, height
-        self.rows = [[" "] * width for _ in range(height)]
+        self._clear()
         self.x = self.y = 0
+        self.style = PLAIN
+
+    def _clear(self) -> None:
+        self.rows = [[" "] * self.width for _ in range(self.height)]
+        self.styles = [[PLAIN] * self.width for _ in range(self.height)]
+
+    @classmethod
+    def from_capture(cls, captured: str, width: int, height: int) -> Screen:
+        """The screen a ``tmux capture-pane -p -e`` dump shows (its lines carry their SGR codes)."""
+        screen = cls(width, height)
+        screen.feed(captured.replace("\n", "\r\n"))
+        return screen
 
     def feed(self, text: str) -> None:
         pos = 0
@@ -248,17 +349,26 @@ class Screen:
         self._text(text[pos:])
 
     def _csi(self, params: str, final: str) -> None:
-        if final == "H" and not params.startswith("?"):
+        if final == "m":
+            self.style = apply_sgr(self.style, params)
+        elif final == "H" and not params.startswith("?"):
             parts = [int(p) if p.isdigit() else 1 for p in (params.split(";") if params else [])]
             row, col = ([*parts, 1, 1])[:2]
             self.y, self.x = min(max(row - 1, 0), self.height - 1), min(max(col - 1, 0), self.width - 1)
         elif final == "J" and params in ("2", "3"):
-            self.rows = [[" "] * self.width for _ in range(self.height)]
+            self._clear()
         elif final == "K":
+            blank = Style(bg=self.style.bg)  # a terminal erases with the current background
             for col in range(self.x, self.width):
                 self.rows[self.y][col] = " "
+                self.styles[self.y][col] = blank
         elif final == "h" and params == "?1049":
-            self.rows = [[" "] * self.width for _ in range(self.height)]
+            self._clear()
+        elif final == "h" and params == "?2026":
+            self.in_frame = True
+        elif final == "l" and params == "?2026":
+            self.in_frame = False
+            self.frames += 1
 
     def _text(self, text: str) -> None:
         for char in text:
@@ -271,11 +381,68 @@ class Screen:
             else:
                 if self.x < self.width:
                     self.rows[self.y][self.x] = char
+                    self.styles[self.y][self.x] = self.style
                 self.x += max(get_character_cell_size(char), 1)
 
     @property
     def text(self) -> str:
         return "\n".join("".join(row).rstrip() for row in self.rows)
+
+    def find(self, text: str) -> tuple[int, int] | None:
+        """The (column, row), from 0, of the first place ``text`` shows, or None."""
+        for y, row in enumerate(self.rows):
+            x = "".join(row).find(text)
+            if x >= 0:
+                return x, y
+        return None
+
+    def style_of(self, text: str) -> Style | None:
+        """The style of the first cell of ``text`` where it first shows, or None (not shown)."""
+        place = self.find(text)
+        return None if place is None else self.styles[place[1]][place[0]]
+
+    def highlighted(self, text: str) -> bool:
+        """True when ``text`` is drawn as a focused widget's cursor (a DataTable's cursor row, a
+        choice list's highlighted choice): bold, on a background the cells above and below lack."""
+        place = self.find(text)
+        if place is None:
+            return False
+        x, y = place
+        style = self.styles[y][x]
+        around = [self.styles[row][x].bg for row in (y - 1, y + 1) if 0 <= row < self.height]
+        return style.bold and style.bg not in around
+
+    def border_left_of(self, text: str) -> str | None:
+        """The first character drawn left of ``text`` on its row past the spaces (a box's edge), or None."""
+        place = self.find(text)
+        if place is None:
+            return None
+        row = "".join(self.rows[place[1]][: place[0]]).rstrip()
+        return row[-1] if row else None
+
+    def focus_border_shown(self) -> bool:
+        """True when a tall left edge (``▊``, the border Textual draws round an input or a choice
+        list) shows in a colour of its own: it is drawn in the background's colour unless focused."""
+        return any(
+            char == TALL_EDGE and style.fg != style.bg
+            for chars, styles in zip(self.rows, self.styles, strict=True)
+            for char, style in zip(chars, styles, strict=True)
+        )
+
+    def chosen(self) -> list[str]:
+        """The labels of the choices whose button (``●``) is lit: drawn unlike most buttons on screen."""
+        buttons = [
+            (x, y, self.styles[y][x]) for y, row in enumerate(self.rows) for x, char in enumerate(row) if char == "●"
+        ]
+        if not buttons:
+            return []
+        usual = Counter(style for _, _, style in buttons).most_common(1)[0][0]
+        labels = []
+        for x, y, style in buttons:
+            if style != usual:
+                after = "".join(self.rows[y][x + 2 :])  # past the button's right half-block
+                labels.append(re.split(r"\s{2,}|[▐▎│]", after.strip())[0])
+        return labels
 
 
 # -- a client ------------------------------------------------------------------------------------
@@ -304,12 +471,17 @@ class Client:
     chan: asyncssh.SSHClientChannel[bytes] | None = None
     stamps: list[tuple[float, int]] = field(default_factory=list)  # (arrival time, output length)
     track_screen: bool = True  # False: keep raw bytes only (cheap, for benchmarks with many clients)
+    # Answer the app's question whether the terminal has synchronized output (as most terminals
+    # today do): each frame then comes between ESC [?2026h and ESC [?2026l, and a wait reads the
+    # screen only between frames, never a half-drawn one.
+    answer_sync: bool = True
 
     def __post_init__(self) -> None:
         self.screen = Screen(self.width, self.height)
         self._changed = asyncio.Event()
         self._closed = asyncio.Event()
         self._decoder = __import__("codecs").getincrementaldecoder("utf-8")(errors="replace")
+        self._sync_answered = False
 
     @classmethod
     async def connect(
@@ -344,22 +516,39 @@ class Client:
             self.stderr += data
         else:
             self.output += data
+            if self.answer_sync and not self._sync_answered:
+                self._answer_sync_query(len(data))
             if self.track_screen:
                 self.screen.feed(self._decoder.decode(data))
             self.stamps.append((time.perf_counter(), len(self.output)))
         self._changed.set()
 
+    def _answer_sync_query(self, arrived: int) -> None:
+        """Answer DECRQM for mode 2026 ("supported, reset") once the app has asked (its first write)."""
+        if SYNC_QUERY in self.output[-(arrived + len(SYNC_QUERY)) :]:
+            self._sync_answered = True
+            self.send(SYNC_SUPPORTED)
+
     @property
     def text(self) -> str:
         return self.screen.text
 
-    async def wait_for(self, predicate: Callable[[Client], bool], timeout: float = 10, what: str = "") -> None:
+    @property
+    def between_frames(self) -> bool:
+        """False while a synchronized frame is half received: the screen model is not one the user would see."""
+        return not (self.track_screen and self.screen.in_frame)
+
+    async def wait_for(
+        self, predicate: Callable[[Client], bool], timeout: float = SCREEN_TIMEOUT, what: str = ""
+    ) -> None:
+        """Until ``predicate`` holds on a whole frame; a timeout says what the screen showed."""
         deadline = time.monotonic() + timeout
-        while not predicate(self):
+        while not (self.between_frames and predicate(self)):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 shown = self.text if self.track_screen else repr(bytes(self.output[-600:]))
-                raise TimeoutError(f"waited {timeout}s for {what or predicate}; screen:\n{shown}")
+                frames = f" after {self.screen.frames} frames" if self.track_screen else ""
+                raise TimeoutError(f"waited {timeout}s for {what or predicate}; screen{frames}:\n{shown}")
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.2))
@@ -379,17 +568,7 @@ class Client:
         assert arrival is not None
         return arrival
 
-    async def settle(self, quiet: float = 0.2, timeout: float = 5) -> None:
-        """Wait until the server has drawn what it was drawing (no bytes for ``quiet`` seconds)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), quiet)
-            except TimeoutError:
-                return
-
-    async def wait_text(self, text: str, timeout: float = 10) -> None:
+    async def wait_text(self, text: str, timeout: float = SCREEN_TIMEOUT) -> None:
         await self.wait_for(lambda c: text in c.text, timeout, repr(text))
 
     async def wait_closed(self, timeout: float = 10) -> int | None:
@@ -438,6 +617,7 @@ KEYS = {
     "left": "\x1b[D",
     "enter": "\r",
     "tab": "\t",
+    "shift+tab": "\x1b[Z",
     "escape": "\x1b",
 }
 
@@ -462,6 +642,7 @@ class TmuxPane:
         self, name: str, command: str, *, width: int = 100, height: int = 30, env: dict[str, str] | None = None
     ) -> None:
         self.name = name
+        self.width, self.height = width, height
         setenv = [arg for key, value in (env or {}).items() for arg in ("-e", f"{key}={value}")]
         size = ["-x", str(width), "-y", str(height)]
         # tmux may size the pane a moment after starting the command: a program that reads its
@@ -475,7 +656,7 @@ class TmuxPane:
         args = ["tmux", "capture-pane", "-p", *(["-e"] if styles else []), "-t", self.name]
         return subprocess.run(args, capture_output=True, text=True, check=False).stdout
 
-    async def wait_text(self, text: str, timeout: float = 15) -> str:
+    async def wait_text(self, text: str, timeout: float = PANE_TIMEOUT) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             shown = self.capture()
@@ -484,18 +665,22 @@ class TmuxPane:
             await asyncio.sleep(0.1)
         raise TimeoutError(f"{text!r} not in tmux pane {self.name} within {timeout}s:\n{self.capture()}")
 
-    async def settle(self, quiet: float = 0.4, timeout: float = 5) -> str:
-        """The pane once it stopped changing for ``quiet`` seconds (styles included)."""
+    def screen(self) -> Screen:
+        """What the pane shows now, styles and all."""
+        return Screen.from_capture(self.capture(styles=True), self.width, self.height)
+
+    async def wait_screen(
+        self, predicate: Callable[[Screen], bool], what: str, timeout: float = PANE_TIMEOUT
+    ) -> Screen:
+        """The pane's screen once ``predicate`` holds on it; a timeout says what the pane showed."""
         deadline = time.monotonic() + timeout
-        shown, since = self.capture(styles=True), time.monotonic()
-        while time.monotonic() < deadline:
+        while True:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited {timeout}s for {what} in tmux pane {self.name}:\n{screen.text}")
             await asyncio.sleep(0.1)
-            now = self.capture(styles=True)
-            if now != shown:
-                shown, since = now, time.monotonic()
-            elif time.monotonic() - since >= quiet:
-                return shown
-        return shown
 
     def send_keys(self, *keys: str, literal: bool = False) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *(["-l"] if literal else []), *keys], check=True)
