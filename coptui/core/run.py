@@ -20,14 +20,16 @@ from coptui.core.definitions import (
     SurveyDefinition,
 )
 from coptui.errors import CoptuiError
+from coptui.store import tables
 from coptui.store.store import Snapshot, Tx
 from coptui.store.tables import RUN_META_KEY, RUN_META_TABLE
 
 RunState = Literal["open", "closed"]
-RESPONSES = "responses"
-PARTICIPANTS = "participants"
-DRAFTS = "drafts"
-SUMMARIES = "summaries"
+# The tables a run's file holds: their names and record shapes are the store's (store/tables.py).
+RESPONSES = tables.RESPONSES
+PARTICIPANTS = tables.PARTICIPANTS
+DRAFTS = tables.DRAFTS
+SUMMARIES = tables.SUMMARIES
 
 
 @cache

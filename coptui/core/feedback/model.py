@@ -8,9 +8,11 @@ from typing import Literal
 from coptui.core.definitions import FeedbackDefinition, FeedbackField
 from coptui.core.run import Run, RunError
 from coptui.core.workspace import Workspace
+from coptui.store import tables
 
-PIECES = "feedback"
-GIVEN = "given"
+# The tables a round writes: their names and record shapes are the store's (store/tables.py).
+PIECES = tables.FEEDBACK
+GIVEN = tables.GIVEN
 PairingMode = Literal["all", "rotation", "free"]
 PAIRING_MODES: tuple[str, ...] = ("all", "rotation", "free")
 PAIRING_LABELS: dict[str, str] = {

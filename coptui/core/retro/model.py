@@ -9,21 +9,23 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from coptui.core.definitions import RETRO_PHASES, RetroDefinition
 from coptui.core.run import Run, RunError, load_run, now_utc
+from coptui.store import tables
 from coptui.store.store import Snapshot, Store, Tx
 
 if TYPE_CHECKING:
     from coptui.core.workspace import Workspace
 
 
-STATE = "retro_state"
-STATE_KEY = "state"
-PENDING = "retro_pending"
-CARDS = "retro_cards"
-THEMES = "retro_themes"
-VOTES = "retro_votes"
-ROTI = "retro_roti"
-ROTI_GIVEN = "retro_roti_given"
-ACTIONS = "actions"
+# The tables a retro writes: their names and record shapes are the store's (store/tables.py).
+STATE = tables.RETRO_STATE
+STATE_KEY = tables.RETRO_STATE_KEY
+PENDING = tables.RETRO_PENDING
+CARDS = tables.RETRO_CARDS
+THEMES = tables.RETRO_THEMES
+VOTES = tables.RETRO_VOTES
+ROTI = tables.RETRO_ROTI
+ROTI_GIVEN = tables.RETRO_ROTI_GIVEN
+ACTIONS = tables.ACTIONS
 
 ActionStatus = Literal["open", "done", "dropped"]
 ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
