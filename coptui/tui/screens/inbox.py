@@ -17,6 +17,7 @@ from textual.widgets import Button, DataTable, Footer, Header, Static
 
 from coptui.core import feedback
 from coptui.core.feedback import Inbox, ReceivedPiece
+from coptui.text import fit, one_line
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -24,11 +25,6 @@ from coptui.tui.text import literal
 
 def piece_key(piece: ReceivedPiece) -> str:
     return f"{piece.run_id}/{piece.piece_id}"
-
-
-def shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def render_piece(piece: ReceivedPiece) -> Group:
@@ -127,9 +123,9 @@ class InboxScreen(CoptuiScreen[None]):
         self._pieces = {piece_key(p): p for p in inbox.received}
         for piece in inbox.received:
             received.add_row(
-                literal(shorten(piece.round_title, 16)),
+                literal(fit(one_line(piece.round_title), 16)),
                 piece.round_opened.isoformat(),
-                literal(shorten(piece.giver or "anonymous", 16)),
+                literal(fit(one_line(piece.giver or "anonymous"), 16)),
                 Text("♥", style="red") if piece.thanked else "",
                 key=piece_key(piece),
             )

@@ -13,6 +13,7 @@ from textual.widgets import ContentSwitcher, DataTable, Header, Select, Static
 from coptui.charts import figures as charts
 from coptui.core.metrics import Status
 from coptui.core.trends import ObjectiveReport, TrendsOverview, affects_trends, format_value, overview
+from coptui.text import fit
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.shared.steady_footer import SteadyFooter
@@ -63,10 +64,6 @@ def nav_markup(current: str) -> str:
         style = "reverse bold" if view_id == current else "underline"
         parts.append(f"[@click=screen.show_tab('{view_id}')][{style}] {label} [/{style}][/] [dim]{key}[/dim]")
     return "   ".join(parts)
-
-
-def _short(text: str, size: int) -> Text:
-    return literal(text if len(text) <= size else text[: size - 1] + "…")
 
 
 class TrendsScreen(CoptuiScreen[None]):
@@ -205,7 +202,7 @@ class TrendsScreen(CoptuiScreen[None]):
         ids = [q.id for q in questions]
         self._choices["#answers-question"] = ids
         with picker.prevent(Select.Changed):
-            picker.set_options([(_short(f"{q.id}: {q.text}", 26), q.id) for q in questions])
+            picker.set_options([(literal(fit(f"{q.id}: {q.text}", 26)), q.id) for q in questions])
             if current in ids:
                 picker.value = current
             elif ids:

@@ -19,11 +19,16 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from coptui.text import fit
 from coptui.tui.text import literal
 
 if TYPE_CHECKING:
     # For the type checker only: the home screen's first frame needs none of the retro code.
     from coptui.core.retro import ActionStatus, ActionView
+
+
+# The source retro's title is cut to this many cells: the action's own text gets the room.
+SOURCE_WIDTH = 20
 
 
 class OpenActions(Vertical):
@@ -88,7 +93,7 @@ class OpenActions(Vertical):
                 # Overdue is marked with a sign as well as a colour (NO_COLOR terminals).
                 late = action.overdue(today)
                 due = Text(("!" if late else "") + action.due.isoformat(), style="bold red" if late else "")
-            table.add_row(literal(action.text), literal(_short(action.source_title)), due, key=action.id)
+            table.add_row(literal(action.text), literal(fit(action.source_title, SOURCE_WIDTH)), due, key=action.id)
         if actions:
             table.move_cursor(row=min(selected, len(actions) - 1))
         table.display = bool(actions)
@@ -115,7 +120,3 @@ class OpenActions(Vertical):
         source = self._sources.get(event.row_key.value or "")
         if source:
             self.post_message(self.SourceChosen(source))
-
-
-def _short(title: str, width: int = 20) -> str:
-    return title if len(title) <= width else title[: width - 1] + "…"
