@@ -271,8 +271,9 @@ def parse_definition(
         definition = _MODELS[kind].model_validate(data)
     except ValidationError as error:
         return None, problems_from_validation(path, error)
+    assert isinstance(definition, (SurveyDefinition, RetroDefinition, FeedbackDefinition))
     problems = _check_conditions(path, definition)
-    return (None, problems) if problems else (definition, [])  # type: ignore[return-value]
+    return (None, problems) if problems else (definition, [])
 
 
 def _unknown_question_types(path: Path | str, data: dict[str, Any]) -> list[Problem]:

@@ -48,20 +48,21 @@ class SharedReads:
         with self._lock:
             del self._queued[(loop, key)]  # begun: whoever asks from now on reads again
             self.reads += 1
-        result: T | None = None
-        error: BaseException | None = None
+        # A result travels in a 1-tuple, so that a read may return None and still be told apart
+        # from an error.
+        outcome: tuple[T] | BaseException
         try:
-            result = read()
+            outcome = (read(),)
         except BaseException as raised:
-            error = raised
+            outcome = raised
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-            loop.call_soon_threadsafe(_settle, future, result, error)
+            loop.call_soon_threadsafe(_settle, future, outcome)
 
 
-def _settle(future: asyncio.Future[T], result: T | None, error: BaseException | None) -> None:
+def _settle(future: asyncio.Future[T], outcome: tuple[T] | BaseException) -> None:
     if future.done():
         return
-    if error is not None:
-        future.set_exception(error)
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
     else:
-        future.set_result(result)  # type: ignore[arg-type]
+        future.set_result(outcome[0])
