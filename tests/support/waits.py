@@ -170,7 +170,7 @@ def svg_text(svg: str) -> list[str]:
     """The characters of a Rich SVG export, put back on their lines and columns."""
     rows: dict[int, dict[int, str]] = {}
     for x, length, line, escaped in _TEXT.findall(svg):
-        text = html.unescape(escaped)
+        text = html.unescape(escaped).replace("\xa0", " ")  # Rich writes spaces as no-break spaces
         cell = float(length) / max(len(text), 1)
         rows.setdefault(int(line), {})[round(float(x) / cell)] = text
     lines = []
