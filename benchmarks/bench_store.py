@@ -41,8 +41,12 @@ SUBMITS = r"""
 import json, random, sys, time
 from pathlib import Path
 import coptui
-from coptui.core.workspace import Workspace
-from coptui.demo.history import _health_answers
+try:
+    from coptui.core.workspace import Workspace
+    from coptui.demo.history import _health_answers
+except ImportError:  # a tree from before the layer packages (coptui/ was flat)
+    from coptui.workspace import Workspace
+    from coptui.demo import _health_answers
 
 data, surveys, submits = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 workspace = Workspace.open(data, surveys)
