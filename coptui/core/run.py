@@ -91,6 +91,10 @@ class Run(BaseModel):
     def is_open(self) -> bool:
         return self.state == "open"
 
+    def takes_answers(self, today: date) -> bool:
+        """Whether the run still takes answers on ``today``: open, and its closing date (if any) not passed."""
+        return self.is_open and (self.closes_on is None or today <= self.closes_on)
+
     def frozen_definition(self) -> AnyDefinition:
         return _definition_adapter().validate_python(self.definition)
 

@@ -21,4 +21,4 @@ def answers_editable(run: Run) -> bool:
 
 def closed_for_answers(run: Run, today: date) -> bool:
     """Whether ``run`` takes no more answers on ``today``: closed, or past its closing date."""
-    return not run.is_open or (run.closes_on is not None and today > run.closes_on)
+    return not run.takes_answers(today)

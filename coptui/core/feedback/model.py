@@ -31,8 +31,7 @@ class FeedbackError(RunError):
 
 def accepting(run: Run, today: date | None = None) -> bool:
     """Whether a round still takes feedback: open, and its closing date (if any) not passed."""
-    today = today or date.today()
-    return run.is_open and (run.closes_on is None or today <= run.closes_on)
+    return run.takes_answers(today or date.today())
 
 
 def _fields_of(definition: FeedbackDefinition) -> tuple[FeedbackField, ...]:
