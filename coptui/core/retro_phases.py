@@ -1,36 +1,19 @@
 """Which retro commands a member may give in each phase, and which only the facilitator may.
 
-The retro code refuses a command out of its phase (coptui.core.retro); these are the same
-rules stated for a member's board ahead of time, so that a screen offers only what will be
-taken. Commands are named as the retro screen's actions.
+The retro code refuses a command out of its phase (coptui.core.retro) by the same table,
+``COMMAND_PHASES``; here it is applied to a member's board ahead of time, so that a screen
+offers only what will be taken. Commands are named as the retro screen's actions.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from coptui.core.retro.model import COMMAND_PHASES
+
 if TYPE_CHECKING:
     from coptui.core.retro import RetroBoard
 
-# The phases each command belongs to (every phase of an open retro when not listed here).
-COMMAND_PHASES: dict[str, tuple[str, ...]] = {
-    "add_card": ("write",),
-    "edit_card": ("write",),
-    "delete_card": ("write",),
-    "move": ("group",),
-    "name_theme": ("group",),
-    "ungroup": ("group",),
-    "vote": ("vote",),
-    "unvote": ("vote",),
-    "add_action": ("discuss", "actions"),
-    "mark_done": ("review",),
-    "mark_dropped": ("review",),
-    "roti": ("close",),
-    "next_theme": ("discuss",),
-    "reveal": ("write",),
-    "finish": ("close",),
-    "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
-}
 FACILITATOR_COMMANDS = frozenset({"reveal", "next_phase", "skip_phase", "extend_timer", "next_theme", "finish"})
 COMMANDS = frozenset(COMMAND_PHASES) | FACILITATOR_COMMANDS
 

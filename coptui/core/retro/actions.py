@@ -10,6 +10,7 @@ from coptui.core.retro.commands import _clean_text, _require_member
 from coptui.core.retro.model import (
     ACTION_STATUSES,
     ACTIONS,
+    COMMAND_PHASES,
     MAX_ACTION_CHARS,
     ActionStatus,
     ActionView,
@@ -61,7 +62,7 @@ def add_action(
     snapshot = workspace.store.read_run(run_id)
     run = _run_from(snapshot, run_id)
     phase = _state(snapshot, retro_definition(run))["phase"]
-    if not run.is_open or phase not in ("discuss", "actions"):
+    if not run.is_open or phase not in COMMAND_PHASES["add_action"]:
         raise RetroError("actions are agreed in the discuss and actions phases of an open retro")
     if due is not None and due < today:
         raise RetroError(f"the due date {due} is in the past")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from coptui.core.retro.model import (
     CARDS,
+    COMMAND_PHASES,
     MAX_CARD_CHARS,
     MAX_NAME_CHARS,
     PENDING,
@@ -63,7 +64,9 @@ class _Retro:
     def phase(self) -> str:
         return str(self.state["phase"])
 
-    def require_phase(self, *phases: str, what: str) -> None:
+    def require_phase(self, command: str, *, what: str) -> None:
+        """Refuse ``command`` (a key of COMMAND_PHASES) outside the phases it belongs to."""
+        phases = COMMAND_PHASES[command]
         if self.phase not in phases:
             allowed = " or ".join(PHASE_TITLES[p].split(":")[0].lower() for p in phases)
             raise RetroError(
@@ -89,7 +92,7 @@ def add_card(workspace: Workspace, run_id: str, handle: str, column: str, text: 
     text = _clean_text(text, MAX_CARD_CHARS, "card")
     with workspace.store.run_tx(run_id) as tx:
         retro = _Retro(tx, run_id)
-        retro.require_phase("write", what="write cards")
+        retro.require_phase("add_card", what="write cards")
         if column not in _column_order(retro.definition):
             allowed = ", ".join(c.id for c in retro.definition.columns)
             raise RetroError(f"{column!r} is not a column of this retro; allowed: {allowed}")
@@ -110,14 +113,14 @@ def _own_pending(tx: Tx, card_id: str, handle: str) -> dict[str, Any]:
 def edit_card(workspace: Workspace, run_id: str, handle: str, card_id: str, text: str) -> None:
     text = _clean_text(text, MAX_CARD_CHARS, "card")
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("write", what="edit cards")
+        _Retro(tx, run_id).require_phase("edit_card", what="edit cards")
         record = _own_pending(tx, card_id, handle)
         tx.put(PENDING, card_id, {**record, "text": text})
 
 
 def delete_card(workspace: Workspace, run_id: str, handle: str, card_id: str) -> None:
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("write", what="delete cards")
+        _Retro(tx, run_id).require_phase("delete_card", what="delete cards")
         _own_pending(tx, card_id, handle)
         tx.delete(PENDING, card_id)
 
@@ -214,7 +217,7 @@ def next_theme(workspace: Workspace, run_id: str, by: str, *, now: datetime | No
     now = now or now_utc()
     with workspace.store.run_tx(run_id) as tx:
         retro = _Retro(tx, run_id)
-        retro.require_phase("discuss", what="move to the next theme")
+        retro.require_phase("next_theme", what="move to the next theme")
         order = retro.state.get("discuss_order") or []
         index = int(retro.state.get("discuss_index", 0)) + 1
         if index >= len(order):
@@ -231,7 +234,7 @@ def merge_themes(workspace: Workspace, run_id: str, handle: str, source: str, ta
     if source == target:
         raise RetroError("a theme cannot be merged into itself")
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("group", what="group cards")
+        _Retro(tx, run_id).require_phase("move", what="group cards")
         source_theme, target_theme = tx.get(THEMES, source), tx.get(THEMES, target)
         if source_theme is None or target_theme is None:
             raise RetroError("that theme no longer exists (someone merged it a moment ago)")
@@ -247,7 +250,7 @@ def ungroup_theme(workspace: Workspace, run_id: str, handle: str, theme_id: str)
     """Give every card of a theme but one a theme of its own again; returns how many were split off."""
     _require_member(workspace, handle)
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("group", what="ungroup cards")
+        _Retro(tx, run_id).require_phase("ungroup", what="ungroup cards")
         theme = tx.get(THEMES, theme_id)
         if theme is None:
             raise RetroError("that theme no longer exists")
@@ -271,7 +274,7 @@ def name_theme(workspace: Workspace, run_id: str, handle: str, theme_id: str, na
     if len(cleaned) > MAX_NAME_CHARS:
         raise RetroError(f"a theme name holds at most {MAX_NAME_CHARS} characters")
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("group", what="name themes")
+        _Retro(tx, run_id).require_phase("name_theme", what="name themes")
         theme = tx.get(THEMES, theme_id)
         if theme is None:
             raise RetroError("that theme no longer exists")
@@ -300,7 +303,7 @@ def unvote(workspace: Workspace, run_id: str, handle: str, theme_id: str) -> int
     """Take back one vote from a theme; returns the votes left."""
     with workspace.store.run_tx(run_id) as tx:
         retro = _Retro(tx, run_id)
-        retro.require_phase("vote", what="take back a vote")
+        retro.require_phase("unvote", what="take back a vote")
         ballot = dict((tx.get(VOTES, handle) or {}).get("themes", {}))
         if not ballot.get(theme_id):
             raise RetroError("you have no vote on that theme")
@@ -320,7 +323,7 @@ def give_roti(workspace: Workspace, run_id: str, handle: str, score: int) -> Non
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise RetroError("a ROTI is a whole number from 1 to 5")
     with workspace.store.run_tx(run_id) as tx:
-        _Retro(tx, run_id).require_phase("close", what="give your ROTI")
+        _Retro(tx, run_id).require_phase("roti", what="give your ROTI")
         if tx.get(ROTI_GIVEN, handle) is not None:
             raise RetroError("you have already given your ROTI for this retro")
         tx.insert(ROTI_GIVEN, handle, {"given": True})

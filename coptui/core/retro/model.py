@@ -29,6 +29,27 @@ ACTIONS = tables.ACTIONS
 
 ActionStatus = Literal["open", "done", "dropped"]
 ACTION_STATUSES: tuple[str, ...] = ("open", "done", "dropped")
+# The phases each command belongs to (every phase of an open retro when not listed here): the
+# retro refuses a command out of them, and a member's board offers only what will be taken.
+# Commands are named as the retro screen's actions.
+COMMAND_PHASES: dict[str, tuple[str, ...]] = {
+    "add_card": ("write",),
+    "edit_card": ("write",),
+    "delete_card": ("write",),
+    "move": ("group",),
+    "name_theme": ("group",),
+    "ungroup": ("group",),
+    "vote": ("vote",),
+    "unvote": ("vote",),
+    "add_action": ("discuss", "actions"),
+    "mark_done": ("review",),
+    "mark_dropped": ("review",),
+    "roti": ("close",),
+    "next_theme": ("discuss",),
+    "reveal": ("write",),
+    "finish": ("close",),
+    "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
+}
 MAX_CARD_CHARS = 500
 MAX_NAME_CHARS = 120
 MAX_ACTION_CHARS = 300
