@@ -156,9 +156,11 @@ def run_runs(args: argparse.Namespace) -> int:
         run = runs.close_run(args.close, by=handle)
         print(f"Closed {run.id} with {runs.response_count(run.id)} responses.")
         return 0
-    listing = runs.list_runs()
+    listing = runs.list_runs(check_files=True)  # the counts below read every run's file anyway
     if not listing:
         print("No runs yet. Open one with: coptui runs --open DEF_ID")
+        for problem in workspace.store.problems:
+            print(f"warning: {problem}", file=sys.stderr)
         return 0
     rows = [("ID", "DEFINITION", "KIND", "STATE", "OPENED", "RESPONSES")]
     for run in listing:

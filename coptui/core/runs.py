@@ -32,6 +32,7 @@ from coptui.core.run import (
 )
 from coptui.core.survey_rules import answers_editable
 from coptui.store.store import Snapshot, Store, Tx
+from coptui.store.tables import RUNS_TABLE
 
 
 class Runs:
@@ -44,9 +45,19 @@ class Runs:
 
     # -- listing -------------------------------------------------------------------------
 
-    def list_runs(self, *, kind: str | None = None, state: RunState | None = None) -> list[Run]:
+    def list_runs(
+        self, *, kind: str | None = None, state: RunState | None = None, check_files: bool = False
+    ) -> list[Run]:
+        """The runs, oldest first, leaving out any whose file cannot be read (its problem is in
+        ``store.problems``, which screens and the CLI show).
+
+        The files of open runs are looked at (once per version of each: they are what a
+        member reads next); those of closed runs only with ``check_files``, for a caller that
+        reads them all anyway, so that a screen never parses the whole history to list it.
+        """
         runs = [Run.model_validate(record) for record in self.store.run_records().values()]
         runs = [r for r in runs if (kind is None or r.kind == kind) and (state is None or r.state == state)]
+        runs = [r for r in runs if not (check_files or r.is_open) or self.store.run_file_readable(r.id)]
         return sorted(runs, key=lambda r: (r.opened_on, r.id))
 
     def get(self, run_id: str) -> Run:
@@ -77,7 +88,9 @@ class Runs:
 
     def new_run_id(self, definition_id: str, on: date) -> str:
         base = f"{definition_id}-{on.isoformat()}"
-        taken = set(self.store.run_ids_on_disk()) | set(self.store.run_records())
+        # Every id in use, even that of a run left out of the listing (a missing or refused
+        # file): restoring its file from a backup must not collide with a newer run.
+        taken = set(self.store.run_ids_on_disk()) | set(self.store.read_index().all(RUNS_TABLE))
         candidate, n = base, 2
         while candidate in taken:
             candidate, n = f"{base}-{n}", n + 1
@@ -108,22 +121,27 @@ class Runs:
                 f"{members} members, so nobody's answer could stay anonymous; add members to community.toml "
                 "or make the survey non-anonymous"
             )
-        run = Run(
-            id=self.new_run_id(definition.id, today),
-            definition_id=definition.id,
-            kind=definition.kind,
-            title=definition.title,
-            opened_on=today,
-            opened_by=by,
-            closes_on=closes_on,
-            anonymous=anonymous,
-            min_responses=min_responses,
-            min_text_responses=min_text,
-            members=members,
-            definition=definition.model_dump(mode="json"),
-            settings=dict(settings or {}),
-        )
-        self.store.write_run_record(run.id, run.model_dump(mode="json"))
+        frozen = definition.model_dump(mode="json")
+        # The id is chosen and the run's file made under one hold of the lock: two opens at
+        # once (two facilitators, two scripts) would otherwise both take the first free id,
+        # and the second run would replace the first.
+        with self.store.locked():
+            run = Run(
+                id=self.new_run_id(definition.id, today),
+                definition_id=definition.id,
+                kind=definition.kind,
+                title=definition.title,
+                opened_on=today,
+                opened_by=by,
+                closes_on=closes_on,
+                anonymous=anonymous,
+                min_responses=min_responses,
+                min_text_responses=min_text,
+                members=members,
+                definition=frozen,
+                settings=dict(settings or {}),
+            )
+            self.store.write_run_record(run.id, run.model_dump(mode="json"))
         return run
 
     def close_run(self, run_id: str, *, by: str, today: date | None = None) -> Run:

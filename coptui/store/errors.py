@@ -25,10 +25,17 @@ class UnreadableFileError(StoreError):
         self.path = path
         self.reason = reason
         self.damaged = damaged
+        # The bytes that were refused, when they were read: the quarantine keeps a copy of
+        # these very bytes rather than opening the path again (which may be a symlink now).
+        self.raw: bytes | None = None
 
 
 class LockTimeoutError(StoreError):
     pass
+
+
+class LockUnavailableError(StoreError):
+    """The lock file cannot be taken at all (it is a folder, or cannot be opened): nothing can be written."""
 
 
 class StoreWriteError(StoreError, OSError):

@@ -132,9 +132,10 @@ def decode(path: Path, raw: bytes) -> tuple[dict[str, Any], bool]:
 
 
 def file_signature(path: Path) -> FileSignature | None:
+    # lstat: a symlink left at a data file's name (even one to itself) has a signature of its own.
     try:
-        stat = path.stat()
-    except FileNotFoundError:
+        stat = os.lstat(path)
+    except OSError:
         return None
     return (stat.st_ino, stat.st_size, stat.st_mtime_ns)
 

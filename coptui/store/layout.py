@@ -9,6 +9,9 @@
     quarantine/         copies of damaged files, kept for a human to look at
     .tmp-<name>.<pid>.<thread>   a write on its way (beside its target, in the same folder)
 
+Only these names are data: anything else in runs/ (``X (copy).json``, ``Backup.json``) is
+left alone and reported (:func:`stray_names`).
+
 The store writes these paths, the folder watcher maps events on them back to a
 :class:`Change`, and the server relays foreign writes by the same two functions
 (:func:`path_for`, :func:`change_for`), so the three cannot disagree about a name.
@@ -16,6 +19,7 @@ The store writes these paths, the folder watcher maps events on them back to a
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,18 +73,38 @@ def is_temp(path: Path) -> bool:
     return path.name.startswith(TEMP_PREFIX)
 
 
+def _names_in_runs(data_dir: Path) -> list[str]:
+    # Names only (no stat, nothing opened): what each entry is, is for the reader to check.
+    try:
+        return os.listdir(data_dir / RUNS_DIR)
+    except OSError:
+        return []  # no runs/ folder, or not a folder: the store reports it once
+
+
 def run_ids(data_dir: Path) -> list[str]:
-    """The runs that have a file, sorted."""
-    return sorted(p.stem for p in (data_dir / RUNS_DIR).glob(f"*{DATA_SUFFIX}") if not is_temp(p))
+    """The runs that have a file, sorted: names ``<run id>.json`` in runs/ (temps left out)."""
+    return sorted(
+        name[: -len(DATA_SUFFIX)]
+        for name in _names_in_runs(data_dir)
+        if name.endswith(DATA_SUFFIX) and not name.startswith(TEMP_PREFIX) and is_run_id(name[: -len(DATA_SUFFIX)])
+    )
+
+
+def stray_names(data_dir: Path) -> list[str]:
+    """Names in runs/ that look like data files but name no run (``X (copy).json``,
+    ``Backup.json``, an editor's ``.#X.json``): ignored for data, reported by the store."""
+    return sorted(
+        name
+        for name in _names_in_runs(data_dir)
+        if name.endswith(DATA_SUFFIX) and not name.startswith(TEMP_PREFIX) and not is_run_id(name[: -len(DATA_SUFFIX)])
+    )
 
 
 def data_files(data_dir: Path) -> list[Path]:
     """Every file that holds data (index, actions, run files), as they are now."""
-    return [
-        path
-        for path in [*data_dir.glob(f"*{DATA_SUFFIX}"), *(data_dir / RUNS_DIR).glob(f"*{DATA_SUFFIX}")]
-        if not is_temp(path)
-    ]
+    names = [INDEX_FILE, ACTIONS_FILE]
+    present = [data_dir / name for name in names if os.path.lexists(data_dir / name)]
+    return present + [run_path(data_dir, run_id) for run_id in run_ids(data_dir)]
 
 
 def path_for(data_dir: Path, change: Change) -> Path:

@@ -24,26 +24,40 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 from tinydb.utils import LRUCache
 
+from coptui.store.errors import UnreadableFileError
 from coptui.store.files import atomic_write, decode, encode
+from coptui.store.safe_read import FileSignature, read_file
+
+# A check of a decoded file's records (the store's shape check): raises UnreadableFileError.
+FileCheck = Callable[[Path, dict[str, Any], FileSignature], None]
 
 
 class AtomicJSONStorage(Storage):
     """A TinyDB storage that rereads its file on every read and writes atomically.
 
     Rereading matters: TinyDB's JSONStorage keeps a handle open, which goes on reading
-    the old inode after another process swapped the file. A damaged or newer file raises
-    :class:`~coptui.store.errors.UnreadableFileError` from :meth:`read`.
+    the old inode after another process swapped the file. A damaged or newer file, or
+    anything but a plain file at the path (safe_read.py), raises
+    :class:`~coptui.store.errors.UnreadableFileError` from :meth:`read`; so does a file whose
+    records fail ``check`` (given by the store: the shapes of tables.py).
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, check: FileCheck | None = None) -> None:
         self.path = Path(path)
+        self.check = check
 
     def read(self) -> dict[str, Any] | None:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
+        found = read_file(self.path)
+        if found is None:
             return None
-        data, _ = decode(self.path, raw)
+        raw, signature = found
+        try:
+            data, _ = decode(self.path, raw)
+            if self.check is not None:
+                self.check(self.path, data, signature)
+        except UnreadableFileError as error:
+            error.raw = raw  # the quarantine keeps these very bytes
+            raise
         return data
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -59,8 +73,8 @@ class TransactionStorage(AtomicJSONStorage):
     One transaction is one atomic file write, however many TinyDB calls it made.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: str | Path, check: FileCheck | None = None) -> None:
+        super().__init__(path, check)
         self._data: dict[str, Any] | None = None
         self._loaded = False
         self.dirty = False

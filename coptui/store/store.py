@@ -5,9 +5,12 @@ Reads need no lock: files are only ever swapped whole (files.py). Every read-mod
 holds the folder's file lock and a process-local lock, and ends in one atomic file write.
 
 A damaged file or one written by a newer coptui is refused: left byte for byte as it is
-(a damaged one is also copied to ``quarantine/`` once) and reported in
+(a damaged one is also copied to ``quarantine/`` once per version) and reported in
 :attr:`Store.problems`; the rest of the folder still opens. A refused file is looked at
-again once its bytes change (restored from a backup).
+again once its bytes change (restored from a backup). Damaged means: not JSON, not a file
+(a folder, a FIFO, a symlink: safe_read.py), or JSON whose records do not have the shapes
+of tables.py (shapes.py), including a run file that holds another run (an admin's backup
+``x.bak.json``). Names in runs/ that are no run id are not data: ignored, and reported.
 
 The index holds only what can be derived from the run files (their records, summaries of
 closed runs). So a damaged index is left alone on disk and the runs are listed from their
@@ -19,7 +22,9 @@ storage.py.
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -28,10 +33,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coptui.store import layout
-from coptui.store.errors import LockTimeoutError, StoreError, StoreWriteError, UnreadableFileError
-from coptui.store.files import FileSignature, file_signature, plain_record, temp_owner_is_dead
-from coptui.store.layout import LOCK_FILE, QUARANTINE_DIR, Change
+from coptui.store import layout, shapes
+from coptui.store.errors import (
+    LockTimeoutError,
+    LockUnavailableError,
+    StoreError,
+    UnreadableFileError,
+)
+from coptui.store.files import atomic_write, plain_record, temp_owner_is_dead
+from coptui.store.layout import LOCK_FILE, QUARANTINE_DIR, RUNS_DIR, Change
+from coptui.store.safe_read import FileSignature, read_file
+from coptui.store.safe_read import signature as file_signature
 from coptui.store.storage import AtomicJSONStorage, RecordDB, TransactionStorage
 from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE
 
@@ -97,6 +109,7 @@ class Snapshot:
 
 
 Listener = Callable[[Change], None]
+ProblemListener = Callable[["StoreProblem"], None]
 
 
 @dataclass
@@ -113,7 +126,11 @@ class Store:
     the folder's file lock and a process-local lock, and ends in one atomic file write.
     """
 
-    def __init__(self, data_dir: Path, *, lock_timeout: float = 10.0) -> None:
+    # Whether a store checks the shapes of the records it reads (see _check) unless told;
+    # tests of the bare mechanics, which store records of no declared shape, turn it off.
+    check_shapes = True
+
+    def __init__(self, data_dir: Path, *, lock_timeout: float = 10.0, check_shapes: bool | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.lock_timeout = lock_timeout
         self.problems: list[StoreProblem] = []
@@ -121,12 +138,38 @@ class Store:
         self._missing_runs: set[str] = set()
         self._run_meta_cache: dict[str, tuple[FileSignature | None, dict[str, Any] | None]] = {}
         self._listeners: list[Listener] = []
+        self._problem_listeners: list[ProblemListener] = []
+        # The version (signature) of each file whose records passed the shape check: a file
+        # is checked once per version, not on every read. Off only for tests of the bare
+        # mechanics that store records of no declared shape.
+        self._check_shapes = type(self).check_shapes if check_shapes is None else check_shapes
+        self._checked: dict[Path, FileSignature] = {}
         self._thread_lock = threading.RLock()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        layout.runs_dir(self.data_dir).mkdir(exist_ok=True)
+        self._make_runs_dir()
         self._file_lock: Any = None  # made on the first write: importing filelock costs start-up time
         self._clean_temp_files()
         self._reconcile()
+
+    def _make_runs_dir(self) -> None:
+        runs = layout.runs_dir(self.data_dir)
+        try:
+            runs.mkdir(exist_ok=True)
+        except FileExistsError:
+            pass  # something that is not a folder: said just below
+        except OSError as error:
+            self._add_problem(
+                StoreProblem(runs, f"{runs}: cannot be made ({error.strerror or error}); no run can be kept")
+            )
+            return
+        if not runs.is_dir():
+            self._add_problem(
+                StoreProblem(
+                    runs,
+                    f"{runs}: is not a folder; no run can be read or kept until it is moved away "
+                    f"(coptui then makes an empty {RUNS_DIR}/)",
+                )
+            )
 
     # -- paths -----------------------------------------------------------------------
 
@@ -153,6 +196,12 @@ class Store:
         for listener in list(self._listeners):
             listener(change)
 
+    def subscribe_problems(self, listener: ProblemListener) -> Callable[[], None]:
+        """Be told of each problem as it is found (after start, too: a damaged file is often
+        first met when a screen reads it); called in the thread that found it."""
+        self._problem_listeners.append(listener)
+        return lambda: self._problem_listeners.remove(listener) if listener in self._problem_listeners else None
+
     # -- locking and transactions --------------------------------------------------------
 
     @contextmanager
@@ -172,17 +221,33 @@ class Store:
                     f"the data folder {self.data_dir} is locked by another coptui process "
                     f"(waited {self.lock_timeout:g} s for {LOCK_FILE}); try again"
                 ) from None
+            except OSError as error:
+                # A .lock that is a folder, or that cannot be opened: nothing can be written,
+                # but every read goes on (reads take no lock).
+                raise LockUnavailableError(
+                    f"cannot write to {self.data_dir}: its lock file {LOCK_FILE} cannot be used "
+                    f"({error.strerror or error}{self._lock_kind()})"
+                ) from None
             try:
                 yield
             finally:
                 self._file_lock.release()
+
+    def _lock_kind(self) -> str:
+        try:
+            mode = os.lstat(layout.lock_path(self.data_dir)).st_mode
+        except OSError:
+            return ""
+        from coptui.store.safe_read import kind_of
+
+        return "" if stat.S_ISREG(mode) else f": it is {kind_of(mode)}"
 
     @contextmanager
     def _transaction(self, change: Change) -> Iterator[Tx]:
         path = self.run_path(change.run_id) if change.run_id is not None else layout.path_for(self.data_dir, change)
         with self.locked():
             self._refuse_if_unreadable(path)
-            db = RecordDB(path, storage=TransactionStorage)
+            db = RecordDB(path, storage=TransactionStorage, check=self._check)
             storage = db.storage
             assert isinstance(storage, TransactionStorage)
             try:
@@ -215,7 +280,7 @@ class Store:
     def _read(self, path: Path) -> Snapshot:
         self._refuse_if_unreadable(path)
         try:
-            tables = AtomicJSONStorage(path).read()
+            tables = AtomicJSONStorage(path, self._check).read()
         except UnreadableFileError as error:
             self._note_unreadable(error)
             raise
@@ -285,6 +350,37 @@ class Store:
             records = {run_id: r for run_id, r in records.items() if run_id not in self._missing_runs}
         return records
 
+    def run_file_readable(self, run_id: str) -> bool:
+        """Whether the run's file can be read now (checked once per version of the file);
+        if not, its problem is in :attr:`problems`."""
+        try:
+            self.read_run(run_id)
+        except UnreadableFileError:
+            return False
+        return True
+
+    # -- the shape check -------------------------------------------------------------------
+
+    @property
+    def _runs(self) -> Path:
+        return layout.runs_dir(self.data_dir)
+
+    def _check(self, path: Path, data: dict[str, Any], signature: FileSignature) -> None:
+        """Refuse a file whose records do not have their declared shapes (once per version)."""
+        if not self._check_shapes or self._checked.get(path) == signature:
+            return
+        if path == self.index_path:
+            problem = shapes.index_problem(data)
+        elif path == self.actions_path:
+            problem = shapes.actions_problem(data)
+        elif path.parent == self._runs:
+            problem = shapes.run_file_problem(data, path.name[: -len(layout.DATA_SUFFIX)])
+        else:
+            problem = None
+        if problem is not None:
+            raise UnreadableFileError(path, problem)
+        self._checked[path] = signature
+
     # -- refusing damaged files ------------------------------------------------------------
 
     def _refuse_if_unreadable(self, path: Path) -> None:
@@ -304,23 +400,41 @@ class Store:
             return
         self._refused[error.path] = _Refusal(error.reason, error.damaged, file_signature(error.path))
         if error.damaged:
-            self._quarantine(error.path)
+            self._quarantine(error.path, error.raw)
         self._add_problem(StoreProblem(error.path, str(error)))
 
-    def _quarantine(self, path: Path) -> None:
-        """Keep a copy of a damaged file aside, so that nothing can lose what is left of it."""
+    def _quarantine(self, path: Path, raw: bytes | None) -> None:
+        """Keep a copy of a damaged file aside, so that nothing can lose what is left of it.
+
+        One copy per damaged version, however many starts meet it: the copy is named by a
+        hash of its bytes. The bytes are those that were read and refused (or read again
+        here the same safe way), so a symlink is never followed into a file outside.
+        """
         quarantine = layout.quarantine_dir(self.data_dir)
-        copy = quarantine / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}"
         try:
-            quarantine.mkdir(exist_ok=True)
-            if path.exists() and not copy.exists():
-                shutil.copy2(path, copy)
-        except OSError as error:
-            self._add_problem(StoreProblem(path, f"{path}: could not copy it to {QUARANTINE_DIR}/ ({error})"))
+            if raw is None:
+                found = read_file(path)
+                if found is None:
+                    return
+                raw = found[0]
+            digest = hashlib.sha256(raw).hexdigest()[:16]
+            try:
+                os.mkdir(quarantine, 0o700)
+            except FileExistsError:
+                pass
+            if not stat.S_ISDIR(os.lstat(quarantine).st_mode):
+                raise OSError(f"{QUARANTINE_DIR} is not a folder")
+            if any(name.startswith(f"{path.name}.") and name.endswith(f".{digest}") for name in os.listdir(quarantine)):
+                return  # this version is kept already
+            atomic_write(quarantine / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}.{digest}", raw, mode=0o600)
+        except (OSError, UnreadableFileError) as error:
+            self._add_problem(StoreProblem(path, f"{path}: could not keep a copy in {QUARANTINE_DIR}/ ({error})"))
 
     def _add_problem(self, problem: StoreProblem) -> None:
         if all(p.message != problem.message for p in self.problems):  # a repeated look adds nothing new
             self.problems.append(problem)
+            for listener in list(self._problem_listeners):
+                listener(problem)
 
     def is_refused(self, path: Path) -> bool:
         try:
@@ -367,6 +481,15 @@ class Store:
         marked pending (a write of their record began and may not have reached the index).
         A missing index.json is rebuilt from all run files.
         """
+        for name in layout.stray_names(self.data_dir):
+            stray = self._runs / name
+            self._add_problem(
+                StoreProblem(
+                    stray,
+                    f"{stray}: not a run file (a run's file is named after its id: lower case letters, "
+                    "digits, '-', '_' and '.'); ignored",
+                )
+            )
         with suppress(UnreadableFileError):
             self._read(self.actions_path)
         try:
@@ -376,6 +499,10 @@ class Store:
         on_disk = set(self.run_ids_on_disk())
         indexed = index.all(RUNS_TABLE)
         self._missing_runs = set()
+        if not self._runs.is_dir():
+            # Said once (runs/ is not a folder), not once per run.
+            self._missing_runs = set(indexed)
+            return
         for run_id in sorted(set(indexed) - on_disk):
             path = self.run_path(run_id)
             self._missing_runs.add(run_id)
@@ -390,7 +517,7 @@ class Store:
             with self.locked():
                 # Looked at again under the lock: another process may be between its two writes.
                 self._repair_index(on_disk)
-        except (LockTimeoutError, StoreWriteError, UnreadableFileError) as error:
+        except StoreError as error:
             self._add_problem(
                 StoreProblem(self.index_path, f"{self.index_path}: could not bring it up to date ({error})")
             )

@@ -13,7 +13,7 @@ Keys are strings chosen by the writer: a handle, a run id, or a random uuid4 (he
 the key must say nothing about who wrote the record or when.
 """
 
-from typing import Any, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 SCHEMA_VERSION = 1
 META_KEY = "_meta"
@@ -31,23 +31,27 @@ RUN_META_KEY = "run"
 
 
 class RunRecord(TypedDict):
-    """``Run.model_dump(mode="json")`` (core/runs.py): dates as ISO strings."""
+    """``Run.model_dump(mode="json")`` (core/runs.py): dates as ISO strings.
+
+    coptui always writes every field; those the ``Run`` model gives a default are
+    ``NotRequired`` here, so that the shape check (shapes.py) refuses no record the model reads.
+    """
 
     id: str
     definition_id: str
-    kind: str  # "survey" | "retro" | "feedback"
+    kind: Literal["survey", "retro", "feedback"]
     title: str
-    state: str  # "open" | "closed"
+    state: NotRequired[Literal["open", "closed"]]
     opened_on: str
     opened_by: str
-    closes_on: str | None
-    closed_on: str | None
-    anonymous: bool
-    min_responses: int
-    min_text_responses: int
+    closes_on: NotRequired[str | None]
+    closed_on: NotRequired[str | None]
+    anonymous: NotRequired[bool]
+    min_responses: NotRequired[int]
+    min_text_responses: NotRequired[int]
     members: int  # community size when the run opened
     definition: dict[str, Any]  # the definition frozen when the run opened
-    settings: dict[str, Any]  # feedback rounds: {"pairing": ...} (core/feedback/pairing.py)
+    settings: NotRequired[dict[str, Any]]  # feedback rounds: {"pairing": ...} (core/feedback/pairing.py)
 
 
 # -- index.json --------------------------------------------------------------------------------
