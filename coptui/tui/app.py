@@ -54,6 +54,8 @@ class CoptuiApp(App[None]):
         self.collector_paused = collector_paused
         self._pending: set[Change] = set()
         self._unsubscribe = lambda: None
+        self._unsubscribe_problems = lambda: None
+        self._problems_shown: set[str] = set()
         # The header draws its text as is: control characters in a name would reach the terminal.
         self.sub_title = strip_controls(f"{workspace.community.name} · {member.name} ({member.role})")
 
@@ -74,6 +76,12 @@ class CoptuiApp(App[None]):
             loop.call_soon_threadsafe(self._queue_change, change, context=context)
 
         self._unsubscribe = self.workspace.hub.subscribe(on_change)
+
+        def on_problem(problem: object) -> None:
+            # A damaged file is often first met after start, by a screen's worker reading it.
+            loop.call_soon_threadsafe(self._notify_problem, str(problem), context=context)
+
+        self._unsubscribe_problems = self.workspace.store.subscribe_problems(on_problem)
         if self.collector_paused:
             self.call_after_refresh(self._resume_collector)
         if self.watch_files:
@@ -83,10 +91,17 @@ class CoptuiApp(App[None]):
 
     def _notify_problems(self) -> None:
         for problem in self.workspace.problems[:5]:
-            self.notify(problem, title="Problem in your files", severity="warning", timeout=10, markup=False)
+            self._notify_problem(problem)
+
+    def _notify_problem(self, problem: str) -> None:
+        if problem in self._problems_shown:
+            return
+        self._problems_shown.add(problem)
+        self.notify(problem, title="Problem in your files", severity="warning", timeout=10, markup=False)
 
     def on_unmount(self) -> None:
         self._unsubscribe()
+        self._unsubscribe_problems()
         self._resume_collector()
 
     def _resume_collector(self) -> None:
