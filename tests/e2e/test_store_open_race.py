@@ -44,4 +44,5 @@ def test_six_opens_at_once_make_six_distinct_runs(data_dir: Path, surveys_dir: P
     store = Store(data_dir)
     assert sorted(store.run_records()) == sorted(ids) and store.problems == []
     for run_id in ids:  # each file holds its own run
-        assert store.read_run(run_id).get("meta", "run")["id"] == run_id
+        record = store.read_run(run_id).get("meta", "run")
+        assert record is not None and record["id"] == run_id

@@ -87,7 +87,10 @@ def _first_summary_is(value: Any) -> Callable[[dict[str, Any]], None]:
 
 
 def _copy_open_run_as(name: str) -> Callable[[Path], None]:
-    return lambda data_dir: shutil.copy(_open_run(data_dir), data_dir / RUNS_DIR / name)
+    def damage(data_dir: Path) -> None:
+        shutil.copy(_open_run(data_dir), data_dir / RUNS_DIR / name)
+
+    return damage
 
 
 def _runs_entry(name: str, make: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -103,7 +106,10 @@ def _replace_index(make: Callable[[Path], None]) -> Callable[[Path], None]:
 
 
 def _write_open_run(payload: bytes) -> Callable[[Path], None]:
-    return lambda data_dir: _open_run(data_dir).write_bytes(payload)
+    def damage(data_dir: Path) -> None:
+        _open_run(data_dir).write_bytes(payload)
+
+    return damage
 
 
 def _truncate_open_run(data_dir: Path) -> None:
