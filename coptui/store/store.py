@@ -260,6 +260,14 @@ class Store:
             # Only reached when the caller's block ended without an exception: then commit.
             dirty = storage.dirty
             storage.commit()
+            if dirty and self._checked.get(path) is not None:
+                # What was just written is the checked file plus coptui's own records (whose
+                # shapes test_records_written_by_coptui_have_the_shapes_of_tables_py keeps to
+                # tables.py): not checked again. A check costs about what a parse costs, and a
+                # busy run is written many times a second. Taken under the lock: our own file.
+                new = file_signature(path)
+                if new is not None:
+                    self._checked[path] = new
             for step in tx._after_commit:
                 step()
         if dirty:
