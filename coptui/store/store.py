@@ -226,7 +226,7 @@ class Store:
                 # but every read goes on (reads take no lock).
                 raise LockUnavailableError(
                     f"cannot write to {self.data_dir}: its lock file {LOCK_FILE} cannot be used "
-                    f"({error.strerror or error}{self._lock_kind()})"
+                    f"({self._lock_kind() or error.strerror or error})"
                 ) from None
             try:
                 yield
@@ -240,7 +240,7 @@ class Store:
             return ""
         from coptui.store.safe_read import kind_of
 
-        return "" if stat.S_ISREG(mode) else f": it is {kind_of(mode)}"
+        return "" if stat.S_ISREG(mode) else f"it is {kind_of(mode)}"
 
     @contextmanager
     def _transaction(self, change: Change) -> Iterator[Tx]:

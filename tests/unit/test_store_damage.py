@@ -252,7 +252,9 @@ def test_a_lock_file_that_is_a_folder_is_one_line_and_reads_go_on(demo_workspace
     lock.mkdir()
     runs = demo_workspace.runs
     assert OPEN_SURVEY in {r.id for r in runs.list_runs()}
-    with pytest.raises(LockUnavailableError, match=r"cannot write to .*: it is a folder"):
+    with pytest.raises(
+        LockUnavailableError, match=r"cannot write to .*: its lock file .lock cannot be used \(it is a folder\)"
+    ):
         runs.save_draft(OPEN_SURVEY, "hana", {"domain": 4})
 
 
