@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from coptui.core.definitions import (
     AnyDefinition,
@@ -96,7 +96,16 @@ class Run(BaseModel):
         return self.is_open and (self.closes_on is None or today <= self.closes_on)
 
     def frozen_definition(self) -> AnyDefinition:
-        return _definition_adapter().validate_python(self.definition)
+        try:
+            return _definition_adapter().validate_python(self.definition)
+        except ValidationError as error:
+            # Only an edit by hand gets here: coptui froze a valid definition when the run opened.
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "definition"
+            raise RunError(
+                f"run {self.id}: the definition frozen in its file is damaged ({where}: {first['msg']}); "
+                "restore the run's file from a backup"
+            ) from None
 
     def survey(self) -> SurveyDefinition:
         definition = self.frozen_definition()

@@ -326,3 +326,12 @@ def test_every_file_of_the_demo_passes_the_shape_check(demo_workspace: Workspace
     store.read_index()
     store.read_actions()
     assert store.problems == []
+
+
+def test_a_damaged_frozen_definition_is_one_line(demo_workspace: Workspace) -> None:
+    from coptui.core.run import RunError
+
+    path = demo_workspace.store.run_path(OPEN_SURVEY)
+    _edit(path, lambda d: d[RUN_META_TABLE][RUN_META_KEY].__setitem__("definition", {"kind": "survey"}))
+    with pytest.raises(RunError, match=f"run {OPEN_SURVEY}: the definition frozen in its file is damaged"):
+        demo_workspace.runs.get(OPEN_SURVEY).survey()
