@@ -305,7 +305,8 @@ def test_a_run_record_the_shape_check_passes_is_one_the_run_model_reads(
     demo_run_record: dict[str, Any], field: str, value: Any, drop: bool
 ) -> None:
     """Whatever one field becomes (or if it goes), either the check refuses the file in words or
-    the record is one the app can read: no record gets past the check only to fail later."""
+    the ``Run`` model reads the record: no record gets past the check only to make the model
+    fail later. (The frozen definition inside is the model's to check: see the test below.)"""
     record = copy.deepcopy(demo_run_record)
     if drop:
         record.pop(field, None)
