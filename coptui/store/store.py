@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coptui.store import layout
+from coptui.store import layout, permissions
 from coptui.store.errors import LockTimeoutError, StoreError, StoreWriteError, UnreadableFileError
-from coptui.store.files import FileSignature, file_signature, plain_record, temp_owner_is_dead
+from coptui.store.files import FileSignature, file_signature, fsync_dir, plain_record, temp_owner_is_dead
 from coptui.store.layout import LOCK_FILE, QUARANTINE_DIR, Change
 from coptui.store.storage import AtomicJSONStorage, RecordDB, TransactionStorage
 from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE
@@ -122,8 +122,9 @@ class Store:
         self._run_meta_cache: dict[str, tuple[FileSignature | None, dict[str, Any] | None]] = {}
         self._listeners: list[Listener] = []
         self._thread_lock = threading.RLock()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        layout.runs_dir(self.data_dir).mkdir(exist_ok=True)
+        # Private (0700 and 0600) whatever the umask; looser modes left by an older coptui are
+        # tightened, with one warning. A folder that cannot be made is a warning too.
+        self.problems.extend(StoreProblem(self.data_dir, line) for line in permissions.open_data_folder(self.data_dir))
         self._file_lock: Any = None  # made on the first write: importing filelock costs start-up time
         self._clean_temp_files()
         self._reconcile()
@@ -162,8 +163,12 @@ class Store:
 
         with self._thread_lock:
             if self._file_lock is None:
+                permissions.probe_lock_file(self.data_dir, layout.lock_path(self.data_dir))
                 self._file_lock = FileLock(
-                    str(layout.lock_path(self.data_dir)), timeout=self.lock_timeout, poll_interval=LOCK_POLL_INTERVAL
+                    str(layout.lock_path(self.data_dir)),
+                    timeout=self.lock_timeout,
+                    poll_interval=LOCK_POLL_INTERVAL,
+                    mode=permissions.PRIVATE_FILE_MODE,
                 )
             try:
                 self._file_lock.acquire()
@@ -172,6 +177,8 @@ class Store:
                     f"the data folder {self.data_dir} is locked by another coptui process "
                     f"(waited {self.lock_timeout:g} s for {LOCK_FILE}); try again"
                 ) from None
+            except OSError as error:  # a read-only folder, a .lock it cannot open: no write can happen
+                raise permissions.folder_not_writable(self.data_dir, error) from None
             try:
                 yield
             finally:
@@ -179,7 +186,9 @@ class Store:
 
     @contextmanager
     def _transaction(self, change: Change) -> Iterator[Tx]:
-        path = self.run_path(change.run_id) if change.run_id is not None else layout.path_for(self.data_dir, change)
+        if change.run_id is not None:
+            self.run_path(change.run_id)  # refuses an id that is not a run id
+        path = layout.path_for(self.data_dir, change)
         with self.locked():
             self._refuse_if_unreadable(path)
             db = RecordDB(path, storage=TransactionStorage)
@@ -203,6 +212,19 @@ class Store:
     def run_tx(self, run_id: str) -> AbstractContextManager[Tx]:
         """A read-modify-write of one run's file."""
         return self._transaction(Change("run", run_id))
+
+    @contextmanager
+    def drafts_tx(self, run_id: str) -> Iterator[Tx]:
+        """A read-modify-write of one run's drafts (a file apart from the run's own)."""
+        self.run_path(run_id)  # refuses an id that is not a run id
+        folder = layout.drafts_path(self.data_dir, run_id).parent
+        with self.locked():
+            try:
+                permissions.make_private_dirs(folder)
+            except OSError as error:
+                raise StoreWriteError(error, folder, "nothing was changed") from None
+            with self._transaction(Change("drafts", run_id)) as tx:
+                yield tx
 
     def index_tx(self) -> AbstractContextManager[Tx]:
         return self._transaction(Change("index"))
@@ -232,6 +254,25 @@ class Store:
             self._reconcile()  # someone deleted it: rebuild it from the run files
         return self._read(self.index_path)
 
+    def read_drafts(self, run_id: str) -> Snapshot:
+        self.run_path(run_id)  # refuses an id that is not a run id
+        return self._read(layout.drafts_path(self.data_dir, run_id))
+
+    def delete_drafts(self, run_id: str) -> None:
+        """Remove a run's drafts file (at the close: a closed run takes no draft)."""
+        self.run_path(run_id)
+        path = layout.drafts_path(self.data_dir, run_id)
+        with self.locked():
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            except OSError as error:
+                raise StoreWriteError(error, path, "the drafts stay until it can be removed") from None
+            with suppress(OSError):  # the removal is done; a lost sync only brings the drafts back
+                fsync_dir(path.parent)
+        self._publish(Change("drafts", run_id))
+
     def read_actions(self) -> Snapshot:
         return self._read(self.actions_path)
 
@@ -256,13 +297,28 @@ class Store:
         if tx is not None:
             self._mark_pending(run_id)
             tx.put(RUN_META_TABLE, RUN_META_KEY, record)
-            tx.after_commit(lambda: self._index_run_record(run_id, record))
+            tx.after_commit(lambda: self._index_after_run_file(run_id, record))
             return
         with self.locked():
             self._mark_pending(run_id)
             with self.run_tx(run_id) as run:
                 run.put(RUN_META_TABLE, RUN_META_KEY, record)
+            self._index_after_run_file(run_id, record)
+
+    def _index_after_run_file(self, run_id: str, record: dict[str, Any]) -> None:
+        # The run file is written: the change is made. A failure now must not say otherwise.
+        try:
             self._index_run_record(run_id, record)
+        except StoreWriteError as error:
+            state = f" ({record['state']})" if isinstance(record.get("state"), str) else ""
+            raise StoreWriteError(
+                error,
+                self.index_path,
+                "",
+                message=f"run {run_id} is saved{state} in {self.run_path(run_id)}, but {self.index_path} could not "
+                f"be updated ({error.reason}): lists of runs may show its previous state until coptui next starts "
+                "with room to write",
+            ) from error
 
     def _mark_pending(self, run_id: str) -> None:
         if self.is_refused(self.index_path):
