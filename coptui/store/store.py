@@ -19,6 +19,7 @@ storage.py.
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -368,9 +369,10 @@ class Store:
         quarantine = layout.quarantine_dir(self.data_dir)
         copy = quarantine / f"{path.name}.{time.strftime('%Y%m%dT%H%M%S')}"
         try:
-            quarantine.mkdir(exist_ok=True)
+            permissions.make_private_dirs(quarantine)
             if path.exists() and not copy.exists():
                 shutil.copy2(path, copy)
+                os.chmod(copy, permissions.PRIVATE_FILE_MODE)  # copy2 copied the damaged file's mode
         except OSError as error:
             self._add_problem(StoreProblem(path, f"{path}: could not copy it to {QUARANTINE_DIR}/ ({error})"))
 
