@@ -34,15 +34,16 @@ class LockTimeoutError(StoreError):
 class StoreWriteError(StoreError, OSError):
     """The operating system refused a write (disk full, I/O error): the message says what survived."""
 
+    reason: str
+
     def __init__(self, error: OSError | None, path: Path, outcome: str, *, message: str | None = None) -> None:
         # The system's words alone ("No space left on device"), to be quoted by a later message.
-        self.reason = (
-            error.reason
-            if isinstance(error, StoreWriteError)
-            else ""
-            if error is None
-            else str(error.strerror or error)
-        )
+        reason: str = ""
+        if isinstance(error, StoreWriteError):
+            reason = error.reason
+        elif error is not None:
+            reason = str(error.strerror or error)
+        self.reason = reason
         super().__init__(
             None if error is None else error.errno, message or f"could not save {path}: {self.reason}; {outcome}"
         )
