@@ -90,6 +90,15 @@ def drop_after_sending(store: Store, run_id: str, key: str, what: str) -> None:
 
 
 def drop_all(store: Store, run_id: str) -> None:
-    """Remove every draft of a run: its drafts file (the caller deletes, in its own transaction,
-    any that an older coptui kept in the run file)."""
-    store.delete_drafts(run_id)
+    """Remove every draft of a closed run: its drafts file (the caller deletes, in its own
+    transaction, any that an older coptui kept in the run file)."""
+    try:
+        store.delete_drafts(run_id)
+    except StoreWriteError as error:
+        raise StoreWriteError(
+            error,
+            layout.drafts_path(store.data_dir, run_id),
+            "",
+            message=f"run {run_id} is closed, but its drafts could not be removed ({error.reason}); "
+            f"delete {layout.drafts_path(store.data_dir, run_id)} by hand",
+        ) from error

@@ -269,7 +269,9 @@ class Store:
             except FileNotFoundError:
                 return
             except OSError as error:
-                raise StoreWriteError(error, path, "the drafts stay until it can be removed") from None
+                raise StoreWriteError(
+                    error, path, "", message=f"could not remove {path}: {error.strerror or error}; the drafts stay"
+                ) from None
             with suppress(OSError):  # the removal is done; a lost sync only brings the drafts back
                 fsync_dir(path.parent)
         self._publish(Change("drafts", run_id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ import pytest
 from coptui.core import feedback as fb
 from coptui.core.run import NA, AnswerError
 from coptui.core.workspace import Workspace
+from coptui.store.errors import StoreWriteError
 from coptui.store.layout import DRAFTS_DIR, Change, change_for, drafts_path, path_for
 from coptui.store.tables import DRAFTS, PARTICIPANTS
 from tests.support.surveys import full_answers, open_every_type
@@ -169,3 +172,26 @@ def test_a_drafts_file_is_a_change_of_its_own() -> None:
     change = change_for(data_dir, data_dir / DRAFTS_DIR / "pulse-2026-11-02.json")
     assert change == Change("drafts", "pulse-2026-11-02")
     assert path_for(data_dir, change) == drafts_path(data_dir, "pulse-2026-11-02")
+
+
+def test_drafts_that_cannot_be_removed_at_the_close_say_the_run_is_closed(
+    surveys_dir: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    workspace.runs.save_draft(run.id, "gus", {"mood": 2}, position=1)
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.parent.name == DRAFTS_DIR:
+            raise PermissionError(errno.EPERM, os.strerror(errno.EPERM), str(self))
+        real_unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(StoreWriteError) as caught:
+        workspace.runs.close_run(run.id, by="ada", today=DAY)
+    monkeypatch.undo()
+    assert str(caught.value) == (
+        f"run {run.id} is closed, but its drafts could not be removed (Operation not permitted); "
+        f"delete {drafts_path(data_dir, run.id)} by hand"
+    )
+    assert workspace.runs.get(run.id).state == "closed"
