@@ -221,15 +221,15 @@ def refuse_shared_folder(data_dir: Path) -> None:
     data_dir = Path(data_dir)
     for folder in (data_dir, *(data_dir / name for name in SUBFOLDERS)):
         try:
-            info = os.lstat(folder)
+            # The folder named by the user may be a link to it; a subfolder that is a link is
+            # not coptui's, and is refused below as not a folder.
+            info = os.stat(folder) if folder == data_dir else os.lstat(folder)
         except FileNotFoundError:
             continue
         except OSError as error:
             raise SharedFolderError(f"cannot serve {data_dir}: {folder}: {error.strerror or error}") from None
         if not stat.S_ISDIR(info.st_mode):
-            if folder == data_dir:
-                raise SharedFolderError(f"cannot serve {data_dir}: it is not a folder")
-            continue
+            raise SharedFolderError(f"cannot serve {data_dir}: {folder} is not a folder")
         mode = stat.S_IMODE(info.st_mode)
         if euid is not None and info.st_uid != euid:
             raise SharedFolderError(

@@ -194,11 +194,18 @@ def test_serve_refuses_a_folder_owned_by_another_user(data_dir: Path) -> None:
         refuse_shared_folder(data_dir)
 
 
-def test_serve_takes_a_private_folder_and_a_new_one(data_dir: Path) -> None:
+def test_serve_takes_a_private_folder_a_new_one_and_one_named_through_a_link(data_dir: Path, tmp_path: Path) -> None:
     refuse_shared_folder(data_dir)  # not made yet: it will be made private
     Store(data_dir)
     os.chmod(data_dir, 0o755)  # readable by others: tightened when it opens, not refused
     refuse_shared_folder(data_dir)
+    link = tmp_path / "link"
+    link.symlink_to(data_dir)  # a link is 0777 itself: the folder it names is what counts
+    refuse_shared_folder(link)
+    (data_dir / "runs").rmdir()
+    (data_dir / "runs").symlink_to(tmp_path)
+    with pytest.raises(SharedFolderError, match="runs is not a folder"):
+        refuse_shared_folder(data_dir)
 
 
 def test_coptui_serve_refuses_before_opening_anything(
