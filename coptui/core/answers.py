@@ -128,6 +128,37 @@ def validate_answers(survey: SurveyDefinition, answers: Mapping[str, Any]) -> tu
     return values, sorted(na)
 
 
+def validate_draft(
+    survey: SurveyDefinition, answers: Mapping[str, Any], position: int = 0
+) -> tuple[dict[str, Any], list[str]]:
+    """Check unsent answers as an answer is checked (known questions, values in range, text
+    within the limit); returns (values, not-applicable ids) or raises AnswerError.
+
+    Only what a whole response needs is left out: a draft may skip required questions and
+    keep an answer that a later change hid (the screen keeps it while the member goes back).
+    """
+    problems: list[str] = []
+    by_id = {q.id: q for q in survey.questions}
+    for question_id, value in answers.items():
+        question = by_id.get(question_id)
+        if question is None:
+            problems.append(
+                f"{question_id!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}"
+            )
+        elif value is NA:
+            if question.na is None:
+                problems.append(f"{question.id} has no 'not applicable' answer; give a value")
+        elif not is_empty(value):
+            problem = check_value(question, value)
+            if problem:
+                problems.append(problem)
+    if isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= len(survey.questions):
+        problems.append(f"a draft's position is a question's number, 0 to {len(survey.questions)}, not {position!r}")
+    if problems:
+        raise AnswerError(problems)
+    return split_answers(answers)
+
+
 def parse_cli_value(question: Question, text: str) -> Any:
     """Turn ``q=value`` text from the command line into a typed answer (checked later)."""
     stripped = text.strip()

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from coptui.core.answers import split_answers, validate_answers
+from coptui.core import drafts
+from coptui.core.answers import validate_answers, validate_draft
 from coptui.core.community import Community
 from coptui.core.definitions import (
     AnyDefinition,
@@ -76,7 +77,7 @@ class Runs:
         snapshot = snapshot or self.store.read_run(run.id)
         if snapshot.get(PARTICIPANTS, handle) is not None:
             return MemberRunStatus(run, "answered")
-        if snapshot.get(DRAFTS, handle) is not None:
+        if drafts.draft(self.store, run.id, handle, snapshot) is not None:
             return MemberRunStatus(run, "draft")
         return MemberRunStatus(run, "to do")
 
@@ -153,8 +154,9 @@ class Runs:
             run = run.model_copy(update={"state": "closed", "closed_on": today or date.today()})
             # Drafts of a closed run can never be submitted; keeping them would keep text for nothing.
             for handle in list(tx.all(DRAFTS)):
-                tx.delete(DRAFTS, handle)
+                tx.delete(DRAFTS, handle)  # kept in the run file by an older coptui
             self.store.write_run_record(run_id, run.model_dump(mode="json"), tx=tx)
+        drafts.drop_all(self.store, run_id)
         if run.kind == "survey":
             self._write_summary(run)
         return run
@@ -195,16 +197,19 @@ class Runs:
     # -- drafts ----------------------------------------------------------------------------
 
     def save_draft(self, run_id: str, handle: str, answers: Mapping[str, Any], position: int = 0) -> None:
+        """Keep unsent answers (checked like answers, except for what only a whole response needs)."""
         self._require_member(handle)
-        values, na = split_answers(answers)
-        with self.store.run_tx(run_id) as tx:
-            run = self._open_run_for_answers(run_id, tx)
-            if tx.get(PARTICIPANTS, handle) is not None and not answers_editable(run):
-                raise RunError(f"you have already answered {run.title}")
-            tx.put(DRAFTS, handle, {"answers": values, "na": na, "position": position})
+        with self.store.locked():
+            with self.store.run_tx(run_id) as tx:
+                run = self._open_run_for_answers(run_id, tx)
+                if tx.get(PARTICIPANTS, handle) is not None and not answers_editable(run):
+                    raise RunError(f"you have already answered {run.title}")
+                values, na = validate_draft(run.survey(), answers, position)
+                tx.delete(DRAFTS, handle)  # kept in the run file by an older coptui: it moves out
+            drafts.put(self.store, run_id, handle, {"answers": values, "na": na, "position": position})
 
     def load_draft(self, run_id: str, handle: str) -> tuple[dict[str, Any], int] | None:
-        draft = self.store.read_run(run_id).get(DRAFTS, handle)
+        draft = drafts.draft(self.store, run_id, handle)
         if draft is None:
             return None
         answers: dict[str, Any] = dict(draft.get("answers", {}))
@@ -213,8 +218,10 @@ class Runs:
         return answers, int(draft.get("position", 0))
 
     def discard_draft(self, run_id: str, handle: str) -> None:
-        with self.store.run_tx(run_id) as tx:
-            tx.delete(DRAFTS, handle)
+        with self.store.locked():
+            with self.store.run_tx(run_id) as tx:
+                tx.delete(DRAFTS, handle)  # kept in the run file by an older coptui
+            drafts.drop(self.store, run_id, handle)
 
     # -- submitting ------------------------------------------------------------------------
 
@@ -224,6 +231,16 @@ class Runs:
         """Validate and store one member's response; returns the response id."""
         self._require_member(handle)
         response_id = uuid.uuid4().hex
+        # One hold of the lock for the response and the deletion of its draft: no other write
+        # comes between them, and a failure between them is told as such.
+        with self.store.locked():
+            self._store_response(run_id, handle, answers, response_id, now)
+            drafts.drop_after_sending(self.store, run_id, handle, f"your answer to {run_id}")
+        return response_id
+
+    def _store_response(
+        self, run_id: str, handle: str, answers: Mapping[str, Any], response_id: str, now: datetime | None
+    ) -> None:
         with self.store.run_tx(run_id) as tx:
             run = self._open_run_for_answers(run_id, tx)
             values, na = validate_answers(run.survey(), answers)
@@ -241,8 +258,7 @@ class Runs:
                 record = {"answers": values, "na": na, "member": handle, "submitted_at": stamp}
                 tx.put(PARTICIPANTS, handle, {"answered": True, "response": response_id, "submitted_at": stamp})
             tx.insert(RESPONSES, response_id, record)
-            tx.delete(DRAFTS, handle)
-        return response_id
+            tx.delete(DRAFTS, handle)  # kept in the run file by an older coptui
 
     def own_response(self, run_id: str, handle: str) -> dict[str, Any] | None:
         """A member's own stored answers (named runs only: anonymous ones cannot be traced)."""

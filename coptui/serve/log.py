@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +29,9 @@ class EventLog:
         path = path or data_dir / LOG_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         # Appended line by line: with --workers, several processes write the same file.
-        return cls(open(path, "a", encoding="utf-8", buffering=1), **always)
+        # Readable by its owner only, like the rest of the data folder: it says who connected when.
+        stream = open(path, "a", encoding="utf-8", buffering=1, opener=lambda name, flags: os.open(name, flags, 0o600))  # noqa: SIM115
+        return cls(stream, **always)
 
     def write(self, event: str, **fields: Any) -> None:
         record = {"time": datetime.now(UTC).isoformat(timespec="milliseconds"), "event": event, **self._always}

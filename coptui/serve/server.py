@@ -43,7 +43,7 @@ import asyncssh
 
 from coptui import __version__
 from coptui.core.community import community_path
-from coptui.core.workspace import Workspace
+from coptui.core.workspace import Workspace, default_data_dir
 from coptui.serve import patches
 from coptui.serve.admission import ConnectRate, SessionSlots
 from coptui.serve.connection import CoptuiConnection
@@ -53,6 +53,7 @@ from coptui.serve.options import ServeError, ServeOptions
 from coptui.serve.relay import ForeignWrites
 from coptui.serve.session import AppFactory, CoptuiSession
 from coptui.serve.workers import Supervisor, WorkerContext
+from coptui.store.permissions import refuse_shared_folder
 from coptui.tui.app import make_app
 
 # How a stop waits, in turn: for the apps to close, for clients to close after their
@@ -68,6 +69,8 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> 
 
     ``make_app`` builds each member's app; a test passes its own to check what a crash does."""
     options = ServeOptions.from_args(args)
+    # Before anything opens the folder (opening tightens its modes, which would hide that it was shared).
+    refuse_shared_folder(options.data_dir or default_data_dir())
     try:
         if options.workers > 1:
 

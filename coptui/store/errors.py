@@ -41,9 +41,28 @@ class LockUnavailableError(StoreError):
 class StoreWriteError(StoreError, OSError):
     """The operating system refused a write (disk full, I/O error): the message says what survived."""
 
-    def __init__(self, error: OSError, path: Path, outcome: str) -> None:
-        super().__init__(error.errno, f"could not save {path}: {error.strerror or error}; {outcome}")
+    reason: str
+
+    def __init__(self, error: OSError | None, path: Path, outcome: str, *, message: str | None = None) -> None:
+        # The system's words alone ("No space left on device"), to be quoted by a later message.
+        reason: str = ""
+        if isinstance(error, StoreWriteError):
+            reason = error.reason
+        elif error is not None:
+            reason = str(error.strerror or error)
+        self.reason = reason
+        super().__init__(
+            None if error is None else error.errno, message or f"could not save {path}: {self.reason}; {outcome}"
+        )
         self.path = path
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+class FolderNotWritableError(StoreWriteError):
+    """The data folder cannot be written at all (read-only, not a folder, cannot be made):
+    every write says so in one line; reading commands still work."""
+
+    def __init__(self, folder: Path, reason: str, error: OSError | None = None) -> None:
+        super().__init__(error, folder, "nothing was changed", message=f"cannot write to {folder}: {reason}")

@@ -12,6 +12,7 @@ it, copy it to quarantine) is in store.py.
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
@@ -22,9 +23,13 @@ from typing import Any
 
 import orjson
 
-from coptui.store.errors import StoreWriteError, UnreadableFileError
+from coptui.store.errors import FolderNotWritableError, StoreWriteError, UnreadableFileError
 from coptui.store.layout import TEMP_PREFIX
+from coptui.store.permissions import PRIVATE_FILE_MODE
 from coptui.store.tables import META_KEY, SCHEMA_VERSION
+
+# A folder that takes no new file at all: read-only, not ours, on a read-only mount.
+_FOLDER_REFUSED = frozenset({errno.EACCES, errno.EPERM, errno.EROFS})
 
 # What identifies one version of a file on disk: a write always makes a new inode.
 FileSignature = tuple[int, int, int]
@@ -41,6 +46,8 @@ def fsync_dir(directory: Path) -> None:
 def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None:
     """Write ``payload`` to ``path`` so that a crash leaves the old or the new bytes.
 
+    The file is made 0600 (readable by its owner only) unless ``mode`` says otherwise.
+
     Order: write the temp file, fsync it, ``os.replace`` it over the target, fsync the
     folder (so the rename itself survives a power cut). The temp file lives beside the
     target (``os.replace`` is only atomic within one filesystem) and its name carries the
@@ -51,17 +58,19 @@ def atomic_write(path: Path, payload: bytes, *, mode: int | None = None) -> None
     fd = -1
     temp = directory / f"{TEMP_PREFIX}{path.name}.{os.getpid()}.{threading.get_ident()}"
     try:
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+        except OSError as error:
+            if error.errno in _FOLDER_REFUSED:
+                raise FolderNotWritableError(directory, error.strerror or str(error), error) from error
+            raise
         view = memoryview(payload)
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        if mode is None:
-            try:
-                mode = os.stat(path).st_mode & 0o777
-            except FileNotFoundError:
-                mode = 0o644
-        os.fchmod(fd, mode)
+        # Private whatever the umask and whatever the replaced file allowed (an older coptui
+        # wrote 0644): the folder holds names next to cards, votes and drafts.
+        os.fchmod(fd, PRIVATE_FILE_MODE if mode is None else mode)
         os.fsync(fd)
         os.close(fd)
         fd = -1

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from coptui.store.files import atomic_write
+from coptui.store.permissions import make_private_dirs
 
 
 def read_keyed_cache(path: Path, cache_format: int, key: str) -> Any | None:
@@ -39,7 +40,7 @@ def write_keyed_cache(path: Path, cache_format: int, key: str, body: Any) -> Non
     encoded = orjson.dumps(body)
     header = orjson.dumps({"format": cache_format, "key": key, "sha256": hashlib.sha256(encoded).hexdigest()})
     try:
-        os.makedirs(path.parent, exist_ok=True)
+        make_private_dirs(path.parent)  # may be the first to make the data folder: private from the start
         atomic_write(path, header + b"\n" + encoded, mode=0o600)
     except OSError:
         pass

@@ -5,6 +5,7 @@
     index.json          runs (a copy of each run's record) and summaries of closed runs
     actions.json        retro actions, which live past their retro
     runs/<run>.json     everything put into one run: responses, cards, votes, feedback ...
+    drafts/<run>.json   unsent survey answers and feedback of one run, kept apart from what was sent
     .lock               the file lock held around every read-modify-write
     quarantine/         copies of damaged files, kept for a human to look at
     .tmp-<name>.<pid>.<thread>   a write on its way (beside its target, in the same folder)
@@ -30,6 +31,7 @@ RUNS_DIR = "runs"
 DATA_SUFFIX = ".json"
 LOCK_FILE = ".lock"
 QUARANTINE_DIR = "quarantine"
+DRAFTS_DIR = "drafts"
 TEMP_PREFIX = ".tmp-"
 # A run id becomes a file name: lower case, no separator, nothing that climbs out of runs/.
 _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
@@ -39,7 +41,7 @@ _RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,127}$")
 class Change:
     """What a write touched: published on the hub after the file is safely on disk."""
 
-    area: str  # "run" | "index" | "actions"
+    area: str  # "run" | "drafts" | "index" | "actions"
     run_id: str | None = None
 
 
@@ -56,6 +58,11 @@ def run_path(data_dir: Path, run_id: str) -> Path:
     return data_dir / RUNS_DIR / f"{run_id}{DATA_SUFFIX}"
 
 
+def drafts_path(data_dir: Path, run_id: str) -> Path:
+    """The drafts of one run; the caller checks ``run_id`` with :func:`is_run_id` first."""
+    return data_dir / DRAFTS_DIR / f"{run_id}{DATA_SUFFIX}"
+
+
 def lock_path(data_dir: Path) -> Path:
     return data_dir / LOCK_FILE
 
@@ -64,9 +71,9 @@ def quarantine_dir(data_dir: Path) -> Path:
     return data_dir / QUARANTINE_DIR
 
 
-def temp_folders(data_dir: Path) -> tuple[Path, Path]:
+def temp_folders(data_dir: Path) -> tuple[Path, Path, Path]:
     """The folders where a write's temp file can be left behind by a crash."""
-    return data_dir, data_dir / RUNS_DIR
+    return data_dir, data_dir / RUNS_DIR, data_dir / DRAFTS_DIR
 
 
 def is_temp(path: Path) -> bool:
@@ -104,13 +111,18 @@ def data_files(data_dir: Path) -> list[Path]:
     """Every file that holds data (index, actions, run files), as they are now."""
     names = [INDEX_FILE, ACTIONS_FILE]
     present = [data_dir / name for name in names if os.path.lexists(data_dir / name)]
-    return present + [run_path(data_dir, run_id) for run_id in run_ids(data_dir)]
+    drafts = sorted(
+        path for path in (data_dir / DRAFTS_DIR).glob(f"*{DATA_SUFFIX}") if not is_temp(path) and is_run_id(path.stem)
+    )
+    return present + [run_path(data_dir, run_id) for run_id in run_ids(data_dir)] + drafts
 
 
 def path_for(data_dir: Path, change: Change) -> Path:
     """The file a change was written to."""
     if change.area == "run" and change.run_id:
         return run_path(data_dir, change.run_id)
+    if change.area == "drafts" and change.run_id:
+        return drafts_path(data_dir, change.run_id)
     return data_dir / (ACTIONS_FILE if change.area == "actions" else INDEX_FILE)
 
 
@@ -122,10 +134,10 @@ def change_for(data_dir: Path, path: Path) -> Change | None:
         return Change("index")
     if parts == (ACTIONS_FILE,):
         return Change("actions")
-    if len(parts) == 2 and parts[0] == RUNS_DIR:
+    if len(parts) == 2 and parts[0] in (RUNS_DIR, DRAFTS_DIR):
         name = Path(parts[1])
         if name.suffix == DATA_SUFFIX and not is_temp(name) and is_run_id(name.stem):
-            return Change("run", name.stem)
+            return Change("run" if parts[0] == RUNS_DIR else "drafts", name.stem)
     return None
 
 

@@ -33,14 +33,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coptui.store import layout, shapes
+from coptui.store import layout, permissions, shapes
 from coptui.store.errors import (
     LockTimeoutError,
     LockUnavailableError,
     StoreError,
+    StoreWriteError,
     UnreadableFileError,
 )
-from coptui.store.files import atomic_write, plain_record, temp_owner_is_dead
+from coptui.store.files import atomic_write, fsync_dir, plain_record, temp_owner_is_dead
 from coptui.store.layout import LOCK_FILE, QUARANTINE_DIR, RUNS_DIR, Change
 from coptui.store.safe_read import FileSignature, read_file
 from coptui.store.safe_read import signature as file_signature
@@ -145,7 +146,9 @@ class Store:
         self._check_shapes = type(self).check_shapes if check_shapes is None else check_shapes
         self._checked: dict[Path, FileSignature] = {}
         self._thread_lock = threading.RLock()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Private (0700 and 0600) whatever the umask; looser modes left by an older coptui are
+        # tightened, with one warning. A folder that cannot be made is a warning too.
+        self.problems.extend(StoreProblem(self.data_dir, line) for line in permissions.open_data_folder(self.data_dir))
         self._make_runs_dir()
         self._file_lock: Any = None  # made on the first write: importing filelock costs start-up time
         self._clean_temp_files()
@@ -211,8 +214,19 @@ class Store:
 
         with self._thread_lock:
             if self._file_lock is None:
+                kind = self._lock_kind()
+                if kind:
+                    # A .lock that is a folder (or a FIFO ...): nothing can be written, but every
+                    # read goes on (reads take no lock).
+                    raise LockUnavailableError(
+                        f"cannot write to {self.data_dir}: its lock file {LOCK_FILE} cannot be used ({kind})"
+                    )
+                permissions.probe_lock_file(self.data_dir, layout.lock_path(self.data_dir))
                 self._file_lock = FileLock(
-                    str(layout.lock_path(self.data_dir)), timeout=self.lock_timeout, poll_interval=LOCK_POLL_INTERVAL
+                    str(layout.lock_path(self.data_dir)),
+                    timeout=self.lock_timeout,
+                    poll_interval=LOCK_POLL_INTERVAL,
+                    mode=permissions.PRIVATE_FILE_MODE,
                 )
             try:
                 self._file_lock.acquire()
@@ -221,13 +235,8 @@ class Store:
                     f"the data folder {self.data_dir} is locked by another coptui process "
                     f"(waited {self.lock_timeout:g} s for {LOCK_FILE}); try again"
                 ) from None
-            except OSError as error:
-                # A .lock that is a folder, or that cannot be opened: nothing can be written,
-                # but every read goes on (reads take no lock).
-                raise LockUnavailableError(
-                    f"cannot write to {self.data_dir}: its lock file {LOCK_FILE} cannot be used "
-                    f"({self._lock_kind() or error.strerror or error})"
-                ) from None
+            except OSError as error:  # a read-only folder, a .lock it cannot open: no write can happen
+                raise permissions.folder_not_writable(self.data_dir, error) from None
             try:
                 yield
             finally:
@@ -244,7 +253,9 @@ class Store:
 
     @contextmanager
     def _transaction(self, change: Change) -> Iterator[Tx]:
-        path = self.run_path(change.run_id) if change.run_id is not None else layout.path_for(self.data_dir, change)
+        if change.run_id is not None:
+            self.run_path(change.run_id)  # refuses an id that is not a run id
+        path = layout.path_for(self.data_dir, change)
         with self.locked():
             self._refuse_if_unreadable(path)
             db = RecordDB(path, storage=TransactionStorage, check=self._check)
@@ -277,6 +288,19 @@ class Store:
         """A read-modify-write of one run's file."""
         return self._transaction(Change("run", run_id))
 
+    @contextmanager
+    def drafts_tx(self, run_id: str) -> Iterator[Tx]:
+        """A read-modify-write of one run's drafts (a file apart from the run's own)."""
+        self.run_path(run_id)  # refuses an id that is not a run id
+        folder = layout.drafts_path(self.data_dir, run_id).parent
+        with self.locked():
+            try:
+                permissions.make_private_dirs(folder)
+            except OSError as error:
+                raise StoreWriteError(error, folder, "nothing was changed") from None
+            with self._transaction(Change("drafts", run_id)) as tx:
+                yield tx
+
     def index_tx(self) -> AbstractContextManager[Tx]:
         return self._transaction(Change("index"))
 
@@ -305,6 +329,27 @@ class Store:
             self._reconcile()  # someone deleted it: rebuild it from the run files
         return self._read(self.index_path)
 
+    def read_drafts(self, run_id: str) -> Snapshot:
+        self.run_path(run_id)  # refuses an id that is not a run id
+        return self._read(layout.drafts_path(self.data_dir, run_id))
+
+    def delete_drafts(self, run_id: str) -> None:
+        """Remove a run's drafts file (at the close: a closed run takes no draft)."""
+        self.run_path(run_id)
+        path = layout.drafts_path(self.data_dir, run_id)
+        with self.locked():
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return
+            except OSError as error:
+                raise StoreWriteError(
+                    error, path, "", message=f"could not remove {path}: {error.strerror or error}; the drafts stay"
+                ) from None
+            with suppress(OSError):  # the removal is done; a lost sync only brings the drafts back
+                fsync_dir(path.parent)
+        self._publish(Change("drafts", run_id))
+
     def read_actions(self) -> Snapshot:
         return self._read(self.actions_path)
 
@@ -329,13 +374,28 @@ class Store:
         if tx is not None:
             self._mark_pending(run_id)
             tx.put(RUN_META_TABLE, RUN_META_KEY, record)
-            tx.after_commit(lambda: self._index_run_record(run_id, record))
+            tx.after_commit(lambda: self._index_after_run_file(run_id, record))
             return
         with self.locked():
             self._mark_pending(run_id)
             with self.run_tx(run_id) as run:
                 run.put(RUN_META_TABLE, RUN_META_KEY, record)
+            self._index_after_run_file(run_id, record)
+
+    def _index_after_run_file(self, run_id: str, record: dict[str, Any]) -> None:
+        # The run file is written: the change is made. A failure now must not say otherwise.
+        try:
             self._index_run_record(run_id, record)
+        except StoreWriteError as error:
+            state = f" ({record['state']})" if isinstance(record.get("state"), str) else ""
+            raise StoreWriteError(
+                error,
+                self.index_path,
+                "",
+                message=f"run {run_id} is saved{state} in {self.run_path(run_id)}, but {self.index_path} could not "
+                f"be updated ({error.reason}): lists of runs may show its previous state until coptui next starts "
+                "with room to write",
+            ) from error
 
     def _mark_pending(self, run_id: str) -> None:
         if self.is_refused(self.index_path):

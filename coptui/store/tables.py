@@ -82,7 +82,9 @@ class Summary(TypedDict):
 
 RESPONSES = "responses"  # random uuid4 -> a response
 PARTICIPANTS = "participants"  # handle -> who answered; shares no key with the responses
-DRAFTS = "drafts"  # handle -> SurveyDraft; in a feedback round "giver>recipient" -> FeedbackDraft
+# handle -> SurveyDraft; in a feedback round "giver>recipient" -> FeedbackDraft. Kept in
+# drafts/<run>.json (core/drafts.py); an older coptui kept them in the run file itself.
+DRAFTS = "drafts"
 
 
 class AnonymousResponse(TypedDict):
@@ -218,6 +220,11 @@ class IndexFile(TypedDict, total=False):
     runs: dict[str, RunRecord]
     pending: dict[str, PendingMark]
     summaries: dict[str, Summary]
+
+
+class DraftsFile(TypedDict, total=False):
+    _meta: FileMeta
+    drafts: dict[str, SurveyDraft | FeedbackDraft]
 
 
 class ActionsFile(TypedDict, total=False):

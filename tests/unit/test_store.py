@@ -23,7 +23,7 @@ import coptui.store.files as files_module
 import coptui.store.storage as storage_module
 from coptui.core.workspace import Workspace
 from coptui.store.errors import StoreError, StoreWriteError, UnreadableFileError
-from coptui.store.layout import INDEX_FILE, QUARANTINE_DIR, TEMP_PREFIX
+from coptui.store.layout import DRAFTS_DIR, INDEX_FILE, QUARANTINE_DIR, TEMP_PREFIX
 from coptui.store.store import Store
 from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE, SCHEMA_VERSION
 
@@ -160,10 +160,10 @@ def test_3_cli_reports_a_full_disk_in_one_line(
 # -- 4. the order of system calls ---------------------------------------------------------------
 
 
-def test_4_syscall_order_temp_beside_target_mode_kept(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_4_syscall_order_temp_beside_target_made_private(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = seeded(data_dir)
     path = store.run_path("alpha")
-    os.chmod(path, 0o640)
+    os.chmod(path, 0o644)  # as an older coptui wrote it
     faulty = FaultyOS()
     monkeypatch.setattr(files_module, "os", faulty)
     with store.run_tx("alpha") as tx:
@@ -179,7 +179,7 @@ def test_4_syscall_order_temp_beside_target_mode_kept(data_dir: Path, monkeypatc
     assert faulty.calls[replace][1] == (temp, path)
     assert first_write < fsyncs[0] < replace < fsyncs[1], names
     assert Path(opened[1][0]) == path.parent  # the second fsync is the folder's
-    assert path.stat().st_mode & 0o777 == 0o640
+    assert path.stat().st_mode & 0o777 == 0o600
     assert not temp.exists()
 
 
@@ -596,6 +596,7 @@ def test_records_written_by_coptui_have_the_shapes_of_tables_py(demo_workspace: 
         tables.IndexFile: [store.index_path],
         tables.ActionsFile: [store.actions_path],
         tables.RunFile: [store.run_path(run_id) for run_id in store.run_ids_on_disk()],
+        tables.DraftsFile: sorted((store.data_dir / DRAFTS_DIR).glob("*.json")),
     }
     seen: set[str] = set()
     for file_shape, paths in files.items():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from coptui.core import drafts as draft_store
 from coptui.core.definitions import FeedbackDefinition, FeedbackField
 from coptui.core.feedback.model import (
     GIVEN,
@@ -106,7 +107,7 @@ def giver_round(workspace: Workspace, run_id: str, giver: str, today: date | Non
 
 def _giver_view(workspace: Workspace, current: _Round, giver: str, today: date | None) -> GiverRound:
     given = set(current.given_to(giver))
-    drafts = current.snapshot.all(DRAFTS)
+    drafts = draft_store.keys(workspace.store, current.run.id, current.snapshot)
     recipients = []
     for handle in current.pairing.recipients_for(giver):
         if handle in given:
@@ -178,22 +179,31 @@ def _check_giving(workspace: Workspace, current: _Round, giver: str, recipient: 
 def save_draft(
     workspace: Workspace, run_id: str, giver: str, recipient: str, fields: Mapping[str, str], today: date | None = None
 ) -> None:
-    """Keep unsent text for one recipient; only its giver ever reads it back."""
-    with workspace.store.run_tx(run_id) as tx:
-        current = _round_of(Run.model_validate(tx.get(RUN_META_TABLE, RUN_META_KEY)), Snapshot({GIVEN: tx.all(GIVEN)}))
-        _check_giving(workspace, current, giver, recipient, today)
-        clean = _check_fields(current.definition, fields, complete=False)
-        tx.put(DRAFTS, _draft_key(giver, recipient), {"fields": clean})
+    """Keep unsent text for one recipient (in the round's drafts file); only its giver reads it back."""
+    store = workspace.store
+    key = _draft_key(giver, recipient)
+    with store.locked():
+        with store.run_tx(run_id) as tx:
+            current = _round_of(
+                Run.model_validate(tx.get(RUN_META_TABLE, RUN_META_KEY)), Snapshot({GIVEN: tx.all(GIVEN)})
+            )
+            _check_giving(workspace, current, giver, recipient, today)
+            clean = _check_fields(current.definition, fields, complete=False)
+            tx.delete(DRAFTS, key)  # kept in the run file by an older coptui: it moves out
+        draft_store.put(store, run_id, key, {"fields": clean})
 
 
 def load_draft(workspace: Workspace, run_id: str, giver: str, recipient: str) -> dict[str, str] | None:
-    draft = workspace.store.read_run(run_id).get(DRAFTS, _draft_key(giver, recipient))
+    draft = draft_store.draft(workspace.store, run_id, _draft_key(giver, recipient))
     return None if draft is None else dict(draft.get("fields", {}))
 
 
 def discard_draft(workspace: Workspace, run_id: str, giver: str, recipient: str) -> None:
-    with workspace.store.run_tx(run_id) as tx:
-        tx.delete(DRAFTS, _draft_key(giver, recipient))
+    store = workspace.store
+    with store.locked():
+        with store.run_tx(run_id) as tx:
+            tx.delete(DRAFTS, _draft_key(giver, recipient))  # kept in the run file by an older coptui
+        draft_store.drop(store, run_id, _draft_key(giver, recipient))
 
 
 def submit(
@@ -202,6 +212,15 @@ def submit(
     """Give one piece of feedback. Nothing is returned to the giver: in an anonymous round
     even the piece's key must not be something a giver can point at later."""
     today = today or date.today()
+    with workspace.store.locked():
+        _store_piece(workspace, run_id, giver, recipient, fields, today)
+        # Under the same hold of the lock: no other write comes between the piece and this.
+        draft_store.drop_after_sending(workspace.store, run_id, _draft_key(giver, recipient), "your feedback")
+
+
+def _store_piece(
+    workspace: Workspace, run_id: str, giver: str, recipient: str, fields: Mapping[str, str], today: date
+) -> None:
     with workspace.store.run_tx(run_id) as tx:
         # Read inside the transaction: a close or a second submit from another session counts.
         run = load_run(tx, run_id, kind="feedback", error=FeedbackError)
@@ -213,4 +232,4 @@ def submit(
             piece.update({"from": giver, "day": today.isoformat()})
         tx.insert(PIECES, uuid.uuid4().hex, piece)
         tx.put(GIVEN, giver, {"to": sorted([*current.given_to(giver), recipient])})
-        tx.delete(DRAFTS, _draft_key(giver, recipient))
+        tx.delete(DRAFTS, _draft_key(giver, recipient))  # kept in the run file by an older coptui

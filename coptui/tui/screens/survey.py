@@ -39,6 +39,7 @@ from coptui.core.definitions import Question, SurveyDefinition
 from coptui.core.run import NA, AnswerError, MemberRunStatus, Run, RunError
 from coptui.core.survey_rules import answers_editable, closed_for_answers
 from coptui.core.workspace import Workspace
+from coptui.store.errors import StoreError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.text import literal
@@ -612,7 +613,7 @@ class SurveyScreen(CoptuiScreen[None]):
     def _write_draft(self, answers: dict[str, Any], position: int) -> None:
         try:
             self.workspace.runs.save_draft(self.run_id, self.member.handle, answers, position)
-        except RunError as error:
+        except (RunError, StoreError) as error:  # a closed run, a folder that cannot be written
             self.app.call_from_thread(self.notify, f"Draft not saved: {error}", severity="warning", markup=False)
 
     async def _send(self) -> None:
@@ -631,7 +632,7 @@ class SurveyScreen(CoptuiScreen[None]):
         except AnswerError as error:
             self.app.call_from_thread(self._queue, partial(self._submit_failed, error.problems))
             return
-        except RunError as error:
+        except (RunError, StoreError) as error:  # StoreError: a full disk, a folder that cannot be written
             self.app.call_from_thread(self._queue, partial(self._submit_failed, [str(error)]))
             return
         self.app.call_from_thread(self._queue, self._submitted)
