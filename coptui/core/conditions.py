@@ -19,11 +19,11 @@ question that was not answered (or answered "not applicable") makes every compar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from coptui.core.problems import shorten
+from coptui.core.problems import listing, shorten
 
 NUMERIC_TYPES = frozenset({"likert", "rating", "nps"})
 KEYWORDS = frozenset({"and", "or", "not", "in", "answered"})
@@ -251,29 +251,40 @@ def _walk(node: Node):
             yield from _walk(operand)
 
 
-def check_show_if(text: str, earlier: Sequence[QuestionLike], later: Sequence[str] = ()) -> list[str]:
-    """Everything wrong with a show_if, given the questions before it (and the ids of itself and after)."""
+def check_show_if(
+    text: str,
+    earlier: Sequence[QuestionLike] | Mapping[str, QuestionLike],
+    later: Sequence[str] | Container[str] = (),
+    itself: str | None = None,
+) -> list[str]:
+    """Everything wrong with a show_if, given the questions before it (and the ids of itself and after).
+
+    ``earlier`` may be the questions or a mapping of their ids, ``later`` any container of ids
+    (the question's own id is ``itself``, else the first of ``later``): a survey checks each
+    condition in turn without copying what came before, however many questions it has."""
     # A condition is echoed in its messages, cut to its start when it is long.
     quoted = shorten(text)
     try:
         tree = parse(text)
     except ConditionError as error:
         return [f"{quoted}: {error}"]
-    known = {q.id: q for q in earlier}
+    known: Mapping[str, QuestionLike] = earlier if isinstance(earlier, Mapping) else {q.id: q for q in earlier}
+    if itself is None and isinstance(later, Sequence) and later:
+        itself = later[0]
     problems: list[str] = []
     for node in _walk(tree):
         name = node.name if isinstance(node, (Ref, Answered)) else None
         if name is None or name in known:
             continue
         if name in later:
-            where = "is this question itself" if later and name == later[0] else "comes after this question"
+            where = "is this question itself" if name == itself else "comes after this question"
             problems.append(
                 f"{quoted}: {shorten(name)} {where}; a condition can only use earlier answers "
-                f"({', '.join(known) or 'none here'})"
+                f"({listing(known) or 'none here'})"
             )
         else:
             problems.append(
-                f"{quoted}: {shorten(name)} is not an earlier question; allowed: {', '.join(known) or 'none'}"
+                f"{quoted}: {shorten(name)} is not an earlier question; allowed: {listing(known) or 'none'}"
             )
     if problems:
         return problems
@@ -326,7 +337,7 @@ def _check_pair(
             )
         elif question.type in ("single", "multi") and value not in (question.options or []):
             problems.append(
-                f"{quoted}: {shorten(value)} is not an option of {left.name}; allowed: {', '.join(question.options or [])}"
+                f"{quoted}: {shorten(value)} is not an option of {left.name}; allowed: {listing(question.options or [])}"
             )
         elif question.type == "yesno" and value not in ("yes", "no"):
             problems.append(f'{quoted}: {left.name} is a yes/no question; compare it with "yes" or "no"')

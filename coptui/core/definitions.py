@@ -70,7 +70,8 @@ Identifier = Annotated[str, AfterValidator(_check_id)]
 # Text a member reads as a heading (a title, a question): not empty, and in a file not blank.
 Title = Annotated[str, Field(min_length=1), AfterValidator(_check_text)]
 Whole = Annotated[int, _no_bool("a whole number")]
-Number = Annotated[float, _no_bool("a number")]
+# nan and inf are TOML floats, and no target or baseline (nan compares false with everything).
+Number = Annotated[float, _no_bool("a number"), Field(allow_inf_nan=False)]
 QuestionType = Literal["likert", "rating", "nps", "single", "multi", "text", "yesno"]
 QUESTION_TYPES: tuple[str, ...] = ("likert", "rating", "nps", "single", "multi", "text", "yesno")
 KINDS: tuple[str, ...] = ("survey", "retro", "feedback")
@@ -429,28 +430,47 @@ def _check_conditions(path: Path | str, data: dict[str, Any], definition: _Model
     else:
         questions = [_question_alone(item) for item in raw]
     ids = [item.get("id") if isinstance(item, dict) else None for item in raw]
+    # Where each id last occurs: an id is "this question or a later one" when that is here or after.
+    last = {question_id: index for index, question_id in enumerate(ids) if isinstance(question_id, str)}
+    known: dict[str, Question] = {}
+    complete = True  # every question so far is valid, so what a condition may name is known
     problems = []
-    for index in range(len(questions)):
-        show_if = raw[index].get("show_if") if isinstance(raw[index], dict) else None
-        if not isinstance(show_if, str):
-            continue
-        where = f"questions[{index}].show_if"
-        if len(show_if) > MAX_CONDITION_LENGTH:
-            problems.append(
-                Problem(
-                    str(path),
-                    where,
-                    f"{shorten(show_if)} is too long for a condition; allowed: {MAX_CONDITION_LENGTH:,} characters",
-                )
+    for index, question in enumerate(questions):
+        item = raw[index]
+        show_if = item.get("show_if") if isinstance(item, dict) else None
+        if isinstance(show_if, str):
+            problems += _condition_problems(
+                path, index, show_if, known if complete else None, _IdsFrom(last, index), ids[index]
             )
-            continue
-        earlier = questions[:index]
-        if any(q is None for q in earlier):
-            continue
-        later = [i for i in ids[index:] if isinstance(i, str)]
-        for message in check_show_if(show_if, [q for q in earlier if q is not None], later):
-            problems.append(Problem(str(path), where, message))
+        if question is None:
+            complete = False
+        else:
+            known.setdefault(question.id, question)
     return problems
+
+
+class _IdsFrom:
+    """The ids of the questions from ``index`` on, as a container (no copy per question)."""
+
+    def __init__(self, last: dict[str, int], index: int) -> None:
+        self.last = last
+        self.index = index
+
+    def __contains__(self, question_id: object) -> bool:
+        return isinstance(question_id, str) and self.last.get(question_id, -1) >= self.index
+
+
+def _condition_problems(
+    path: Path | str, index: int, show_if: str, known: dict[str, Question] | None, later: _IdsFrom, itself: Any
+) -> list[Problem]:
+    where = f"questions[{index}].show_if"
+    if len(show_if) > MAX_CONDITION_LENGTH:
+        message = f"{shorten(show_if)} is too long for a condition; allowed: {MAX_CONDITION_LENGTH:,} characters"
+        return [Problem(str(path), where, message)]
+    if known is None:
+        return []
+    itself = itself if isinstance(itself, str) else None
+    return [Problem(str(path), where, message) for message in check_show_if(show_if, known, later, itself)]
 
 
 def _question_alone(item: Any) -> Question | None:

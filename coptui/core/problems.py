@@ -8,8 +8,9 @@ spaces or newlines is quoted, and no message runs past :data:`MAX_MESSAGE`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,13 @@ def shorten(value: Any, limit: int = MAX_ECHO) -> str:
         return f"a {kind} of {len(value):,} entries"
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
+
+
+def listing(names: Collection[str], most: int = 12) -> str:
+    """Names joined for an "allowed: ..." list: the first ``most``, then how many in all."""
+    shown = [name if len(name) <= 30 else name[:30] + ELLIPSIS for name in islice(names, most)]
+    more = f", … ({len(names):,} in all)" if len(names) > len(shown) else ""
+    return ", ".join(shown) + more
 
 
 def _small(value: dict[Any, Any] | list[Any]) -> bool:
@@ -163,6 +171,8 @@ def _friendly(item: ErrorDetails, message: str) -> str:
     if kind in {"list_type", "dict_type", "model_type", "model_attributes_type"}:
         wanted = "a list [...]" if kind == "list_type" else "a table"
         return f"takes {wanted}, not {_described(value)}"
+    if kind == "finite_number":
+        return f"takes a finite number, not {shorten(value)}"
     if kind == "int_from_float":
         return f"takes a whole number, not {shorten(value)}"
     if kind == "string_too_short":

@@ -71,7 +71,8 @@ def _too_big(size: int) -> str:
 def parse_toml(raw: bytes) -> dict[str, Any]:
     """The table of a TOML document, nested at most :data:`MAX_NESTING` levels; else TomlFileError."""
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: an editor on Windows may start the file with a byte order mark.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise TomlFileError("is not UTF-8 text") from None
     try:

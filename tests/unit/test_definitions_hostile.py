@@ -509,3 +509,29 @@ def test_the_nesting_limit_is_exact(depth: int, opener: str) -> None:
             parse_toml(text.encode())
     else:
         assert isinstance(parse_toml(text.encode()), dict)
+
+
+def test_a_byte_order_mark_is_no_syntax_error(tmp_path: Path) -> None:
+    (tmp_path / "x.toml").write_bytes(b"\xef\xbb\xbf" + (SURVEY_HEAD + NPS).encode())
+    community = tmp_path / "community.toml"
+    community.write_bytes(b"\xef\xbb\xbf" + community_text().encode())
+    assert load_definitions(tmp_path).problems == [] and load_community(community)[1] == []
+
+
+def test_a_target_is_a_finite_number(tmp_path: Path) -> None:
+    text = community_text(**{"target = 4.1": "target = nan", "baseline = 3.2": "baseline = inf"})
+    problems = community_problems(tmp_path, text)
+    assert sorted(p.split(": ", 1)[1] for p in problems) == [
+        "takes a finite number, not inf",
+        "takes a finite number, not nan",
+    ]
+
+
+def test_a_long_list_of_what_is_allowed_is_cut(tmp_path: Path) -> None:
+    questions = "".join(f'[[questions]]\nid = "q{i}"\ntype = "nps"\ntext = "Q"\n' for i in range(40))
+    text = SURVEY_HEAD + questions + '[[questions]]\nid = "last"\ntype = "nps"\ntext = "L"\nshow_if = "nosuch >= 1"\n'
+    [problem] = problems_of(tmp_path, text)
+    assert problem == (
+        "questions[40].show_if: 'nosuch >= 1': 'nosuch' is not an earlier question; "
+        "allowed: q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, … (40 in all)"
+    )
