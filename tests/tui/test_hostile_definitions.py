@@ -47,10 +47,12 @@ async def open_notes(pilot: Pilot[Any], run_id: str) -> tuple[SurveyScreen, Text
     app.open_run(run_id)
     await settle(
         pilot,
-        lambda: isinstance(app.screen, SurveyScreen)
-        and app.screen.current is not None
-        and app.screen.current.id == "notes"
-        and not app.workers,
+        lambda: (
+            isinstance(app.screen, SurveyScreen)
+            and app.screen.current is not None
+            and app.screen.current.id == "notes"
+            and not app.workers
+        ),
     )
     screen = app.screen
     assert isinstance(screen, SurveyScreen)
