@@ -30,6 +30,7 @@ from coptui.core.problems import Problem, problems_from_validation, rule, shorte
 from coptui.core.toml_files import TomlFileError, load_toml_file
 
 COMMUNITY_FILE = "community.toml"
+EDITOR_LOCK_PREFIX = ".#"
 
 # Rules added after runs were first stored: they apply to the files a user writes (the
 # validation context FILE_RULES), not to the definitions frozen into runs opened before
@@ -519,7 +520,11 @@ class DefinitionSet:
 
 
 def definition_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.toml") if p.name != COMMUNITY_FILE)
+    """The definition files of a folder: its ``*.toml`` but the community file, and but the
+    ``.#name.toml`` lock links Emacs makes while a file is edited (they point nowhere)."""
+    return sorted(
+        p for p in directory.glob("*.toml") if p.name != COMMUNITY_FILE and not p.name.startswith(EDITOR_LOCK_PREFIX)
+    )
 
 
 def load_definitions(directory: Path, files: Iterable[Path] | None = None) -> DefinitionSet:

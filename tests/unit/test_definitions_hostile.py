@@ -535,3 +535,10 @@ def test_a_long_list_of_what_is_allowed_is_cut(tmp_path: Path) -> None:
         "questions[40].show_if: 'nosuch >= 1': 'nosuch' is not an earlier question; "
         "allowed: q0, q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, … (40 in all)"
     )
+
+
+def test_an_editors_lock_link_is_not_a_definition(tmp_path: Path) -> None:
+    (tmp_path / "x.toml").write_text(SURVEY_HEAD + NPS, encoding="utf-8")
+    (tmp_path / ".#x.toml").symlink_to("ada@laptop.4242:1700000000")  # Emacs, while x.toml is edited
+    loaded = load_definitions(tmp_path)
+    assert list(loaded.definitions) == ["s"] and loaded.problems == []
