@@ -48,6 +48,9 @@ def shorten(value: Any, limit: int = MAX_ECHO) -> str:
         if text and len(text) <= limit:
             return text
         return f"a {kind} of {len(value):,} entries"
+    if isinstance(value, int) and not -(10**limit) < value < 10**limit:
+        # Python cannot print a whole number of more than 4,300 digits at all.
+        return f"a whole number of {value.bit_length():,} bits"
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
 

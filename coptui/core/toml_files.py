@@ -36,7 +36,9 @@ def read_file_bytes(path: Path) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO for reading returns at once instead of waiting for a
         # writer; it is then refused below as not a regular file. No effect on regular files.
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NOCTTY: a link to a terminal never becomes the controlling terminal.
+        flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+        descriptor = os.open(path, flags)
     except OSError as error:
         raise TomlFileError(f"cannot be read: {error.strerror or error}") from None
     try:
@@ -82,10 +84,25 @@ def parse_toml(raw: bytes) -> dict[str, Any]:
     except RecursionError:
         # The parser recurses once per level of nested arrays and inline tables.
         raise TomlFileError(_too_deep()) from None
-    if nesting_depth(data) > MAX_NESTING:
+    except ValueError as error:
+        # Python refuses to read a whole number of more than 4,300 digits (a guard against
+        # slow conversions); the parser lets that ValueError through as it is.
+        if "integer string conversion" in str(error):
+            raise TomlFileError(_too_large()) from None
+        raise TomlFileError(f"holds a value that cannot be read: {str(error).split(';')[0]}") from None
+    depth, too_large = _walk(data)
+    if depth > MAX_NESTING:
         # Dotted keys and table headers (a.b.c...) nest without recursing in the parser.
         raise TomlFileError(_too_deep())
+    if too_large:
+        raise TomlFileError(_too_large())
     return data
+
+
+def _too_large() -> str:
+    # TOML's integers are 64-bit; the parser reads longer ones (0xfff... of any length), which
+    # then cannot even be printed in a message.
+    return "holds a whole number larger than TOML allows (64 bits: up to 9,223,372,036,854,775,807)"
 
 
 def _too_deep() -> str:
@@ -94,7 +111,14 @@ def _too_deep() -> str:
 
 def nesting_depth(value: Any) -> int:
     """How many tables and arrays deep ``value`` goes (0 for a plain value), without recursing."""
+    return _walk(value)[0]
+
+
+def _walk(value: Any) -> tuple[int, bool]:
+    """How deep ``value`` goes (stopping past :data:`MAX_NESTING`), and whether it holds a
+    whole number outside TOML's 64 bits."""
     deepest = 0
+    too_large = False
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -103,14 +127,16 @@ def nesting_depth(value: Any) -> int:
         elif isinstance(item, list):
             children = item
         else:
+            if isinstance(item, int) and not -(2**63) <= item < 2**63:
+                too_large = True
             continue
         depth += 1
         if depth > deepest:
             deepest = depth
             if deepest > MAX_NESTING:
-                return deepest
+                return deepest, too_large
         stack.extend((child, depth) for child in children)
-    return deepest
+    return deepest, too_large
 
 
 def load_toml_file(path: Path) -> dict[str, Any]:

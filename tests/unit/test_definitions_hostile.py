@@ -542,3 +542,14 @@ def test_an_editors_lock_link_is_not_a_definition(tmp_path: Path) -> None:
     (tmp_path / ".#x.toml").symlink_to("ada@laptop.4242:1700000000")  # Emacs, while x.toml is edited
     loaded = load_definitions(tmp_path)
     assert list(loaded.definitions) == ["s"] and loaded.problems == []
+
+
+@pytest.mark.parametrize("number", ["1" * 5_000, "0x" + "f" * 5_000], ids=["decimal", "hex"])
+def test_a_number_too_long_to_read_is_one_problem(tmp_path: Path, number: str) -> None:
+    problems = problems_of(tmp_path, SURVEY_HEAD + f"min_responses = {number}\n" + NPS)
+    assert problems == ["holds a whole number larger than TOML allows (64 bits: up to 9,223,372,036,854,775,807)"]
+
+
+def test_whole_numbers_up_to_64_bits_are_read(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, SURVEY_HEAD + f"min_responses = {2**63 - 1}\n" + NPS)
+    assert problems == [f"min_responses: {2**63 - 1} is out of range: input should be less than or equal to 1000"]
