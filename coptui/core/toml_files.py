@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +71,10 @@ def _too_big(size: int) -> str:
 
 def parse_toml(raw: bytes) -> dict[str, Any]:
     """The table of a TOML document, nested at most :data:`MAX_NESTING` levels; else TomlFileError."""
+    # Imported here: a start whose community comes from its cache reads the file through
+    # this module but parses nothing (tomllib costs a few milliseconds to import).
+    import tomllib
+
     try:
         # utf-8-sig: an editor on Windows may start the file with a byte order mark.
         text = raw.decode("utf-8-sig")
