@@ -91,40 +91,65 @@ def run_seed_demo(args: argparse.Namespace) -> int:
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
-    """Every problem in the given files or folders, and how many files were checked."""
-    from coptui.core.community import community_path
-    from coptui.core.community_schema import check_objectives, load_community
-    from coptui.core.definitions import COMMUNITY_FILE, definition_files, load_definitions
+    """Every problem in the given files or folders, and how many files were checked.
+
+    Each file is checked once, however it is named (a folder and a file in it, or one path
+    given twice). Each folder is checked by :func:`_folder_problems`, the one place to add
+    a check of a folder's files."""
+    from coptui.core.definitions import COMMUNITY_FILE, definition_files
     from coptui.core.problems import Problem
 
     problems: list[Problem] = []
-    checked = 0
     folders: dict[Path, list[Path]] = {}
+    seen: set[Path] = set()
+
+    def add(folder: Path, file: Path) -> None:
+        try:
+            key = file.resolve()
+        except (OSError, RuntimeError):  # a symlink loop: reading it says so
+            key = file.absolute()
+        if key not in seen:
+            seen.add(key)
+            folders.setdefault(folder, []).append(file)
+
     for path in paths:
         if path.is_dir():
             files = definition_files(path)
-            if (path / COMMUNITY_FILE).exists():
+            if (path / COMMUNITY_FILE).exists() or (path / COMMUNITY_FILE).is_symlink():
                 files.append(path / COMMUNITY_FILE)
             if not files:
                 problems.append(Problem(str(path), "", "holds no .toml files"))
-            folders.setdefault(path, []).extend(files)
-        elif path.exists():
-            folders.setdefault(path.parent, []).append(path)
+            for file in files:
+                add(path, file)
+        elif path.exists() or path.is_symlink():
+            add(path.parent, path)
         else:
             problems.append(Problem(str(path), "", "does not exist"))
+    checked = 0
     for folder, files in folders.items():
-        definition_paths = [f for f in files if f.name != COMMUNITY_FILE]
-        definitions = load_definitions(folder, definition_paths)
-        problems.extend(definitions.problems)
+        problems.extend(_folder_problems(folder, files))
         checked += len(files)
-        if any(f.name == COMMUNITY_FILE for f in files):
-            community, community_problems = load_community(community_path(folder))
-            problems.extend(community_problems)
-            if community is not None:
-                # Objectives may name any definition of the folder, not only those given.
-                everything = load_definitions(folder) if definition_paths != definition_files(folder) else definitions
-                problems.extend(check_objectives(community_path(folder), community, everything))
     return problems, checked
+
+
+def _folder_problems(folder: Path, files: list[Path]) -> list[Problem]:
+    """The problems of some files of one folder: its definitions, and its community file
+    with the objectives checked against every definition of the folder."""
+    from coptui.core.community import community_path
+    from coptui.core.community_schema import check_objectives, load_community
+    from coptui.core.definitions import COMMUNITY_FILE, definition_files, load_definitions
+
+    definition_paths = [f for f in files if f.name != COMMUNITY_FILE]
+    definitions = load_definitions(folder, definition_paths)
+    problems = list(definitions.problems)
+    if len(definition_paths) < len(files):
+        community, community_problems = load_community(community_path(folder))
+        problems.extend(community_problems)
+        if community is not None:
+            # Objectives may name any definition of the folder, not only those given.
+            everything = load_definitions(folder) if definition_paths != definition_files(folder) else definitions
+            problems.extend(check_objectives(community_path(folder), community, everything))
+    return problems
 
 
 def run_validate(args: argparse.Namespace) -> int:
@@ -135,10 +160,18 @@ def run_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {checked} files checked", file=sys.stderr)
+        files = len({problem.file for problem in problems})
+        print(
+            f"{_count(len(problems), 'problem')} in {_count(files, 'file')} ({_count(checked, 'file')} checked)",
+            file=sys.stderr,
+        )
         return 1
-    print(f"{checked} files checked: all valid")
+    print(f"{_count(checked, 'file')} checked: all valid")
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" if number == 1 else f"{number:,} {noun}s"
 
 
 def run_runs(args: argparse.Namespace) -> int:
@@ -156,6 +189,9 @@ def run_runs(args: argparse.Namespace) -> int:
         run = runs.close_run(args.close, by=handle)
         print(f"Closed {run.id} with {runs.response_count(run.id)} responses.")
         return 0
+    # A broken definition is one warning; the runs of the others are listed all the same.
+    for definition_problem in workspace.definitions.problems:
+        print(f"warning: {definition_problem}", file=sys.stderr)
     listing = runs.list_runs(check_files=True)  # the counts below read every run's file anyway
     if not listing:
         print("No runs yet. Open one with: coptui runs --open DEF_ID")

@@ -12,6 +12,9 @@ from coptui.core.definitions import (
 )
 from coptui.core.run import NA, AnswerError
 
+# The longest text answer, in characters; the survey screen's text field stops there too.
+MAX_TEXT_ANSWER = 10_000
+
 
 def split_answers(answers: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     values = {k: v for k, v in answers.items() if v is not NA}
@@ -49,8 +52,8 @@ def check_value(question: Question, value: Any) -> str | None:
         return None if isinstance(value, bool) else f"{question.id} takes yes or no, not {value!r}"
     if not isinstance(value, str):
         return f"{question.id} takes text"
-    if len(value) > 10_000:
-        return f"{question.id} is too long ({len(value)} characters; allowed: 10,000)"
+    if len(value) > MAX_TEXT_ANSWER:
+        return f"{question.id} is too long ({len(value):,} characters; allowed: {MAX_TEXT_ANSWER:,})"
     return None
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from coptui import __version__
 from coptui.core.community import DIRECTIONS, METRICS, ROLES, STAGES, Community, Member, Objective
+from coptui.core.toml_files import TomlFileError, read_file_bytes
 from coptui.store.keyed_cache import read_keyed_cache, write_keyed_cache
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ CACHE_DIR = "cache"
 CACHE_FILE = "community.json"
 # The modules whose code decides what a valid community is: an edit to them (a developer's
 # checkout keeps one version number across many edits) makes every cache stale.
-_VALIDATING_MODULES = ("community.py", "community_schema.py", "definitions.py")
+_VALIDATING_MODULES = ("community.py", "community_schema.py", "definitions.py", "problems.py", "toml_files.py")
 
 
 def cache_path(data_dir: Path) -> Path:
@@ -62,8 +63,9 @@ def load_community_cached(path: Path, data_dir: Path) -> tuple[Community | None,
     valid for the file's bytes, else validated (and then cached). Problems as in
     :func:`coptui.core.community_schema.load_community`."""
     try:
-        raw = path.read_bytes()
-    except OSError:
+        # Not a plain read: the file may be a FIFO, a device or huge (toml_files.py).
+        raw = read_file_bytes(path)
+    except TomlFileError:
         # pydantic only when the cache cannot serve: a warm start never imports it.
         from coptui.core.community_schema import load_community
 

@@ -10,15 +10,23 @@ pydantic names the model in some messages ("... a valid dictionary or instance o
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from coptui.core import community as plain
 from coptui.core.community import METRIC_QUESTION_TYPES, Direction, Metric, Role, Stage
-from coptui.core.definitions import DefinitionSet, Identifier, SurveyDefinition
-from coptui.core.problems import Problem, problems_from_validation
+from coptui.core.definitions import (
+    FILE_RULES,
+    DefinitionSet,
+    Identifier,
+    Number,
+    SurveyDefinition,
+    Title,
+    Whole,
+)
+from coptui.core.problems import Problem, problems_from_validation, rule, shorten
+from coptui.core.toml_files import TomlFileError, parse_toml, read_file_bytes
 
 
 class _Model(BaseModel):
@@ -27,64 +35,91 @@ class _Model(BaseModel):
 
 class Member(_Model):
     handle: Identifier
-    name: str = Field(min_length=1)
+    name: Title
     role: Role = "member"
     title: str = ""
     keys: list[str] = Field(default_factory=list)
 
 
-class Objective(_Model):
-    id: Identifier
-    title: str = Field(min_length=1)
-    metric: Metric
-    survey: str | None = None
-    question: str | None = None
-    target: float
-    direction: Direction = "at_least"
-    window: int = Field(default=3, ge=1, le=24)
-    baseline: float | None = None
+_RATES = ("participation", "favourable", "action_completion", "feedback_completion")
 
-    @model_validator(mode="after")
-    def _check_shape(self) -> Objective:
-        needs_question = self.metric in METRIC_QUESTION_TYPES
-        needs_survey = needs_question or self.metric == "participation"
-        if needs_survey and not self.survey:
-            raise ValueError(f'a {self.metric} objective needs survey = "<definition id>"')
-        if needs_question and not self.question:
-            raise ValueError(f'a {self.metric} objective needs question = "<question id>"')
-        if not needs_question and self.question:
-            raise ValueError(f"question is not allowed on a {self.metric} objective")
-        if (
-            self.metric in ("participation", "favourable", "action_completion", "feedback_completion")
-            and not 0 <= self.target <= 1
-        ):
-            raise ValueError(f"target {self.target} is out of range for a rate; allowed: 0 to 1 (0.6 means 60%)")
-        if self.metric == "nps" and not -100 <= self.target <= 100:
-            raise ValueError(f"target {self.target} is out of range for NPS; allowed: -100 to 100")
-        if self.metric == "roti" and not 1 <= self.target <= 5:
-            raise ValueError(f"target {self.target} is out of range for ROTI; allowed: 1 to 5")
-        return self
+
+class Objective(_Model):
+    # As in the definitions, each rule validates the field it is about (every problem in one pass).
+    id: Identifier
+    title: Title
+    metric: Metric
+    survey: str | None = Field(default=None, validate_default=True)
+    question: str | None = Field(default=None, validate_default=True)
+    target: Number
+    direction: Direction = "at_least"
+    window: Whole = Field(default=3, ge=1, le=24)
+    baseline: Number | None = None
+
+    @field_validator("survey")
+    @classmethod
+    def _check_survey(cls, survey: str | None, info: ValidationInfo) -> str | None:
+        metric = info.data.get("metric")
+        if metric is not None and (metric in METRIC_QUESTION_TYPES or metric == "participation") and not survey:
+            raise rule(f'a {metric} objective needs survey = "<definition id>"')
+        return survey
+
+    @field_validator("question")
+    @classmethod
+    def _check_question(cls, question: str | None, info: ValidationInfo) -> str | None:
+        metric = info.data.get("metric")
+        if metric is None:
+            return question
+        if metric in METRIC_QUESTION_TYPES and not question:
+            raise rule(f'a {metric} objective needs question = "<question id>"')
+        if metric not in METRIC_QUESTION_TYPES and question:
+            raise rule(f"question is not allowed on a {metric} objective")
+        return question
+
+    @field_validator("target")
+    @classmethod
+    def _check_target(cls, target: float, info: ValidationInfo) -> float:
+        metric = info.data.get("metric")
+        if metric in _RATES and not 0 <= target <= 1:
+            raise rule(f"target {target} is out of range for a rate; allowed: 0 to 1 (0.6 means 60%)")
+        if metric == "nps" and not -100 <= target <= 100:
+            raise rule(f"target {target} is out of range for NPS; allowed: -100 to 100")
+        if metric == "roti" and not 1 <= target <= 5:
+            raise rule(f"target {target} is out of range for ROTI; allowed: 1 to 5")
+        return target
+
+
+def _unique(items: list[Member] | list[Objective], what: str, key: str) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        value = getattr(item, key)
+        if value in seen:
+            raise rule(f"{shorten(value)} is a duplicate; every {key} must be unique", index, key)
+        seen.add(value)
 
 
 class Community(_Model):
-    name: str = Field(min_length=1)
-    domain: str = Field(min_length=1)
+    name: Title
+    domain: Title
     stage: Stage = "building"
     description: str = ""
     authorized_keys: str | None = None
     members: list[Member] = Field(min_length=1)
     objectives: list[Objective] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _check_unique(self) -> Community:
-        for what, items, key in (("members", self.members, "handle"), ("objectives", self.objectives, "id")):
-            seen: set[str] = set()
-            for index, item in enumerate(items):
-                value = getattr(item, key)
-                if value in seen:
-                    raise ValueError(f"{what}[{index}].{key} {value!r} is a duplicate; every {key} must be unique")
-                seen.add(value)
-        return self
+    @field_validator("members")
+    @classmethod
+    def _check_members(cls, members: list[Member]) -> list[Member]:
+        _unique(members, "members", "handle")
+        if not any(m.role == "facilitator" for m in members):
+            raise rule('no member has role = "facilitator"; at least one is needed to open runs and lead retros')
+        return members
+
+    @field_validator("objectives")
+    @classmethod
+    def _check_objectives(cls, objectives: list[Objective]) -> list[Objective]:
+        _unique(objectives, "objectives", "id")
+        return objectives
 
     def to_plain(self) -> plain.Community:
         return plain.Community(
@@ -120,23 +155,21 @@ def parse_community(path: Path | str, raw: bytes) -> tuple[plain.Community | Non
     Works on bytes already read, so that the community cache stores what was validated
     from exactly the bytes it hashed. The messages are those of ``definitions.read_toml``."""
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        return None, [Problem(str(path), "", "is not UTF-8 text")]
-    except tomllib.TOMLDecodeError as error:
-        return None, [Problem(str(path), "", f"TOML syntax error: {error}")]
+        data = parse_toml(raw)
+    except TomlFileError as error:
+        return None, [Problem(str(path), "", str(error))]
     try:
-        return Community.model_validate(data).to_plain(), []
+        return Community.model_validate(data, context=FILE_RULES).to_plain(), []
     except ValidationError as error:
-        return None, problems_from_validation(path, error)
+        return None, problems_from_validation(path, error, data)
 
 
 def load_community(path: Path) -> tuple[plain.Community | None, list[Problem]]:
     """Read and validate a community file: the community, or None and every problem found."""
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
+        raw = read_file_bytes(path)
+    except TomlFileError as error:
+        return None, [Problem(str(path), "", str(error))]
     return parse_community(path, raw)
 
 
@@ -154,7 +187,7 @@ def check_objectives(path: Path | str, community: plain.Community, definitions: 
                 Problem(
                     str(path),
                     f"{where}.survey",
-                    f"{objective.survey!r} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}",
+                    f"{shorten(objective.survey)} is not a known survey; allowed: {', '.join(sorted(surveys)) or 'none'}",
                 )
             )
             continue
@@ -167,7 +200,7 @@ def check_objectives(path: Path | str, community: plain.Community, definitions: 
                 Problem(
                     str(path),
                     f"{where}.question",
-                    f"{objective.question!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}",
+                    f"{shorten(objective.question)} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}",
                 )
             )
             continue

@@ -19,9 +19,11 @@ question that was not answered (or answered "not applicable") makes every compar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from coptui.core.problems import listing, shorten
 
 NUMERIC_TYPES = frozenset({"likert", "rating", "nps"})
 KEYWORDS = frozenset({"and", "or", "not", "in", "answered"})
@@ -134,7 +136,7 @@ class _Parser:
                 f"expected {value!r} but the expression ended" if value else "the expression ended too early"
             )
         if value is not None and token[1] != value:
-            raise ConditionError(f"expected {value!r} at column {token[2]}, found {token[1]!r}")
+            raise ConditionError(f"expected {value!r} at column {token[2]}, found {shorten(token[1])}")
         self.index += 1
         return token
 
@@ -146,7 +148,7 @@ class _Parser:
         node = self.parse_or()
         token = self.peek()
         if token is not None:
-            raise ConditionError(f"unexpected {token[1]!r} at column {token[2]}")
+            raise ConditionError(f"unexpected {shorten(token[1])} at column {token[2]}")
         return node
 
     def parse_or(self) -> Node:
@@ -206,7 +208,7 @@ class _Parser:
             return Literal(_unescape(text[1:-1]))
         if kind == "name" and text not in KEYWORDS:
             return Ref(text)
-        raise ConditionError(f"expected a question id, a number or a string at column {column}, found {text!r}")
+        raise ConditionError(f"expected a question id, a number or a string at column {column}, found {shorten(text)}")
 
     def parse_list(self) -> tuple[Literal, ...]:
         self.take("[")
@@ -214,7 +216,9 @@ class _Parser:
         while not self.at("]"):
             value = self.parse_value()
             if not isinstance(value, Literal):
-                raise ConditionError(f"a list after 'in' holds numbers or strings, not the question id {value.name!r}")
+                raise ConditionError(
+                    f"a list after 'in' holds numbers or strings, not the question id {shorten(value.name)}"
+                )
             items.append(value)
             if not self.at("]"):
                 self.take(",")
@@ -247,39 +251,55 @@ def _walk(node: Node):
             yield from _walk(operand)
 
 
-def check_show_if(text: str, earlier: Sequence[QuestionLike], later: Sequence[str] = ()) -> list[str]:
-    """Everything wrong with a show_if, given the questions before it (and the ids of itself and after)."""
+def check_show_if(
+    text: str,
+    earlier: Sequence[QuestionLike] | Mapping[str, QuestionLike],
+    later: Sequence[str] | Container[str] = (),
+    itself: str | None = None,
+) -> list[str]:
+    """Everything wrong with a show_if, given the questions before it (and the ids of itself and after).
+
+    ``earlier`` may be the questions or a mapping of their ids, ``later`` any container of ids
+    (the question's own id is ``itself``, else the first of ``later``): a survey checks each
+    condition in turn without copying what came before, however many questions it has."""
+    # A condition is echoed in its messages, cut to its start when it is long.
+    quoted = shorten(text)
     try:
         tree = parse(text)
     except ConditionError as error:
-        return [f"{text!r}: {error}"]
-    known = {q.id: q for q in earlier}
+        return [f"{quoted}: {error}"]
+    known: Mapping[str, QuestionLike] = earlier if isinstance(earlier, Mapping) else {q.id: q for q in earlier}
+    if itself is None and isinstance(later, Sequence) and later:
+        itself = later[0]
     problems: list[str] = []
     for node in _walk(tree):
         name = node.name if isinstance(node, (Ref, Answered)) else None
         if name is None or name in known:
             continue
         if name in later:
-            where = "is this question itself" if later and name == later[0] else "comes after this question"
+            where = "is this question itself" if name == itself else "comes after this question"
             problems.append(
-                f"{text!r}: {name!r} {where}; a condition can only use earlier answers "
-                f"({', '.join(known) or 'none here'})"
+                f"{quoted}: {shorten(name)} {where}; a condition can only use earlier answers "
+                f"({listing(known) or 'none here'})"
             )
         else:
-            problems.append(f"{text!r}: {name!r} is not an earlier question; allowed: {', '.join(known) or 'none'}")
+            problems.append(
+                f"{quoted}: {shorten(name)} is not an earlier question; allowed: {listing(known) or 'none'}"
+            )
     if problems:
         return problems
     if isinstance(tree, (Ref, Literal)):
-        return [f"{text!r}: is a value, not a condition; compare it, e.g. {text} >= 4, or use answered({text})"]
+        example = text.strip() if isinstance(tree, Ref) and len(text) <= 40 else "q1"
+        return [f"{quoted}: is a value, not a condition; compare it, e.g. {example} >= 4, or use answered({example})"]
     for node in _walk(tree):
         if isinstance(node, Compare):
-            problems.extend(_check_pair(text, node.left, [node.right], known) or _check_ordering(text, node, known))
+            problems.extend(_check_pair(quoted, node.left, [node.right], known) or _check_ordering(quoted, node, known))
         elif isinstance(node, In):
-            problems.extend(_check_pair(text, node.left, list(node.items), known))
+            problems.extend(_check_pair(quoted, node.left, list(node.items), known))
     return problems
 
 
-def _check_ordering(text: str, node: Compare, known: Mapping[str, QuestionLike]) -> list[str]:
+def _check_ordering(quoted: str, node: Compare, known: Mapping[str, QuestionLike]) -> list[str]:
     """``<`` and friends order numbers; on a choice, yes/no or text they would compare spelling."""
     if node.op not in ORDERING:
         return []
@@ -287,20 +307,20 @@ def _check_ordering(text: str, node: Compare, known: Mapping[str, QuestionLike])
         if isinstance(side, Ref) and known[side.name].type not in NUMERIC_TYPES:
             question = known[side.name]
             return [
-                f"{text!r}: {node.op} orders numbers, but {side.name} is a {question.type} question; "
+                f"{quoted}: {node.op} orders numbers, but {side.name} is a {question.type} question; "
                 "use == , != or in [...]"
             ]
     return []
 
 
 def _check_pair(
-    text: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]
+    quoted: str, left: Ref | Literal, rights: list[Ref | Literal], known: Mapping[str, QuestionLike]
 ) -> list[str]:
     if not isinstance(left, Ref) and len(rights) == 1 and isinstance(rights[0], Ref):
         swapped: list[Ref | Literal] = [left]
         left, rights = rights[0], swapped
     if not isinstance(left, Ref):
-        return [f"{text!r}: a comparison needs a question id on one side"]
+        return [f"{quoted}: a comparison needs a question id on one side"]
     question = known[left.name]
     problems = []
     for right in rights:
@@ -309,18 +329,18 @@ def _check_pair(
         value = right.value
         if question.type in NUMERIC_TYPES and isinstance(value, str):
             problems.append(
-                f"{text!r}: {left.name} is a {question.type} question (a number), compared with text {value!r}"
+                f"{quoted}: {left.name} is a {question.type} question (a number), compared with text {shorten(value)}"
             )
         elif question.type not in NUMERIC_TYPES and isinstance(value, float):
             problems.append(
-                f"{text!r}: {left.name} is a {question.type} question (text), compared with the number {_num(value)}"
+                f"{quoted}: {left.name} is a {question.type} question (text), compared with the number {_num(value)}"
             )
         elif question.type in ("single", "multi") and value not in (question.options or []):
             problems.append(
-                f"{text!r}: {value!r} is not an option of {left.name}; allowed: {', '.join(question.options or [])}"
+                f"{quoted}: {shorten(value)} is not an option of {left.name}; allowed: {listing(question.options or [])}"
             )
         elif question.type == "yesno" and value not in ("yes", "no"):
-            problems.append(f'{text!r}: {left.name} is a yes/no question; compare it with "yes" or "no"')
+            problems.append(f'{quoted}: {left.name} is a yes/no question; compare it with "yes" or "no"')
     return problems
 
 

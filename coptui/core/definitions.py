@@ -7,21 +7,72 @@ the valid files of the folder still load.
 
 from __future__ import annotations
 
-import tomllib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from coptui.core.conditions import check_show_if
-from coptui.core.problems import Problem, problems_from_validation
+from coptui.core.problems import Problem, problems_from_validation, rule, shorten
+from coptui.core.toml_files import TomlFileError, load_toml_file
 
 COMMUNITY_FILE = "community.toml"
+EDITOR_LOCK_PREFIX = ".#"
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+# Rules added after runs were first stored: they apply to the files a user writes (the
+# validation context FILE_RULES), not to the definitions frozen into runs opened before
+# them, which must still load as they were (a likert's labels left on an nps question, say).
+FILE_RULES: dict[str, bool] = {"coptui_file": True}
+_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+ID_RULE = "1 to 64 lower-case letters, digits, '-' or '_', starting with a letter or a digit"
+
+
+def from_file(info: ValidationInfo) -> bool:
+    """Whether this validation is of a user's file (the newer rules apply) or of a stored run."""
+    return bool(info.context and info.context.get("coptui_file"))
+
+
+def _check_id(value: str) -> str:
+    if not _ID.fullmatch(value):
+        raise rule(f"{shorten(value)} is not a valid id; an id is {ID_RULE}")
+    return value
+
+
+def _check_text(value: str, info: ValidationInfo) -> str:
+    if from_file(info) and not value.strip():
+        raise rule("is blank; write the text shown to members")
+    return value
+
+
+def _no_bool(what: str) -> BeforeValidator:
+    def refuse(value: Any) -> Any:
+        # pydantic takes true for 1 in a number field; in TOML a bool there is always a slip.
+        if isinstance(value, bool):
+            raise rule(f"takes {what}, not {'true' if value else 'false'}")
+        return value
+
+    return BeforeValidator(refuse)
+
+
+Identifier = Annotated[str, AfterValidator(_check_id)]
+# Text a member reads as a heading (a title, a question): not empty, and in a file not blank.
+Title = Annotated[str, Field(min_length=1), AfterValidator(_check_text)]
+Whole = Annotated[int, _no_bool("a whole number")]
+# nan and inf are TOML floats, and no target or baseline (nan compares false with everything).
+Number = Annotated[float, _no_bool("a number"), Field(allow_inf_nan=False)]
 QuestionType = Literal["likert", "rating", "nps", "single", "multi", "text", "yesno"]
 QUESTION_TYPES: tuple[str, ...] = ("likert", "rating", "nps", "single", "multi", "text", "yesno")
 KINDS: tuple[str, ...] = ("survey", "retro", "feedback")
@@ -45,6 +96,9 @@ DEFAULT_LIKERT_LABELS: dict[int, list[str]] = {
     ],
 }
 ANONYMOUS_MIN_RESPONSES = 3
+# A condition is a line or two; a longer one is no condition a person wrote, and each screen
+# of the survey parses it again.
+MAX_CONDITION_LENGTH = 2_000
 
 
 class _Model(BaseModel):
@@ -53,41 +107,80 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
+def _question_type(value: Any) -> Any:
+    if isinstance(value, str) and value not in QUESTION_TYPES:
+        raise rule(f"{shorten(value)} is not a question type; allowed: {', '.join(QUESTION_TYPES)}")
+    return value
+
+
+def _required(value: Any) -> Any:
+    if isinstance(value, bool) or value == "soft":
+        return value
+    raise rule(f'takes true, false or "soft", not {shorten(value)}')
+
+
 class Question(_Model):
+    # Each rule is a validator of the field it is about, so that pydantic reports every
+    # broken rule of a file in one pass; ``info.data`` holds the fields before it that are
+    # valid, and a rule whose inputs are broken is skipped (their own problem is reported).
     id: Identifier
-    type: QuestionType
-    text: str = Field(min_length=1)
+    type: Annotated[QuestionType, BeforeValidator(_question_type)]
+    text: Title
     help: str = ""
-    scale: int | None = None
+    scale: Whole | None = Field(default=None, validate_default=True)
     labels: list[str] | None = None
-    options: list[str] | None = None
+    options: list[str] | None = Field(default=None, validate_default=True)
     na: str | None = None
-    required: bool | Literal["soft"] = False
+    required: Annotated[bool | Literal["soft"], BeforeValidator(_required)] = False
     show_if: str | None = None
 
-    @model_validator(mode="after")
-    def _check_shape(self) -> Question:
-        if self.type in SCALE_RANGES:
-            low, high = SCALE_RANGES[self.type]
-            scale = self.scale if self.scale is not None else 5
+    @field_validator("scale")
+    @classmethod
+    def _check_scale(cls, scale: int | None, info: ValidationInfo) -> int | None:
+        kind = info.data.get("type")
+        if kind in SCALE_RANGES:
+            low, high = SCALE_RANGES[kind]
+            scale = scale if scale is not None else 5
             if not low <= scale <= high:
-                raise ValueError(f"scale {scale} is out of range for a {self.type} question; allowed: {low} to {high}")
-            object.__setattr__(self, "scale", scale)
-            if self.labels is not None and len(self.labels) not in (2, scale):
-                raise ValueError(f"labels must have 2 entries (low, high) or {scale} (one per point)")
-        elif self.scale is not None:
-            fixed = " (nps is always 0 to 10)" if self.type == "nps" else ""
-            raise ValueError(f"scale is not allowed on a {self.type} question{fixed}")
-        if self.type in ("single", "multi"):
-            if not self.options or len(self.options) < 2:
-                raise ValueError(f"a {self.type} question needs options = [...] with at least 2 entries")
-            if len(set(self.options)) != len(self.options):
-                raise ValueError("options must be unique")
-        elif self.options is not None:
-            raise ValueError(f"options are only allowed on single and multi questions, not on {self.type}")
-        if self.type == "text" and self.na is not None:
-            raise ValueError("na is not allowed on a text question; leave it optional instead")
-        return self
+                raise rule(f"scale {scale} is out of range for a {kind} question; allowed: {low} to {high}")
+        elif scale is not None and kind is not None:
+            fixed = " (nps is always 0 to 10)" if kind == "nps" else ""
+            raise rule(f"scale is not allowed on a {kind} question{fixed}")
+        return scale
+
+    @field_validator("labels")
+    @classmethod
+    def _check_labels(cls, labels: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        kind = info.data.get("type")
+        if labels is None or kind is None:
+            return labels
+        if kind in SCALE_RANGES:
+            scale = info.data.get("scale")
+            if scale is not None and len(labels) not in (2, scale):
+                raise rule(f"labels must have 2 entries (low, high) or {scale} (one per point)")
+        elif from_file(info):
+            raise rule(f"labels are only used on likert and rating questions, not on {kind}; remove them")
+        return labels
+
+    @field_validator("options")
+    @classmethod
+    def _check_options(cls, options: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        kind = info.data.get("type")
+        if kind in ("single", "multi"):
+            if not options or len(options) < 2:
+                raise rule(f"a {kind} question needs options = [...] with at least 2 entries")
+            if len(set(options)) != len(options):
+                raise rule("options must be unique")
+        elif options is not None and kind is not None:
+            raise rule(f"options are only allowed on single and multi questions, not on {kind}")
+        return options
+
+    @field_validator("na")
+    @classmethod
+    def _check_na(cls, na: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("type") == "text" and na is not None:
+            raise rule("na is not allowed on a text question; leave it optional instead")
+        return na
 
     @property
     def value_range(self) -> tuple[int, int] | None:
@@ -118,44 +211,61 @@ class Question(_Model):
 
 
 def _unique_ids(items: Iterable[Any], what: str) -> None:
+    """Raise the first repeated id of a list of validated items (``what``: "questions")."""
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item.id in seen:
-            raise ValueError(f"{what}[{index}].id {item.id!r} is a duplicate; every {what[:-1]} id must be unique")
+            raise rule(_duplicate_message(item.id, what), index, "id")
         seen.add(item.id)
+
+
+def _duplicate_message(value: str, what: str) -> str:
+    return f"{shorten(value)} is a duplicate; every {what[:-1]} id must be unique"
 
 
 class SurveyDefinition(_Model):
     id: Identifier
     kind: Literal["survey"]
-    title: str = Field(min_length=1)
+    title: Title
     description: str = ""
     anonymous: bool = False
-    min_responses: int = Field(default=5, ge=1, le=1000)
-    min_text_responses: int | None = Field(default=None, ge=1, le=1000)
+    min_responses: Whole = Field(default=5, ge=1, le=1000)
+    min_text_responses: Whole | None = Field(default=None, ge=1, le=1000, validate_default=True)
     allow_edit: bool = False
     questions: list[Question] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _check_rules(self) -> SurveyDefinition:
-        _unique_ids(self.questions, "questions")
-        if self.anonymous and self.min_responses < ANONYMOUS_MIN_RESPONSES:
-            raise ValueError(
-                f"min_responses {self.min_responses} is too low for an anonymous survey; "
-                f"allowed: {ANONYMOUS_MIN_RESPONSES} or more"
+    @field_validator("min_responses")
+    @classmethod
+    def _check_floor(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("anonymous") and value < ANONYMOUS_MIN_RESPONSES:
+            raise rule(
+                f"min_responses {value} is too low for an anonymous survey; allowed: {ANONYMOUS_MIN_RESPONSES} or more"
             )
-        text_floor = self.min_text_responses if self.min_text_responses is not None else max(5, self.min_responses)
-        if text_floor < self.min_responses:
-            raise ValueError(
-                f"min_text_responses {text_floor} is below min_responses {self.min_responses}; "
-                "allowed: min_responses or more"
-            )
-        object.__setattr__(self, "min_text_responses", text_floor)
-        if self.anonymous and self.allow_edit:
-            raise ValueError(
-                "allow_edit is not allowed on an anonymous survey (an answer cannot be traced back to edit)"
-            )
-        return self
+        return value
+
+    @field_validator("min_text_responses")
+    @classmethod
+    def _check_text_floor(cls, value: int | None, info: ValidationInfo) -> int | None:
+        floor = info.data.get("min_responses")
+        if floor is None:
+            return value
+        value = value if value is not None else max(5, floor)
+        if value < floor:
+            raise rule(f"min_text_responses {value} is below min_responses {floor}; allowed: min_responses or more")
+        return value
+
+    @field_validator("allow_edit")
+    @classmethod
+    def _check_edit(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("anonymous"):
+            raise rule("allow_edit is not allowed on an anonymous survey (an answer cannot be traced back to edit)")
+        return value
+
+    @field_validator("questions")
+    @classmethod
+    def _check_questions(cls, questions: list[Question]) -> list[Question]:
+        _unique_ids(questions, "questions")
+        return questions
 
     def question(self, question_id: str) -> Question | None:
         return next((q for q in self.questions if q.id == question_id), None)
@@ -163,38 +273,44 @@ class SurveyDefinition(_Model):
 
 class RetroColumn(_Model):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: Title
     prompt: str = ""
 
 
 class RetroDefinition(_Model):
     id: Identifier
     kind: Literal["retro"]
-    title: str = Field(min_length=1)
+    title: Title
     description: str = ""
     anonymous_cards: bool = False
-    votes_per_person: int = Field(default=3, ge=1, le=20)
+    votes_per_person: Whole = Field(default=3, ge=1, le=20)
     phases: list[RetroPhase] = Field(default_factory=lambda: list(RETRO_PHASES))
-    write_minutes: int = Field(default=7, ge=1, le=120)
-    discuss_minutes: int = Field(default=5, ge=1, le=120)
+    write_minutes: Whole = Field(default=7, ge=1, le=120)
+    discuss_minutes: Whole = Field(default=5, ge=1, le=120)
     columns: list[RetroColumn] = Field(min_length=1, max_length=8)
 
-    @model_validator(mode="after")
-    def _check_rules(self) -> RetroDefinition:
-        _unique_ids(self.columns, "columns")
-        if len(set(self.phases)) != len(self.phases):
-            raise ValueError("phases must not repeat")
-        if "write" not in self.phases or "close" not in self.phases:
-            raise ValueError("phases must include write and close")
-        order = [RETRO_PHASES.index(p) for p in self.phases]
+    @field_validator("phases")
+    @classmethod
+    def _check_phases(cls, phases: list[RetroPhase]) -> list[RetroPhase]:
+        if len(set(phases)) != len(phases):
+            raise rule("phases must not repeat")
+        if "write" not in phases or "close" not in phases:
+            raise rule("phases must include write and close")
+        order = [RETRO_PHASES.index(p) for p in phases]
         if order != sorted(order):
-            raise ValueError(f"phases must keep this order: {', '.join(RETRO_PHASES)}")
-        return self
+            raise rule(f"phases must keep this order: {', '.join(RETRO_PHASES)}")
+        return phases
+
+    @field_validator("columns")
+    @classmethod
+    def _check_columns(cls, columns: list[RetroColumn]) -> list[RetroColumn]:
+        _unique_ids(columns, "columns")
+        return columns
 
 
 class FeedbackField(_Model):
     id: Identifier
-    title: str = Field(min_length=1)
+    title: Title
     prompt: str = ""
     required: bool = True
 
@@ -217,22 +333,28 @@ FEEDBACK_MODELS: dict[str, list[dict[str, Any]]] = {
 class FeedbackDefinition(_Model):
     id: Identifier
     kind: Literal["feedback"]
-    title: str = Field(min_length=1)
+    title: Title
     description: str = ""
     model: Literal["sbi", "kudos", "keep-start-stop"] = "sbi"
     anonymous: bool = False
-    min_responses: int = Field(default=3, ge=1, le=100)
-    fields: list[FeedbackField] | None = None
+    min_responses: Whole = Field(default=3, ge=1, le=100)
+    fields: list[FeedbackField] | None = Field(default=None, validate_default=True)
 
-    @model_validator(mode="after")
-    def _check_rules(self) -> FeedbackDefinition:
-        if self.fields is None:
-            object.__setattr__(self, "fields", [FeedbackField(**spec) for spec in FEEDBACK_MODELS[self.model]])
-        else:
-            _unique_ids(self.fields, "fields")
-        if self.anonymous and self.min_responses < 2:
-            raise ValueError("min_responses must be 2 or more in an anonymous feedback form")
-        return self
+    @field_validator("min_responses")
+    @classmethod
+    def _check_floor(cls, value: int, info: ValidationInfo) -> int:
+        if info.data.get("anonymous") and value < 2:
+            raise rule("min_responses must be 2 or more in an anonymous feedback form")
+        return value
+
+    @field_validator("fields")
+    @classmethod
+    def _check_fields(cls, fields: list[FeedbackField] | None, info: ValidationInfo) -> list[FeedbackField] | None:
+        if fields is not None:
+            _unique_ids(fields, "fields")
+            return fields
+        model = info.data.get("model")
+        return None if model is None else [FeedbackField(**spec) for spec in FEEDBACK_MODELS[model]]
 
 
 Definition = Annotated[SurveyDefinition | RetroDefinition | FeedbackDefinition, Field(discriminator="kind")]
@@ -241,71 +363,122 @@ _MODELS: dict[str, type[_Model]] = {
     "retro": RetroDefinition,
     "feedback": FeedbackDefinition,
 }
+# The lists of each kind whose items carry an id that must be unique.
+_ID_LISTS: dict[str, str] = {"survey": "questions", "retro": "columns", "feedback": "fields"}
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any] | None, list[Problem]]:
-    """Read a TOML file; a syntax error becomes one Problem naming the line."""
+    """Read a TOML file; anything wrong with it (syntax, encoding, size, depth, type) is one Problem."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle), []
-    except tomllib.TOMLDecodeError as error:
-        return None, [Problem(str(path), "", f"TOML syntax error: {error}")]
-    except UnicodeDecodeError:
-        return None, [Problem(str(path), "", "is not UTF-8 text")]
-    except OSError as error:
-        return None, [Problem(str(path), "", f"cannot be read: {error.strerror or error}")]
+        return load_toml_file(path), []
+    except TomlFileError as error:
+        return None, [Problem(str(path), "", str(error))]
 
 
 def parse_definition(
     path: Path | str, data: dict[str, Any]
 ) -> tuple[SurveyDefinition | RetroDefinition | FeedbackDefinition | None, list[Problem]]:
+    """Validate the table of a definition file: the definition, or None and every problem found."""
     kind = data.get("kind")
     if kind is None:
         return None, [Problem(str(path), "kind", f"is required but missing; allowed: {', '.join(KINDS)}")]
     if not isinstance(kind, str) or kind not in _MODELS:
-        return None, [Problem(str(path), "kind", f"{kind!r} is not allowed; allowed: {', '.join(KINDS)}")]
-    problems = _unknown_question_types(path, data)
-    if problems:
-        return None, problems
+        return None, [Problem(str(path), "kind", f"{shorten(kind)} is not allowed; allowed: {', '.join(KINDS)}")]
     try:
-        definition = _MODELS[kind].model_validate(data)
+        definition = _MODELS[kind].model_validate(data, context=FILE_RULES)
     except ValidationError as error:
-        return None, problems_from_validation(path, error)
+        problems = problems_from_validation(path, error, data)
+        # Checks pydantic cannot make once a list holds a broken item.
+        problems += _duplicate_ids(path, kind, data) + _check_conditions(path, data)
+        return None, _unique(problems)
     assert isinstance(definition, (SurveyDefinition, RetroDefinition, FeedbackDefinition))
-    problems = _check_conditions(path, definition)
+    problems = _check_conditions(path, data, definition)
     return (None, problems) if problems else (definition, [])
 
 
-def _unknown_question_types(path: Path | str, data: dict[str, Any]) -> list[Problem]:
-    questions = data.get("questions")
-    if data.get("kind") != "survey" or not isinstance(questions, list):
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
+
+
+def _duplicate_ids(path: Path | str, kind: str, data: dict[str, Any]) -> list[Problem]:
+    """Repeated ids of the questions, columns or fields as written, valid or not."""
+    what = _ID_LISTS[kind]
+    items = data.get(what)
+    if not isinstance(items, list):
         return []
+    problems = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        value = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(value, str):
+            continue
+        if value in seen:
+            problems.append(Problem(str(path), f"{what}[{index}].id", _duplicate_message(value, what)))
+        seen.add(value)
+    return problems
+
+
+def _check_conditions(path: Path | str, data: dict[str, Any], definition: _Model | None = None) -> list[Problem]:
+    """Check every show_if against the questions before it (see coptui.core.conditions).
+
+    Also when the survey as a whole is refused: each question is then validated alone, and a
+    condition is checked when every question before it is valid (else what it may name is unknown)."""
+    if data.get("kind") != "survey" or not isinstance(data.get("questions"), list):
+        return []
+    raw: list[Any] = data["questions"]
+    if isinstance(definition, SurveyDefinition):
+        questions: list[Question | None] = list(definition.questions)
+    else:
+        questions = [_question_alone(item) for item in raw]
+    ids = [item.get("id") if isinstance(item, dict) else None for item in raw]
+    # Where each id last occurs: an id is "this question or a later one" when that is here or after.
+    last = {question_id: index for index, question_id in enumerate(ids) if isinstance(question_id, str)}
+    known: dict[str, Question] = {}
+    complete = True  # every question so far is valid, so what a condition may name is known
     problems = []
     for index, question in enumerate(questions):
-        kind = question.get("type") if isinstance(question, dict) else None
-        if isinstance(kind, str) and kind not in QUESTION_TYPES:
-            problems.append(
-                Problem(
-                    str(path),
-                    f"questions[{index}].type",
-                    f"{kind!r} is not a question type; allowed: {', '.join(QUESTION_TYPES)}",
-                )
+        item = raw[index]
+        show_if = item.get("show_if") if isinstance(item, dict) else None
+        if isinstance(show_if, str):
+            problems += _condition_problems(
+                path, index, show_if, known if complete else None, _IdsFrom(last, index), ids[index]
             )
+        if question is None:
+            complete = False
+        else:
+            known.setdefault(question.id, question)
     return problems
 
 
-def _check_conditions(path: Path | str, definition: _Model) -> list[Problem]:
-    """Check every show_if against the questions before it (see coptui.core.conditions)."""
-    if not isinstance(definition, SurveyDefinition):
+class _IdsFrom:
+    """The ids of the questions from ``index`` on, as a container (no copy per question)."""
+
+    def __init__(self, last: dict[str, int], index: int) -> None:
+        self.last = last
+        self.index = index
+
+    def __contains__(self, question_id: object) -> bool:
+        return isinstance(question_id, str) and self.last.get(question_id, -1) >= self.index
+
+
+def _condition_problems(
+    path: Path | str, index: int, show_if: str, known: dict[str, Question] | None, later: _IdsFrom, itself: Any
+) -> list[Problem]:
+    where = f"questions[{index}].show_if"
+    if len(show_if) > MAX_CONDITION_LENGTH:
+        message = f"{shorten(show_if)} is too long for a condition; allowed: {MAX_CONDITION_LENGTH:,} characters"
+        return [Problem(str(path), where, message)]
+    if known is None:
         return []
-    problems = []
-    for index, question in enumerate(definition.questions):
-        if question.show_if is None:
-            continue
-        later = [q.id for q in definition.questions[index:]]
-        for message in check_show_if(question.show_if, definition.questions[:index], later):
-            problems.append(Problem(str(path), f"questions[{index}].show_if", message))
-    return problems
+    itself = itself if isinstance(itself, str) else None
+    return [Problem(str(path), where, message) for message in check_show_if(show_if, known, later, itself)]
+
+
+def _question_alone(item: Any) -> Question | None:
+    try:
+        return Question.model_validate(item, context=FILE_RULES)
+    except ValidationError:
+        return None
 
 
 def load_definition_file(
@@ -347,7 +520,11 @@ class DefinitionSet:
 
 
 def definition_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.toml") if p.name != COMMUNITY_FILE)
+    """The definition files of a folder: its ``*.toml`` but the community file, and but the
+    ``.#name.toml`` lock links Emacs makes while a file is edited (they point nowhere)."""
+    return sorted(
+        p for p in directory.glob("*.toml") if p.name != COMMUNITY_FILE and not p.name.startswith(EDITOR_LOCK_PREFIX)
+    )
 
 
 def load_definitions(directory: Path, files: Iterable[Path] | None = None) -> DefinitionSet:

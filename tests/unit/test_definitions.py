@@ -114,7 +114,7 @@ def test_duplicate_question_ids(tmp_path: Path) -> None:
         + '[[questions]]\nid = "a"\ntype = "nps"\ntext = "A"\n[[questions]]\nid = "a"\ntype = "text"\ntext = "B"\n'
     )
     problems = problems_of(tmp_path, text)
-    assert len(problems) == 1 and "questions[1].id 'a' is a duplicate" in problems[0]
+    assert problems == ["questions[1].id: 'a' is a duplicate; every question id must be unique"]
 
 
 def test_duplicate_definition_ids_across_files(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_duplicate_definition_ids_across_files(tmp_path: Path) -> None:
 def test_options_rules(tmp_path: Path) -> None:
     text = SURVEY_HEAD + '[[questions]]\nid = "a"\ntype = "single"\ntext = "A"\noptions = ["x"]\n'
     assert problems_of(tmp_path, text) == [
-        "questions[0]: a single question needs options = [...] with at least 2 entries"
+        "questions[0].options: a single question needs options = [...] with at least 2 entries"
     ]
 
 

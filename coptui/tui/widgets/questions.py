@@ -24,7 +24,9 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Checkbox, RadioButton, RadioSet, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
+from textual.widgets.text_area import EditResult, Location
 
+from coptui.core.answers import MAX_TEXT_ANSWER
 from coptui.core.definitions import Question
 from coptui.core.run import NA
 from coptui.text import strip_controls
@@ -202,8 +204,44 @@ class MultiInput(QuestionInput):
             selection_list.select(option)
 
 
+class AnswerTextArea(TextArea):
+    """A text area that takes no more than ``limit`` characters from the keyboard or a paste.
+
+    An answer longer than the limit is refused when it is sent (core/answers.py); stopping
+    the typing there says so while the member can still act on it, not after."""
+
+    def __init__(self, text: str, *, limit: int, on_refused: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(text, **kwargs)
+        self.limit = limit
+        self._on_refused = on_refused
+
+    def _replace_via_keyboard(self, insert: str, start: Location, end: Location) -> EditResult | None:
+        # Every key that types and every paste goes through here (Textual's TextArea).
+        room = self.limit - (len(self.text) - len(self.get_text_range(start, end)))
+        if len(insert) > room:
+            insert = insert[: max(room, 0)]
+            self._on_refused()
+            if not insert and start == end:
+                return None
+        return super()._replace_via_keyboard(insert, start, end)
+
+
 class TextInput(QuestionInput):
-    """Free text over several lines. What is typed is kept exactly; it is shown as plain text."""
+    """Free text over several lines, up to the length of an answer. What is typed is kept
+    exactly; it is shown as plain text."""
+
+    DEFAULT_CSS = """
+    TextInput .scale-hint.at-limit {
+        color: $warning;
+    }
+    """
+    HINT = "Enter starts a new line; PgDn goes on."
+    # From this share of the limit on, the hint counts the characters.
+    COUNT_FROM = 0.9
+
+    def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
+        super().__init__(question, value, id=id)
+        self.limit = MAX_TEXT_ANSWER
 
     @property
     def value(self) -> Any:
@@ -214,13 +252,31 @@ class TextInput(QuestionInput):
         return text if text.strip() else None
 
     def compose(self) -> ComposeResult:
-        yield TextArea(self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True)
-        yield Static("Enter starts a new line; PgDn goes on.", classes="scale-hint")
+        text = self._value if isinstance(self._value, str) else ""
+        yield AnswerTextArea(text, limit=self.limit, on_refused=self._refused, classes="answer-control", soft_wrap=True)
+        yield Static(self._hint(len(text)), classes="scale-hint", id="text-hint")
+
+    def _hint(self, length: int, refused: bool = False) -> str:
+        if refused or length >= self.limit:
+            return f"{length:,} of {self.limit:,} characters: an answer holds no more, so typing stops here."
+        if length >= self.limit * self.COUNT_FROM:
+            return f"{self.HINT} {length:,} of {self.limit:,} characters."
+        return self.HINT
+
+    def _show_hint(self, length: int, refused: bool = False) -> None:
+        hint = self.query_one("#text-hint", Static)
+        hint.update(self._hint(length, refused))
+        hint.set_class(refused or length >= self.limit, "at-limit")
+
+    def _refused(self) -> None:
+        self.app.bell()
+        self._show_hint(len(self.query_one(TextArea).text), refused=True)
 
     @on(TextArea.Changed)
     def _typed(self, event: TextArea.Changed) -> None:
         event.stop()
         text = event.text_area.text
+        self._show_hint(len(text))
         self._set(text if text.strip() else None)
 
     def choose(self, value: Any) -> None:
