@@ -51,6 +51,26 @@ def _common(parser: argparse.ArgumentParser, *, member: bool = True, top: bool =
         )
 
 
+ANSWER_SYNTAX = """\
+values:
+  likert, rating, nps         a whole number: mood=4
+  yesno                        yes or no (also y, n, true, false, 1, 0): again=yes
+  single                       the option as written: format="office hours"
+  multi                        options separated by commas: topics=ci,iac
+                               or the question repeated, one option or list each time:
+                               topics=ci topics=iac. An option that itself holds a comma
+                               is given alone: topics="Ops, and more" topics=ci
+  text                         anything, in UTF-8: notes="went well"
+  na (or the question's own    not applicable, where the question allows it: mood=na
+  'not applicable' option)
+A question left out is skipped (refused if it is required).
+
+example:
+  coptui answer RUN_ID --as chen mood=4 topics=ci,iac "notes=More demos, please"
+  printf 'notes=long text\\nmood=4\\n' | coptui answer RUN_ID --as chen -
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coptui",
@@ -101,10 +121,21 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--close", metavar="RUN_ID", help="close this run")
     runs.add_argument("--closes-on", type=_date, metavar="YYYY-MM-DD", help="with --open: last day for answers")
 
-    answer = commands.add_parser("answer", help="submit a response from a script")
+    answer = commands.add_parser(
+        "answer",
+        help="submit a response from a script",
+        description="Submit one response to an open survey run, checked like an answer on the screen.",
+        epilog=ANSWER_SYNTAX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common(answer)
     answer.add_argument("run_id", metavar="RUN_ID")
-    answer.add_argument("answers", nargs="*", metavar="QUESTION=VALUE")
+    answer.add_argument(
+        "answers",
+        nargs="*",
+        metavar="QUESTION=VALUE",
+        help="one answer each (see below); - reads more, one per line, from stdin",
+    )
 
     serve = commands.add_parser("serve", help="the SSH server for live sessions")
     _common(serve, member=False)
@@ -186,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # `answer RUN_ID --as X q=v ...`: answers may follow options, which plain argparse refuses.
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "answer" and not any(item.startswith("-") for item in extra):
+    if extra and args.command == "answer" and not any(item.startswith("-") and item != "-" for item in extra):
         args.answers = [*args.answers, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
