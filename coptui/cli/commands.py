@@ -143,13 +143,15 @@ def run_validate(args: argparse.Namespace) -> int:
 
 
 def run_runs(args: argparse.Namespace) -> int:
+    from coptui.text import strip_controls
+
     workspace = open_workspace(args)
     runs = workspace.runs
     if args.open:
         handle = acting_member(args, workspace)
         run = runs.open_run(args.open, by=handle, closes_on=args.closes_on)
         closing = f", closes on {run.closes_on}" if run.closes_on else ""
-        print(f"Opened {run.title}{closing}.")
+        print(strip_controls(f"Opened {run.title}{closing}."))
         print(run.id)
         return 0
     if args.close:
@@ -175,7 +177,7 @@ def run_runs(args: argparse.Namespace) -> int:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print(strip_controls("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()))
     for problem in workspace.store.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0
@@ -306,17 +308,30 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from coptui.exports.run import export_run
+    from coptui.text import strip_controls
 
     workspace = open_workspace(args)
     run = workspace.runs.get(args.run_id)
     handle = acting_member(args, workspace) if run.kind == "feedback" else None
     text = export_run(workspace, run, args.format, handle)
     if args.output is None:
-        sys.stdout.write(text)
+        _write_utf8(text)
         return 0
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
-    print(f"Wrote {run.title} ({args.format}) to {args.output}", file=sys.stderr)
+    print(strip_controls(f"Wrote {run.title} ({args.format}) to {args.output}"), file=sys.stderr)
     return 0
+
+
+def _write_utf8(text: str) -> None:
+    """An export on stdout is the same UTF-8 document as one written with --output, whatever
+    the locale's encoding (which may not hold a name or an em dash)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()

@@ -7,6 +7,7 @@ user-facing errors are one line on stderr and exit code 1 (2 for a wrong command
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from coptui import __version__
 from coptui.errors import CoptuiError
+from coptui.text import one_line
 
 
 def _date(text: str) -> date:
@@ -221,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.answers = [*args.answers, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _console_never_fails()
     try:
         return _handler(args.command)(args)
     except KeyboardInterrupt:
@@ -231,14 +234,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _console_never_fails() -> None:
+    """A terminal or a pipe whose encoding cannot hold a character (a name, an em dash, under
+    LANG=C on an old system or PYTHONIOENCODING=ascii) shows it escaped, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def _print_user_error(error: Exception) -> bool:
     """Print a user-facing error as coptui's one line (and a workspace's problems); False for a bug.
 
     Every such error derives from :class:`coptui.errors.CoptuiError`."""
     if not isinstance(error, CoptuiError):
         return False
+    # A message may quote user text (a name, a title, an argument): one line each, cleaned.
     for line in error.lines():
-        print(f"coptui: {line}", file=sys.stderr)
+        print(f"coptui: {one_line(line)}", file=sys.stderr)
     for detail in error.details():
-        print(f"  {detail}", file=sys.stderr)
+        print(f"  {one_line(detail)}", file=sys.stderr)
     return True
