@@ -13,6 +13,7 @@ import re
 from datetime import date
 from pathlib import Path
 
+from coptui.core.definitions import FeedbackDefinition, RetroDefinition
 from coptui.core.feedback import start_round
 from coptui.core.feedback.giving import submit
 from coptui.core.retro import commands as retro
@@ -118,7 +119,8 @@ def hostile_retro(workspace: Workspace) -> Run:
     """A retro with hostile cards, theme name and action, revealed and grouped."""
     definition = workspace.definitions.definitions["4ls"]
     run = workspace.runs.open_run(definition.id, by="ada", today=DAY)
-    column = definition.columns[0].id  # type: ignore[attr-defined]
+    assert isinstance(definition, RetroDefinition)
+    column = definition.columns[0].id
     retro.advance(workspace, run.id, "ada", to="write")
     retro.add_card(workspace, run.id, "chen", column, hostile_name("card"))
     retro.add_card(workspace, run.id, "dana", column, hostile_name("other card"))
@@ -138,6 +140,7 @@ def hostile_feedback(workspace: Workspace) -> Run:
     """A named feedback round in which Ada gives Chen a piece of hostile text."""
     form = workspace.definitions.definitions["kudos"]
     run = start_round(workspace, form.id, by="ada", pairing="all", today=DAY)
-    fields = {field.id: hostile_name(field.id) for field in form.fields}  # type: ignore[attr-defined]
+    assert isinstance(form, FeedbackDefinition) and form.fields
+    fields = {field.id: hostile_name(field.id) for field in form.fields}
     submit(workspace, run.id, "ada", "chen", fields, today=DAY)
     return run

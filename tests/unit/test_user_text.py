@@ -199,7 +199,9 @@ def test_csv_defuses_every_formula_start(start: str) -> None:
     assert cell.startswith("'") or start == "\r"
 
 
-@pytest.mark.parametrize(("value", "cell"), [(-100, "-100"), (-100.0, "-100"), (-2.5, "-2.5"), (3, "3"), (0.375, "0.375")])
+@pytest.mark.parametrize(
+    ("value", "cell"), [(-100, "-100"), (-100.0, "-100"), (-2.5, "-2.5"), (3, "3"), (0.375, "0.375")]
+)
 def test_csv_numbers_stay_numbers(value: float, cell: str) -> None:
     assert survey_export._cell(value) == cell
 
@@ -236,7 +238,7 @@ def test_export_on_stdout_is_utf8_whatever_the_locale(
     import sys
 
     # An ASCII stdout (PYTHONIOENCODING=ascii, an old LANG=C) cannot hold the em dash of an export.
-    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="ascii")  # type: ignore[union-attr]
+    sys.stdout = io.TextIOWrapper(sys.stdout.buffer, encoding="ascii")
     try:
         assert main(["export", run.id, "--data", str(data_dir), "--surveys", str(surveys_dir)]) == 0
         sys.stdout.flush()
