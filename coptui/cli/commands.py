@@ -230,8 +230,8 @@ def _not_utf8(item: str) -> str | None:
         if "\ud800" <= char <= "\udfff":
             where = item[:index].partition("=")
             label = where[0] if where[1] else "an answer"
-            byte = char.encode("utf-8", "surrogateescape")
-            shown = f"0x{byte[0]:02X}" if len(byte) == 1 else "a lone surrogate"
+            # U+DC80 to U+DCFF stand for the bytes 0x80 to 0xFF; any other came as a surrogate itself.
+            shown = f"0x{ord(char) - 0xDC00:02X}" if "\udc80" <= char <= "\udcff" else "a lone surrogate"
             return (
                 f"{label!r} is not UTF-8 text ({shown} at character {index + 1}); "
                 "give answers in UTF-8 (check the terminal's or the script's encoding)"

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from coptui import __version__
 from coptui.errors import CoptuiError
@@ -73,8 +74,16 @@ example:
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors quote the command line cleaned (an argument may hold
+    escape codes or bytes that are not UTF-8). Subcommands' parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(one_line(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="coptui",
         description="Surveys, live retrospectives and trend charts for Communities of Practice.",
     )

@@ -69,6 +69,12 @@ def write_hostile_community(surveys_dir: Path) -> None:
             path.read_text(encoding="utf-8").replace(old, f"title = {toml_string(f'{tag} {SHORT}')}", 1),
             encoding="utf-8",
         )
+    kudos = surveys_dir / "feedback-kudos.toml"
+    kudos.write_text(
+        kudos.read_text(encoding="utf-8")
+        + f'\n[[fields]]\nid = "message"\ntitle = {toml_string(f"Field {SHORT}")}\nprompt = {toml_string(f"Prompt {SHORT}")}\n',
+        encoding="utf-8",
+    )
     options = [hostile_name("first"), hostile_name("second"), "-100", "=1+1"]
     (surveys_dir / "hostile.toml").write_text(
         "\n".join(

@@ -13,16 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.facilitator import FacilitatorScreen
+from coptui.tui.screens.feedback import FeedbackScreen
 from coptui.tui.screens.inbox import InboxScreen
 from coptui.tui.screens.results import ResultsScreen
 from coptui.tui.screens.retro import RetroScreen
 from coptui.tui.screens.survey import SurveyScreen
 from coptui.tui.screens.trends import TrendsScreen
+from coptui.tui.text import UserTextArea
 from tests.support.hostile import (
     FORBIDDEN,
     HOSTILE,
@@ -36,7 +40,7 @@ from tests.support.waits import home_loaded, settle
 SIZE = (120, 40)
 
 
-def rendered(app: CoptuiApp) -> str:
+def rendered(app: App[Any]) -> str:
     """The text of every cell the screen would send to the terminal, line by line."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
@@ -113,6 +117,13 @@ async def test_a_facilitator_sees_hostile_text_as_text(hostile: dict[str, Any]) 
         # The header holds the retro's title from its template: hostile too.
         board = await visit(pilot, RetroScreen, "theme evil", "4Ls evil")
         assert "[bold red]x[/]" in board
+        app.action_go_home()
+        await settle(pilot, lambda: home_loaded(app))
+        app.open_run(hostile["feedback"])
+        await visit(pilot, FeedbackScreen, "Kudos evil")
+        await pilot.press("enter")  # the form for the first member still owed feedback
+        form = await visit(pilot, FeedbackScreen, "Field evil", "Prompt evil")
+        assert "[link=https://e.vil/]y[/link]" in form
 
 
 async def test_notifications_show_hostile_text_as_text(hostile: dict[str, Any]) -> None:
@@ -128,3 +139,23 @@ async def test_notifications_show_hostile_text_as_text(hostile: dict[str, Any]) 
         assert forbidden(notification.message) == [] and "\nsecond line" in notification.message
         assert re.fullmatch(r"title =cmd[^\n]* evil [^\n]*third", notification.title)  # one line
         assert forbidden(notification.title) == []
+
+
+class _Field(App[None]):
+    def compose(self) -> ComposeResult:
+        yield UserTextArea(f"stored {HOSTILE}")
+
+
+async def test_a_text_field_shows_stored_and_pasted_text_cleaned() -> None:
+    app = _Field()
+    async with app.run_test(size=SIZE) as pilot:
+        area = app.query_one(UserTextArea)
+        await settle(pilot, lambda: "stored =cmd" in rendered(app))
+        area.focus()
+        area.post_message(events.Paste(f"pasted {HOSTILE}"))
+        await settle(pilot, lambda: "pasted" in area.text)
+        shown = rendered(app)
+        assert forbidden(area.text.replace("\n", " ")) == [] and forbidden(shown) == []
+        assert "pasted =cmd" in area.text and "[bold red]loud[/]" in area.text
+        area.load_text(f"loaded {HOSTILE}")
+        assert forbidden(area.text) == [] and area.text.startswith("loaded =cmd")

@@ -28,7 +28,7 @@ from textual.widgets.selection_list import Selection
 from coptui.core.definitions import Question
 from coptui.core.run import NA
 from coptui.text import strip_controls
-from coptui.tui.text import literal
+from coptui.tui.text import UserTextArea, literal
 
 
 class QuestionInput(Vertical):
@@ -214,7 +214,9 @@ class TextInput(QuestionInput):
         return text if text.strip() else None
 
     def compose(self) -> ComposeResult:
-        yield TextArea(self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True)
+        yield UserTextArea(
+            self._value if isinstance(self._value, str) else "", classes="answer-control", soft_wrap=True
+        )
         yield Static("Enter starts a new line; PgDn goes on.", classes="scale-hint")
 
     @on(TextArea.Changed)
