@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from coptui.text import one_line
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -20,7 +22,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        # A file name, a key or a value quoted from the file may hold escape codes or line breaks.
+        return one_line(f"{where}: {self.message}")
 
 
 def field_path(loc: Sequence[str | int]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -90,12 +91,29 @@ def test_other_commands_never_traceback(folders: tuple[Path, Path, str], text: s
     }[command]
     if command == "validate":
         argv = argv[:2]  # validate takes no --data or --surveys: it reads the paths it is given
-        with captured() as (_, err):
+        with captured() as (out, err):
             try:
                 code = main(argv)
             except SystemExit as exit:
                 code = exit.code if isinstance(exit.code, int) else 2
         assert code in (1, 2) and "Traceback" not in err.getvalue()
-        assert not FORBIDDEN.search(re.sub("[\t\n]", " ", err.getvalue()))
+        for text in (out.getvalue(), err.getvalue()):
+            assert not FORBIDDEN.search(re.sub("[\t\n]", " ", text)), text
         return
     run(folders, *argv)
+
+
+@settings(max_examples=30)
+@given(key=HOSTILE_TEXT, value=HOSTILE_TEXT)
+def test_validate_quotes_a_hostile_file_cleaned(tmp_path_factory: pytest.TempPathFactory, key: str, value: str) -> None:
+    folder = tmp_path_factory.mktemp("validate")
+    # A survey with a hostile key (misspelled, so quoted back) and a hostile title, in a file
+    # whose name is hostile too.
+    name = re.sub(r"[/\x00\ud800-\udfff]", "", f"s{key}") + ".toml"
+    body = f'id = "s"\nkind = "survey"\ntitle = {json.dumps(value)}\n{json.dumps(key or "k")} = 1\n'
+    (folder / name).write_text(body, encoding="utf-8")  # JSON's escapes are ASCII; TOML may refuse some
+    with captured() as (out, err):
+        code = main(["validate", str(folder)])
+    assert code in (0, 1) and "Traceback" not in err.getvalue()
+    for text in (out.getvalue(), err.getvalue()):
+        assert not FORBIDDEN.search(re.sub("[\t\n]", " ", text)), text
