@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,3 +118,14 @@ def test_validate_quotes_a_hostile_file_cleaned(tmp_path_factory: pytest.TempPat
     assert code in (0, 1) and "Traceback" not in err.getvalue()
     for text in (out.getvalue(), err.getvalue()):
         assert not FORBIDDEN.search(re.sub("[\t\n]", " ", text)), text
+
+
+@settings(max_examples=40)
+@given(data=st.binary(max_size=40) | HOSTILE_TEXT.map(lambda text: text.encode("utf-8", "surrogatepass")))
+def test_answers_on_stdin_never_traceback(folders: tuple[Path, Path, str], data: bytes) -> None:
+    stdin = sys.stdin
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+    try:
+        run(folders, "answer", folders[2], "--as", "emeka", "-")
+    finally:
+        sys.stdin = stdin
