@@ -188,7 +188,7 @@ def run_answer(args: argparse.Namespace) -> int:
     multi question may be repeated, each time with one option or a comma-separated list, so
     that an option holding a comma can be chosen (``topics="Ops, and more" topics=ci``)."""
     from coptui.core.run import AnswerError
-    from coptui.text import strip_controls
+    from coptui.text import one_line
 
     workspace = open_workspace(args)
     if not args.member:
@@ -198,13 +198,16 @@ def run_answer(args: argparse.Namespace) -> int:
     run = runs.get(args.run_id)
     survey = run.survey()
     items = list(args.answers)
+    if items.count("-") > 1:
+        raise CommandError("give - once: stdin is read once")
     if "-" in items:
-        items[items.index("-") : items.index("-") + 1] = _answers_from_stdin()
+        at = items.index("-")
+        items[at : at + 1] = _answers_from_stdin()
     answers, problems = _parse_answers(survey, items)
     if problems:
         raise AnswerError(problems)
     runs.submit_response(run.id, handle, answers)
-    print(strip_controls(f"Thank you, {workspace.member(handle).name}: your answer to {run.title} is stored."))
+    print(one_line(f"Thank you, {workspace.member(handle).name}: your answer to {run.title} is stored."))
     return 0
 
 

@@ -171,3 +171,11 @@ def test_stdin_that_is_not_utf8_is_refused_in_one_line(
         "coptui: the answers on stdin are not UTF-8 text (byte 0xE9 on line 2); convert them to UTF-8 (iconv -t UTF-8)\n"
     )
     assert stored(surveys_dir, data_dir, run_id) is None
+
+
+def test_stdin_is_read_once(
+    surveys_dir: Path, data_dir: Path, run_id: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed_stdin(monkeypatch, b"topics=ci\n")
+    assert answer(surveys_dir, data_dir, run_id, "-", "notes=x", "-") == 1
+    assert capsys.readouterr().err == "coptui: give - once: stdin is read once\n"
