@@ -274,3 +274,17 @@ def test_an_error_quoting_an_argument_stays_one_line(
     code, _, err = run_cli(surveys_dir, data_dir, capsys, "answer", f"run{HOSTILE}", "--as", "ada", "x=1")
     assert code == 1 and err.startswith("coptui: ") and "Traceback" not in err
     assert forbidden_in(err) == [] and len(err.splitlines()) == 1
+
+
+def test_report_charts_show_hostile_titles_literally(
+    demo_data_dir: Path, surveys_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The demo history has runs to chart; the objective's title, and so its chart's, is hostile
+    # (short enough for plotext to draw it).
+    community = surveys_dir / "community.toml"
+    title = "O \u202eevil\u202c \x1b]52;c;aGk=\x07\x9b31m [b]x[/b]\ny"
+    text = community.read_text(encoding="utf-8")
+    community.write_text(text.replace('"Members recommend the community"', json.dumps(title)), encoding="utf-8")
+    code, out, _ = run_cli(surveys_dir, demo_data_dir, capsys, "report", "--objective", "nps", "--width", "100")
+    assert code == 0 and forbidden_in(out) == []
+    assert "O evil ]52;c;aGk= 31m [b]x[/b] y (NPS, target ≥ +30)" in out  # the chart's title, on one line
