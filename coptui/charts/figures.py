@@ -17,7 +17,7 @@ from plotext._utility import uncolorize
 
 from coptui.core.metrics import MetricPoint, meets
 from coptui.core.trends import QUESTION_METRICS, DistributionSeries, ObjectiveReport, chart_scale, format_target
-from coptui.text import fit
+from coptui.text import fit, one_line
 
 MET_COLOR = "green"
 MISSED_COLOR = "red"
@@ -71,7 +71,8 @@ def _ticks(labels: Sequence[str], width: int) -> tuple[list[int], list[str]]:
 
 def _prepare(figure: Figure, title: str, width: int) -> None:
     figure.clear_data()
-    figure.title(fit(title, width - 4))
+    # The title holds an objective's or a survey's title: plotext draws it as it is.
+    figure.title(fit(one_line(title), width - 4))
     figure.frame(True)
 
 

@@ -9,11 +9,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from coptui.errors import CommandError
 
 if TYPE_CHECKING:
+    from coptui.core.definitions import Question, SurveyDefinition
     from coptui.core.problems import Problem
     from coptui.core.workspace import Workspace
 
@@ -175,13 +176,15 @@ def _count(number: int, noun: str) -> str:
 
 
 def run_runs(args: argparse.Namespace) -> int:
+    from coptui.text import strip_controls
+
     workspace = open_workspace(args)
     runs = workspace.runs
     if args.open:
         handle = acting_member(args, workspace)
         run = runs.open_run(args.open, by=handle, closes_on=args.closes_on)
         closing = f", closes on {run.closes_on}" if run.closes_on else ""
-        print(f"Opened {run.title}{closing}.")
+        print(strip_controls(f"Opened {run.title}{closing}."))
         print(run.id)
         return 0
     if args.close:
@@ -212,15 +215,18 @@ def run_runs(args: argparse.Namespace) -> int:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print(strip_controls("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()))
     for problem in workspace.store.problems:
         print(f"warning: {problem}", file=sys.stderr)
     return 0
 
 
 def run_answer(args: argparse.Namespace) -> int:
-    from coptui.core.answers import parse_cli_value
+    """Submit one response. Each QUESTION=VALUE is checked like an answer on the screen; a
+    multi question may be repeated, each time with one option or a comma-separated list, so
+    that an option holding a comma can be chosen (``topics="Ops, and more" topics=ci``)."""
     from coptui.core.run import AnswerError
+    from coptui.text import one_line
 
     workspace = open_workspace(args)
     if not args.member:
@@ -229,9 +235,63 @@ def run_answer(args: argparse.Namespace) -> int:
     runs = workspace.runs
     run = runs.get(args.run_id)
     survey = run.survey()
-    answers = {}
-    problems = []
-    for item in args.answers:
+    items = list(args.answers)
+    if items.count("-") > 1:
+        raise CommandError("give - once: stdin is read once")
+    if "-" in items:
+        at = items.index("-")
+        items[at : at + 1] = _answers_from_stdin()
+    answers, problems = _parse_answers(survey, items)
+    if problems:
+        raise AnswerError(problems)
+    runs.submit_response(run.id, handle, answers)
+    print(one_line(f"Thank you, {workspace.member(handle).name}: your answer to {run.title} is stored."))
+    return 0
+
+
+def _answers_from_stdin() -> list[str]:
+    """``-`` among the answers: one QUESTION=VALUE per line of stdin (blank lines skipped),
+    read as UTF-8 whatever the locale, since the answers are stored as UTF-8."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise CommandError(
+            f"the answers on stdin are not UTF-8 text (byte 0x{data[error.start]:02X} on line {line}); "
+            "convert them to UTF-8 (iconv -t UTF-8)"
+        ) from None
+    return [line.removesuffix("\r") for line in text.split("\n") if line.strip()]
+
+
+def _not_utf8(item: str) -> str | None:
+    """Why a command-line answer is not text, or None. Python hands on bytes that are not
+    UTF-8 as lone surrogates; they cannot be stored, so the answer is refused, naming the byte."""
+    for index, char in enumerate(item):
+        if "\ud800" <= char <= "\udfff":
+            where = item[:index].partition("=")
+            label = where[0] if where[1] else "an answer"
+            # U+DC80 to U+DCFF stand for the bytes 0x80 to 0xFF; any other came as a surrogate itself.
+            shown = f"0x{ord(char) - 0xDC00:02X}" if "\udc80" <= char <= "\udcff" else "a lone surrogate"
+            return (
+                f"{label!r} is not UTF-8 text ({shown} at character {index + 1}); "
+                "give answers in UTF-8 (check the terminal's or the script's encoding)"
+            )
+    return None
+
+
+def _parse_answers(survey: SurveyDefinition, items: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """The typed answers of QUESTION=VALUE items, and every problem with them (all at once)."""
+    from coptui.core.answers import parse_cli_value
+    from coptui.core.run import NA, AnswerError
+
+    answers: dict[str, Any] = {}
+    problems: list[str] = []
+    for item in items:
+        problem = _not_utf8(item)
+        if problem:
+            problems.append(problem)
+            continue
         key, sep, value = item.partition("=")
         if not sep:
             problems.append(f"{item!r} is not QUESTION=VALUE")
@@ -242,18 +302,37 @@ def run_answer(args: argparse.Namespace) -> int:
                 f"{key!r} is not a question of {survey.id}; allowed: {', '.join(q.id for q in survey.questions)}"
             )
             continue
-        if question.id in answers:
-            problems.append(f"{question.id} is given twice; give each question once")
-            continue
         try:
-            answers[question.id] = parse_cli_value(question, value)
+            parsed = parse_cli_value(question, value)
         except AnswerError as error:
             problems.extend(error.problems)
-    if problems:
-        raise AnswerError(problems)
-    runs.submit_response(run.id, handle, answers)
-    print(f"Thank you, {workspace.member(handle).name}: your answer to {run.title} is stored.")
-    return 0
+            continue
+        if question.type == "multi" and isinstance(parsed, list):
+            problems.extend(_comma_hint(question, value, parsed))
+        if question.id not in answers:
+            answers[question.id] = parsed
+        elif question.type != "multi":
+            problems.append(f"{question.id} is given twice; give each question once")
+        elif parsed is NA or answers[question.id] is NA:
+            problems.append(f"{question.id}: {question.na!r} cannot be chosen with other options")
+        else:
+            answers[question.id] = [*answers[question.id], *parsed]
+    return answers, problems
+
+
+def _comma_hint(question: Question, value: str, parsed: list[str]) -> list[str]:
+    """When a value split at its commas names no option but an option holds a comma, say how
+    to choose it: the split is what the member typed, the hint is what they meant."""
+    options = question.options or []
+    with_comma = [option for option in options if "," in option]
+    if not with_comma or all(part in options for part in parsed):
+        return []
+    unknown = ", ".join(repr(part) for part in parsed if part not in options)
+    return [
+        f"{question.id}: {unknown} not an option; an option that holds a comma is given alone, "
+        f"and {question.id}= repeated for each other option ({question.id}={with_comma[0]!r} "
+        f"{question.id}=...); allowed: {', '.join(map(repr, options))}"
+    ]
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -270,17 +349,30 @@ def run_report(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from coptui.exports.run import export_run
+    from coptui.text import strip_controls
 
     workspace = open_workspace(args)
     run = workspace.runs.get(args.run_id)
     handle = acting_member(args, workspace) if run.kind == "feedback" else None
     text = export_run(workspace, run, args.format, handle)
     if args.output is None:
-        sys.stdout.write(text)
+        _write_utf8(text)
         return 0
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot write {args.output}: {error.strerror or error}") from None
-    print(f"Wrote {run.title} ({args.format}) to {args.output}", file=sys.stderr)
+    print(strip_controls(f"Wrote {run.title} ({args.format}) to {args.output}"), file=sys.stderr)
     return 0
+
+
+def _write_utf8(text: str) -> None:
+    """An export on stdout is the same UTF-8 document as one written with --output, whatever
+    the locale's encoding (which may not hold a name or an em dash)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()

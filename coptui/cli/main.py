@@ -7,13 +7,16 @@ user-facing errors are one line on stderr and exit code 1 (2 for a wrong command
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 from coptui import __version__
 from coptui.errors import CoptuiError
+from coptui.text import one_line
 
 
 def _date(text: str) -> date:
@@ -51,8 +54,36 @@ def _common(parser: argparse.ArgumentParser, *, member: bool = True, top: bool =
         )
 
 
+ANSWER_SYNTAX = """\
+values:
+  likert, rating, nps         a whole number: mood=4
+  yesno                        yes or no (also y, n, true, false, 1, 0): again=yes
+  single                       the option as written: format="office hours"
+  multi                        options separated by commas: topics=ci,iac
+                               or the question repeated, one option or list each time:
+                               topics=ci topics=iac. An option that itself holds a comma
+                               is given alone: topics="Ops, and more" topics=ci
+  text                         anything, in UTF-8: notes="went well"
+  na (or the question's own    not applicable, where the question allows it: mood=na
+  'not applicable' option)
+A question left out is skipped (refused if it is required).
+
+example:
+  coptui answer RUN_ID --as chen mood=4 topics=ci,iac "notes=More demos, please"
+  printf 'notes=long text\\nmood=4\\n' | coptui answer RUN_ID --as chen -
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors quote the command line cleaned (an argument may hold
+    escape codes or bytes that are not UTF-8). Subcommands' parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        super().error(one_line(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="coptui",
         description="Surveys, live retrospectives and trend charts for Communities of Practice.",
     )
@@ -101,10 +132,21 @@ def build_parser() -> argparse.ArgumentParser:
     action.add_argument("--close", metavar="RUN_ID", help="close this run")
     runs.add_argument("--closes-on", type=_date, metavar="YYYY-MM-DD", help="with --open: last day for answers")
 
-    answer = commands.add_parser("answer", help="submit a response from a script")
+    answer = commands.add_parser(
+        "answer",
+        help="submit a response from a script",
+        description="Submit one response to an open survey run, checked like an answer on the screen.",
+        epilog=ANSWER_SYNTAX,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _common(answer)
     answer.add_argument("run_id", metavar="RUN_ID")
-    answer.add_argument("answers", nargs="*", metavar="QUESTION=VALUE")
+    answer.add_argument(
+        "answers",
+        nargs="*",
+        metavar="QUESTION=VALUE",
+        help="one answer each (see below); - reads more, one per line, from stdin",
+    )
 
     serve = commands.add_parser("serve", help="the SSH server for live sessions")
     _common(serve, member=False)
@@ -186,10 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # `answer RUN_ID --as X q=v ...`: answers may follow options, which plain argparse refuses.
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command == "answer" and not any(item.startswith("-") for item in extra):
+    if extra and args.command == "answer" and not any(item.startswith("-") and item != "-" for item in extra):
         args.answers = [*args.answers, *extra]
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _console_never_fails()
     try:
         return _handler(args.command)(args)
     except KeyboardInterrupt:
@@ -200,14 +243,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+def _console_never_fails() -> None:
+    """A terminal or a pipe whose encoding cannot hold a character (a name, an em dash, under
+    LANG=C on an old system or PYTHONIOENCODING=ascii) shows it escaped, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def _print_user_error(error: Exception) -> bool:
     """Print a user-facing error as coptui's one line (and a workspace's problems); False for a bug.
 
     Every such error derives from :class:`coptui.errors.CoptuiError`."""
     if not isinstance(error, CoptuiError):
         return False
+    # A message may quote user text (a name, a title, an argument): one line each, cleaned.
     for line in error.lines():
-        print(f"coptui: {line}", file=sys.stderr)
+        print(f"coptui: {one_line(line)}", file=sys.stderr)
     for detail in error.details():
-        print(f"  {detail}", file=sys.stderr)
+        print(f"  {one_line(detail)}", file=sys.stderr)
     return True

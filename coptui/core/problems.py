@@ -69,6 +69,9 @@ def _small(value: dict[Any, Any] | list[Any]) -> bool:
     )
 
 
+from coptui.text import one_line
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A single, user-facing problem: one line of `coptui validate` output."""
@@ -90,7 +93,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        return f"{where}: {self.message}"
+        # A file name, a key or a value quoted from the file may hold escape codes or line breaks.
+        return one_line(f"{where}: {self.message}")
 
 
 def field_path(loc: Sequence[str | int]) -> str:

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 from coptui.core.results import QuestionResult, RunResults
-from coptui.text import markdown_inline, strip_controls
+from coptui.text import json_safe, markdown_inline, strip_controls
 
 EXPORT_VERSION = 1
 # Cells starting with these are run as formulas by spreadsheets (CSV injection).
@@ -83,12 +83,23 @@ def results_data(results: RunResults) -> dict[str, Any]:
 
 
 def results_json(results: RunResults) -> str:
-    return json.dumps(results_data(results), indent=2, ensure_ascii=False) + "\n"
+    """The results as JSON. Unlike the Markdown and CSV, the text is exactly what was typed
+    (JSON is read by programs, which should get the data itself); every control and bidi
+    character is written as its \\u escape, so the file is still safe to show."""
+    return json_safe(json.dumps(results_data(results), indent=2, ensure_ascii=False)) + "\n"
 
 
 def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    text = strip_controls(text) if isinstance(value, str) else text
+    """One CSV cell: a number as a number, text cleaned and never read as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        # An NPS of -100 is -100 to a reader, whatever arithmetic made it.
+        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # A number starting with "-" is no formula: only text is defused, so numbers stay numbers.
+        return str(value)
+    text = strip_controls(str(value))
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 

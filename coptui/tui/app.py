@@ -11,13 +11,15 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from coptui.core.community import Member
 from coptui.core.workspace import Workspace
 from coptui.store.layout import Change
 from coptui.store.watch import watch_data_folder
-from coptui.text import strip_controls
+from coptui.text import one_line, strip_controls
 from coptui.tui import navigation
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
@@ -58,6 +60,26 @@ class CoptuiApp(App[None]):
         self._problems_shown: set[str] = set()
         # The header draws its text as is: control characters in a name would reach the terminal.
         self.sub_title = strip_controls(f"{workspace.community.name} · {member.name} ({member.role})")
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        # The header draws whatever a screen sets as its title (a retro's, from its template):
+        # cleaned here, once for every screen, and kept on the header's one line.
+        return super().format_title(one_line(title), one_line(sub_title))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # A toast shows its text as given, and many quote user text (an error naming a card or a
+        # file): every notification of every screen is cleaned here.
+        super().notify(
+            strip_controls(message), title=one_line(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     # -- start and live updates -------------------------------------------------------------
 

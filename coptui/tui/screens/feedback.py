@@ -28,7 +28,7 @@ from coptui.errors import CoptuiError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
 from coptui.tui.screens.feedback_round import RoundCountsScreen
-from coptui.tui.text import literal
+from coptui.tui.text import UserTextArea, literal
 
 # Typing saves the draft this long after the last key, not on every key.
 DRAFT_SAVE_DELAY = 1.0
@@ -223,11 +223,11 @@ class FeedbackScreen(CoptuiScreen[None]):
         self._loading_form = True
         widgets: list[Widget] = []
         for spec in view.fields:
-            label = Text.assemble((spec.title, "bold"), (" (optional)" if not spec.required else "", "dim"))
+            label = Text.assemble(literal(spec.title, "bold"), (" (optional)" if not spec.required else "", "dim"))
             widgets.append(Static(label, classes="field-title"))
             if spec.prompt:
                 widgets.append(Static(literal(spec.prompt), classes="field-prompt"))
-            widgets.append(TextArea(draft.get(spec.id, ""), name=spec.id, classes="field-text"))
+            widgets.append(UserTextArea(draft.get(spec.id, ""), name=spec.id, classes="field-text"))
         await fields.mount_all(widgets)
         self._saved = {k: v for k, v in draft.items()}
         self.call_after_refresh(self._form_ready)

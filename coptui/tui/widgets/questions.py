@@ -30,7 +30,7 @@ from coptui.core.answers import MAX_TEXT_ANSWER
 from coptui.core.definitions import Question
 from coptui.core.run import NA
 from coptui.text import strip_controls
-from coptui.tui.text import literal
+from coptui.tui.text import UserTextArea, literal
 
 
 class QuestionInput(Vertical):
@@ -204,7 +204,7 @@ class MultiInput(QuestionInput):
             selection_list.select(option)
 
 
-class AnswerTextArea(TextArea):
+class AnswerTextArea(UserTextArea):
     """A text area that takes no more than ``limit`` characters from the keyboard or a paste.
 
     An answer longer than the limit is refused when it is sent (core/answers.py); stopping
