@@ -140,6 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)"
     )
     serve.add_argument(
+        "--max-startups", type=int, metavar="N", help="connections logging in at once, in total (default: 100)"
+    )
+    serve.add_argument(
+        "--max-startups-per-address",
+        type=int,
+        metavar="N",
+        help="connections logging in at once from one address (an IPv6 /64) (default: 10)",
+    )
+    serve.add_argument(
         "--max-output",
         type=int,
         metavar="BYTES",

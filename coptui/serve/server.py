@@ -45,7 +45,7 @@ from coptui import __version__
 from coptui.core.community import community_path
 from coptui.core.workspace import Workspace
 from coptui.serve import patches
-from coptui.serve.admission import ConnectRate, SessionSlots
+from coptui.serve.admission import ConnectRate, LoginsInProgress, SessionSlots
 from coptui.serve.connection import CoptuiConnection
 from coptui.serve.keys import MemberKeys, fingerprint, load_host_key
 from coptui.serve.log import EventLog
@@ -175,7 +175,7 @@ class CoptuiServer:
         self.log = EventLog.open(options.log_path, workspace.data_dir, **extra)
         self.sessions: set[CoptuiSession] = set()
         self.connections: set[CoptuiConnection] = set()
-        self.pending_logins = 0
+        self.logins = LoginsInProgress(options.max_startups, options.max_startups_per_address)
         self._connect_rate = ConnectRate(options.connect_rate)
         self._listener: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -320,9 +320,10 @@ class CoptuiServer:
             return "server-stop"
         if not self._connect_rate.allow(address):
             return "rate"
-        if self.pending_logins >= self.options.max_startups:
-            return "startups"
-        return None
+        return self.logins.begin(address)  # counted in until login_ended
+
+    def login_ended(self, address: str) -> None:
+        self.logins.end(address)
 
     def claim_session(self, session: CoptuiSession) -> tuple[str, int] | None:
         """Count ``session`` in, or say which limit it is over: (reason, limit)."""
