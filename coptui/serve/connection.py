@@ -25,7 +25,7 @@ from coptui.serve.session import CoptuiSession, SessionHost
 # The longest user name accepted (characters). The name chooses nothing (the key does), and
 # asyncssh itself refuses 1024 bytes and more; anything this long is a probe.
 MAX_USER_NAME = 256
-USER_NAME_TOO_LONG = f"user name longer than {MAX_USER_NAME} characters"
+USER_NAME_TOO_LONG = f"user name too long (over {MAX_USER_NAME} characters)"
 
 
 def login_refusal(exc: Exception | None, offered: bool, member_offered: str | None, forged: str | None) -> str:

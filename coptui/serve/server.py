@@ -170,7 +170,7 @@ class CoptuiServer:
         self.make_app = make_app  # builds each member's app (a test may pass one that crashes)
         self.slots = slots  # the session limits, counted here or across workers
         self.worker = worker
-        self.keys = MemberKeys(workspace.surveys_dir, workspace.community)
+        self.keys = MemberKeys(workspace.surveys_dir, workspace.community, report=self._key_problems)
         extra = {"worker": worker.index} if worker is not None else {}
         self.log = EventLog.open(options.log_path, workspace.data_dir, **extra)
         self.sessions: set[CoptuiSession] = set()
@@ -344,6 +344,13 @@ class CoptuiServer:
     @property
     def session_count(self) -> int:
         return len(self.sessions)
+
+    def _key_problems(self, problems: list[str]) -> None:
+        """What a reread of the member keys found: on stderr, as at start, and in the log."""
+        if self.worker is None or self.worker.index == 0:  # one worker speaks for them all
+            for problem in problems:
+                print(f"coptui serve: warning: {problem}", file=sys.__stderr__, flush=True)
+        self.log.write("keys", problems=problems)
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         if self.keys.refresh():
