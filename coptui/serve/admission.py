@@ -24,7 +24,8 @@ from pathlib import Path
 
 
 class ConnectRate:
-    """At most ``per_second`` new connections in any one second from one address.
+    """At most ``per_second`` new connections in any one second from one address
+    (:func:`address_group`: an IPv6 address by its /64).
 
     Counted in the process that accepts the connection: with `--workers N` each worker
     counts the connections it was handed.
@@ -40,6 +41,7 @@ class ConnectRate:
     def allow(self, address: str) -> bool:
         """True, and counted, if one more connection from ``address`` is within the rate."""
         now = self._clock()
+        address = address_group(address)  # an IPv6 host may pick a new address from its /64 each time
         recent = self._recent.setdefault(address, deque())
         while recent and now - recent[0] > 1.0:
             recent.popleft()

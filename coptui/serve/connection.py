@@ -26,6 +26,11 @@ from coptui.serve.session import CoptuiSession, SessionHost
 # asyncssh itself refuses 1024 bytes and more; anything this long is a probe.
 MAX_USER_NAME = 256
 USER_NAME_TOO_LONG = f"user name too long (over {MAX_USER_NAME} characters)"
+# The most keys one login may try (OpenSSH's server allows 6 failures): each costs a lookup
+# on the loop every session shares, and a client may otherwise offer keys until the login
+# timeout. asyncssh asks twice about a key a client queries before signing with it.
+MAX_KEYS_OFFERED = 10
+TOO_MANY_KEYS = f"too many keys offered (at most {MAX_KEYS_OFFERED})"
 
 
 def login_refusal(exc: Exception | None, offered: bool, member_offered: str | None, forged: str | None) -> str:
@@ -36,6 +41,8 @@ def login_refusal(exc: Exception | None, offered: bool, member_offered: str | No
     """
     if isinstance(exc, asyncssh.IllegalUserName):
         return "user-too-long" if "too long" in str(exc).lower() else "bad-user-name"
+    if isinstance(exc, asyncssh.DisconnectError) and str(exc) == TOO_MANY_KEYS:
+        return "too-many-keys"
     if forged is not None:
         return "bad-signature"  # first: whatever came next, someone signed for a member's key
     if isinstance(exc, asyncssh.DisconnectError) and "timeout" in str(exc).lower():
@@ -76,6 +83,7 @@ class CoptuiConnection(asyncssh.SSHServer):
         self._candidate: tuple[str, str] | None = None
         self._member_offered: str | None = None  # the handle of a member's key offered, if any
         self._forged: str | None = None  # the handle whose key came with a signature that failed
+        self._key_questions = 0  # times asyncssh asked about a key
         self._counted_pending = False
         self._refused = False
         self._sessions = 0
@@ -152,9 +160,13 @@ class CoptuiConnection(asyncssh.SSHServer):
         # signature, which asyncssh checks right after this returns. So the candidate of
         # the last call before auth_completed is the key that signed: identity comes from
         # there, never from an earlier key that was merely offered.
+        self._key_questions += 1
         key_fingerprint = fingerprint(key)
         if key_fingerprint not in self._offered:
             self._offered.append(key_fingerprint)
+        if len(self._offered) > MAX_KEYS_OFFERED or self._key_questions > 2 * MAX_KEYS_OFFERED:
+            # asyncssh answers a DisconnectError raised here with a disconnect message.
+            raise asyncssh.DisconnectError(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, TOO_MANY_KEYS)
         handle = self.server.member_for_key(key)
         self._candidate = (handle, key_fingerprint) if handle else None
         if handle is not None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
+from coptui.serve.connection import MAX_KEYS_OFFERED
 from tests.support.ssh import Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
@@ -164,6 +165,20 @@ async def test_an_over_long_user_name_is_refused_with_its_own_reason(
     client = await Client.connect(server.port, community.keys["ada"])
     await client.wait_text("Open for you")
     client.close()
+
+
+async def test_a_login_may_try_ten_keys_and_no_more(start_server, community: KeyedCommunity) -> None:
+    # Before: a client could offer keys until the login timeout, each one looked up on the loop.
+    server = start_server()
+    strangers = [asyncssh.generate_private_key("ssh-ed25519") for _ in range(MAX_KEYS_OFFERED)]
+    options = {"known_hosts": None, "agent_path": None, "config": None}
+    member_tenth = [*strangers[: MAX_KEYS_OFFERED - 1], community.keys["ada"]]
+    conn = await asyncssh.connect("127.0.0.1", server.port, client_keys=member_tenth, **options)
+    conn.close()
+    with pytest.raises(asyncssh.DisconnectError):
+        await asyncssh.connect("127.0.0.1", server.port, client_keys=[*strangers, community.keys["ada"]], **options)
+    record = await server.wait_log(lambda r: r["event"] == "refused" and r.get("reason") == "too-many-keys")
+    assert len(record["offered"]) == 5, "the log keeps the first five"
 
 
 def _public(key: asyncssh.SSHKey) -> str:

@@ -13,7 +13,7 @@ from coptui.cli.main import main
 from coptui.core.community_schema import load_community
 from coptui.core.workspace import Workspace
 from coptui.serve.admission import LoginsInProgress, address_group
-from coptui.serve.connection import MAX_USER_NAME, CoptuiConnection, login_refusal
+from coptui.serve.connection import MAX_KEYS_OFFERED, MAX_USER_NAME, TOO_MANY_KEYS, CoptuiConnection, login_refusal
 from coptui.serve.keys import MemberKeys, read_member_keys
 from tests.unit.test_ssh_session import KeyedServer
 
@@ -230,6 +230,22 @@ def test_each_failed_login_is_logged_with_what_happened() -> None:
     assert login_refusal(timeout, True, None, None) == "login-timeout"
     assert login_refusal(asyncssh.IllegalUserName("Username too long"), False, None, None) == "user-too-long"
     assert login_refusal(asyncssh.IllegalUserName("invalid UTF-8"), False, None, None) == "bad-user-name"
+    too_many = asyncssh.DisconnectError(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE, TOO_MANY_KEYS)
+    assert login_refusal(too_many, True, None, None) == "too-many-keys"
+
+
+def test_a_login_is_cut_off_past_ten_keys_or_twenty_questions(workspace: Workspace) -> None:
+    connection = CoptuiConnection(KeyedServer(workspace, {}))
+    for _ in range(MAX_KEYS_OFFERED):
+        assert not connection.validate_public_key("root", _key())
+    with pytest.raises(asyncssh.DisconnectError, match="too many keys"):
+        connection.validate_public_key("root", _key())
+    same = _key()
+    again = CoptuiConnection(KeyedServer(workspace, {}))
+    for _ in range(2 * MAX_KEYS_OFFERED):
+        assert not again.validate_public_key("root", same)
+    with pytest.raises(asyncssh.DisconnectError, match="too many keys"):
+        again.validate_public_key("root", same)  # one key asked about again and again counts too
 
 
 def test_a_signature_that_does_not_verify_for_a_members_key_is_noted(workspace: Workspace) -> None:
