@@ -142,7 +142,7 @@ def member_key_problems(paths: list[Path]) -> tuple[list[Problem], int]:
         community, _ = load_community(file)  # its own problems are validate_paths' to report
         if community is None or not (community.authorized_keys or any(m.keys for m in community.members)):
             continue  # no key to check: the SSH libraries need not even be loaded
-        problems.extend(read_member_keys(file.parent, community)[1])
+        problems.extend(read_member_keys(file.parent, community).problems)
         checked += bool(community.authorized_keys and (file.parent / community.authorized_keys).is_file())
     return problems, checked
 

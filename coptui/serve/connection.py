@@ -7,7 +7,10 @@ login timeout. What the connection needs of its server is :class:`ConnectionHost
 
 A login that fails is logged with the reason it failed (:func:`login_refusal`): no key,
 keys of no member, a member's key with a signature that does not verify, a member's key
-never signed with, a user name too long, the login timeout.
+never signed with, a user name too long, too many keys tried, the login timeout. Before
+the login, the server counts the connection among those logging in (in total and from its
+address, :class:`~coptui.serve.admission.LoginsInProgress`) until it ends
+(:meth:`ConnectionHost.login_ended`).
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ MAX_KEYS_OFFERED = 10
 TOO_MANY_KEYS = f"too many keys offered (at most {MAX_KEYS_OFFERED})"
 
 
-def login_refusal(exc: Exception | None, offered: bool, member_offered: str | None, forged: str | None) -> str:
+def login_refusal(
+    exc: Exception | None, offered: bool, member_offered: str | None, forged: str | None, shared: bool = False
+) -> str:
     """The reason a connection that never logged in is logged with (docs/serving.md lists them).
 
     ``offered``: any public key was offered; ``member_offered``: the handle of a member's key
-    that was offered; ``forged``: the handle of a member's key whose signature did not verify.
+    that was offered; ``forged``: the handle of a member's key whose signature did not verify;
+    ``shared``: a key listed for two members was offered (refused for both).
     """
     if isinstance(exc, asyncssh.IllegalUserName):
         return "user-too-long" if "too long" in str(exc).lower() else "bad-user-name"
@@ -49,6 +55,8 @@ def login_refusal(exc: Exception | None, offered: bool, member_offered: str | No
         return "login-timeout"
     if member_offered is not None:
         return "no-signature"
+    if shared:
+        return "shared-key"
     return "unknown-key" if offered else "no-key"
 
 
@@ -65,6 +73,10 @@ class ConnectionHost(SessionHost, Protocol):
     def login_ended(self, address: str) -> None: ...
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None: ...
+
+    def members_sharing_key(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        """The members ``key`` is listed for when it is more than one (then it is nobody's)."""
+        ...
 
     def connection_ended(self) -> None: ...
 
@@ -83,6 +95,7 @@ class CoptuiConnection(asyncssh.SSHServer):
         self._candidate: tuple[str, str] | None = None
         self._member_offered: str | None = None  # the handle of a member's key offered, if any
         self._forged: str | None = None  # the handle whose key came with a signature that failed
+        self._shared: tuple[str, ...] = ()  # the members of a key offered that is listed for several
         self._key_questions = 0  # times asyncssh asked about a key
         self._counted_pending = False
         self._refused = False
@@ -118,8 +131,9 @@ class CoptuiConnection(asyncssh.SSHServer):
                 "refused",
                 peer=self.peer,
                 user=client_text(self.user),
-                reason=login_refusal(exc, bool(self._offered), self._member_offered, self._forged),
-                member=self._forged or self._member_offered,  # whose key was offered, never let in
+                reason=login_refusal(exc, bool(self._offered), self._member_offered, self._forged, bool(self._shared)),
+                # whose key was offered, never let in
+                member=self._forged or self._member_offered or (", ".join(self._shared) or None),
                 offered=self._offered[:5] or None,
             )
         self._closed.set()
@@ -172,6 +186,8 @@ class CoptuiConnection(asyncssh.SSHServer):
         if handle is not None:
             self._member_offered = handle
             self._watch_signature(key, handle)
+        else:
+            self._shared = self.server.members_sharing_key(key) or self._shared
         return handle is not None
 
     def _watch_signature(self, key: asyncssh.SSHKey, handle: str) -> None:

@@ -83,10 +83,19 @@ class _Listed:
         return f"{self.file}: {self.path}" if self.path else self.file
 
 
-def read_member_keys(surveys_dir: Path, community: Community) -> tuple[dict[bytes, str], list[Problem]]:
-    """Every member key of ``community`` (public key data -> handle) and every problem of the
-    two places keys are listed, one line each. Lines with a problem give no key; a key
-    listed for two members or more is refused for all of them."""
+@dataclass
+class MemberKeyCheck:
+    """What :func:`read_member_keys` found."""
+
+    keys: dict[bytes, str]  # public key data -> the member it logs in as
+    shared: dict[bytes, tuple[str, ...]]  # keys listed for two members or more, refused for all
+    problems: list[Problem]
+
+
+def read_member_keys(surveys_dir: Path, community: Community) -> MemberKeyCheck:
+    """Every member key of ``community`` and every problem of the two places keys are
+    listed, one line each. Lines with a problem give no key; a key listed for two members or
+    more is refused for all of them."""
     listed: dict[bytes, list[_Listed]] = {}
     fingerprints: dict[bytes, str] = {}
     problems: list[Problem] = []
@@ -114,11 +123,13 @@ def read_member_keys(surveys_dir: Path, community: Community) -> tuple[dict[byte
         problems.extend(file_problems)
         problems.extend(_keys_file_entries(keys_file, lines, community, add))
     keys: dict[bytes, str] = {}
+    shared: dict[bytes, tuple[str, ...]] = {}
     for data, places in listed.items():
         handles = list(dict.fromkeys(place.handle for place in places))
         if len(handles) == 1:
             keys[data] = handles[0]
             continue
+        shared[data] = tuple(handles)
         first = places[0]
         others = [place for place in places if place.handle != first.handle]
         named = " and ".join(repr(h) for h in handles)
@@ -131,7 +142,7 @@ def read_member_keys(surveys_dir: Path, community: Community) -> tuple[dict[byte
                 f"a key says who you are, so it is refused for {named} until one member alone lists it",
             )
         )
-    return keys, problems
+    return MemberKeyCheck(keys, shared, problems)
 
 
 def _why(error: Exception) -> str:
@@ -212,6 +223,7 @@ class MemberKeys:
     community: Community
     report: Callable[[list[str]], None] | None = None
     _keys: dict[bytes, str] = field(default_factory=dict)
+    _shared: dict[bytes, tuple[str, ...]] = field(default_factory=dict)
     _stamp: tuple[float, ...] = ()
     problems: list[str] = field(default_factory=list)
 
@@ -256,12 +268,16 @@ class MemberKeys:
             self.report(self.problems)
 
     def _rebuild(self, community: Community) -> None:
-        keys, problems = read_member_keys(self.surveys_dir, community)
-        self._keys = keys
-        self.problems = [str(problem) for problem in problems]
+        check = read_member_keys(self.surveys_dir, community)
+        self._keys, self._shared = check.keys, check.shared
+        self.problems = [str(problem) for problem in check.problems]
 
     def owner(self, key: asyncssh.SSHKey) -> str | None:
         return self._keys.get(key.public_data)
+
+    def shared_by(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        """The members ``key`` is listed for, if more than one (it logs in as none of them)."""
+        return self._shared.get(key.public_data, ())
 
     def __len__(self) -> int:
         return len(self._keys)

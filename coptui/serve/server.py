@@ -4,8 +4,8 @@ The parts, in the order a connection meets them:
 
 - :mod:`~coptui.serve.options`: the command line's options, and what members are told;
 - :mod:`~coptui.serve.keys`: the host key, and which member owns which public key;
-- :mod:`~coptui.serve.admission`: connects per second from one address, and the session
-  limits per key and in total (counted across workers too);
+- :mod:`~coptui.serve.admission`: connects per second and logins in progress from one
+  address, and the session limits per key and in total (counted across workers too);
 - :mod:`~coptui.serve.connection`: one SSH connection: authentication, no forwarding;
 - :mod:`~coptui.serve.session`: one session channel: a member's app drawn through an
   :class:`~coptui.serve.driver.SSHDriver`, or a one-line refusal without a PTY;
@@ -351,6 +351,9 @@ class CoptuiServer:
             for problem in problems:
                 print(f"coptui serve: warning: {problem}", file=sys.__stderr__, flush=True)
         self.log.write("keys", problems=problems)
+
+    def members_sharing_key(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        return self.keys.shared_by(key)
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         if self.keys.refresh():

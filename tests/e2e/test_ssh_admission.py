@@ -207,6 +207,8 @@ async def test_a_key_listed_for_two_members_logs_nobody_in_at_start_and_after_a_
     assert len(warnings) == 1 and "'ada' and 'chen'" in warnings[0], warnings
     with pytest.raises(asyncssh.PermissionDenied):
         await connect(server.port, keyed.keys["ada"])
+    record = await server.wait_log(lambda r: r["event"] == "refused")
+    assert record["reason"] == "shared-key" and record["member"] == "ada, chen"
     client = await Client.connect(server.port, keyed.keys["chen"])  # chen's own key is still chen's
     await client.wait_text("Open for you")
     client.close()

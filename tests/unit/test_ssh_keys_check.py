@@ -59,6 +59,7 @@ def test_a_key_listed_for_two_members_is_refused_for_both_in_one_line_naming_bot
     _give_keys(surveys_dir, {"ada": [_public(ada_own), _public(shared)]}, keys_file=f"{_public(shared)} chen\n")
     keys = _member_keys(surveys_dir)
     assert keys.owner(shared) is None, "neither member may log in with it"
+    assert keys.shared_by(shared) == ("ada", "chen") and keys.shared_by(ada_own) == ()
     assert keys.owner(ada_own) == "ada"
     assert len(keys.problems) == 1, keys.problems
     problem = keys.problems[0]
@@ -167,7 +168,9 @@ def test_validate_checks_keys_one_line_each_and_exits_1(surveys_dir: Path, capsy
     assert "'ada' and 'chen'" in lines[2]
     community, _ = load_community(surveys_dir / "community.toml")
     assert community is not None
-    assert [str(p) for p in read_member_keys(surveys_dir, community)[1]] == lines, "the server's check, word for word"
+    assert [str(p) for p in read_member_keys(surveys_dir, community).problems] == lines, (
+        "the server's check, word for word"
+    )
 
 
 def test_validate_names_a_missing_keys_file(surveys_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -225,6 +228,7 @@ def test_each_failed_login_is_logged_with_what_happened() -> None:
     assert login_refusal(None, False, None, None) == "no-key"
     assert login_refusal(None, True, None, None) == "unknown-key"
     assert login_refusal(None, True, "ada", None) == "no-signature"
+    assert login_refusal(None, True, None, None, shared=True) == "shared-key"
     assert login_refusal(None, True, "ada", "ada") == "bad-signature"
     assert login_refusal(timeout, True, "ada", "ada") == "bad-signature"
     assert login_refusal(timeout, True, None, None) == "login-timeout"

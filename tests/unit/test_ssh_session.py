@@ -153,6 +153,9 @@ class KeyedServer(FakeServer):
     def login_ended(self, address: str) -> None:
         pass
 
+    def members_sharing_key(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        return ()
+
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         return self.owners.get(key.public_data)
 
