@@ -24,13 +24,16 @@ import asyncssh
 from coptui.core.community import Community, community_path
 from coptui.core.community_schema import load_community
 from coptui.core.problems import Problem
-from coptui.serve.options import ServeError
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
 
 
 def load_host_key(data_dir: Path) -> asyncssh.SSHKey:
     """The server's host key: made on first start (mode 0600) and reused, so clients can pin it."""
+    # Imported here: the server's options load its terminal driver (Textual), which
+    # `coptui validate`, checking member keys with this module, has no use for.
+    from coptui.serve.options import ServeError
+
     path = data_dir / HOST_KEY_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
     if not path.exists():
