@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the day the history ends (default: today)")
 
-    validate = commands.add_parser("validate", help="check definitions and community.toml; exit 1 on problems")
+    validate = commands.add_parser(
+        "validate", help="check definitions, community.toml and member keys; exit 1 on problems"
+    )
     validate.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the shipped surveys)"
     )
