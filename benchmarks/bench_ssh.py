@@ -188,7 +188,9 @@ async def scenario(
     data = folder / "data"
     env = {"PYTHONSAFEPATH": "1"} | ({"PYTHONPATH": str(source.resolve())} if source else {})
     extra = ["--max-sessions", "500", "--connect-rate", "1000"] + (["--workers", str(workers)] if workers > 1 else [])
-    server = ServerProcess(data, community.surveys_dir, extra_args=extra, env=env).wait_ready()
+    server = ServerProcess(
+        data, community.surveys_dir, extra_args=extra, env=env, startups_per_address=source is None
+    ).wait_ready()
     pid = server.process.pid
     try:
         workspace = Workspace.open(data, community.surveys_dir)

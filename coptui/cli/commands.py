@@ -153,11 +153,33 @@ def _folder_problems(folder: Path, files: list[Path]) -> list[Problem]:
     return problems
 
 
+def member_key_problems(paths: list[Path]) -> tuple[list[Problem], int]:
+    """Every problem of the member keys of each community.toml among ``paths`` (the keys listed
+    on members and the keys file it names, as `coptui serve` reads them), and how many keys
+    files were checked."""
+    from coptui.core.community_schema import load_community
+    from coptui.core.definitions import COMMUNITY_FILE
+    from coptui.serve.keys import read_member_keys
+
+    problems: list[Problem] = []
+    checked = 0
+    files = {path / COMMUNITY_FILE if path.is_dir() else path for path in paths}
+    for file in sorted(f for f in files if f.name == COMMUNITY_FILE and f.is_file()):
+        community, _ = load_community(file)  # its own problems are validate_paths' to report
+        if community is None or not (community.authorized_keys or any(m.keys for m in community.members)):
+            continue  # no key to check: the SSH libraries need not even be loaded
+        problems.extend(read_member_keys(file.parent, community).problems)
+        checked += bool(community.authorized_keys and (file.parent / community.authorized_keys).is_file())
+    return problems, checked
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from coptui.core.definitions import default_surveys_dir
 
     paths = args.paths or [default_surveys_dir()]
     problems, checked = validate_paths(paths)
+    key_problems, keys_files = member_key_problems(paths)
+    problems, checked = problems + key_problems, checked + keys_files
     for problem in problems:
         print(problem)
     if problems:

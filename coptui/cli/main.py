@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed.add_argument("--today", type=_date, metavar="YYYY-MM-DD", help="the day the history ends (default: today)")
 
-    validate = commands.add_parser("validate", help="check definitions and community.toml; exit 1 on problems")
+    validate = commands.add_parser(
+        "validate", help="check definitions, community.toml and member keys; exit 1 on problems"
+    )
     validate.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: the shipped surveys)"
     )
@@ -180,6 +182,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--connect-rate", type=int, metavar="N", help="new connections per second from one address (default: 20)"
+    )
+    serve.add_argument(
+        "--max-startups", type=int, metavar="N", help="connections logging in at once, in total (default: 100)"
+    )
+    serve.add_argument(
+        "--max-startups-per-address",
+        type=int,
+        metavar="N",
+        help="connections logging in at once from one address (an IPv6 /64) (default: 10)",
     )
     serve.add_argument(
         "--max-output",

@@ -34,7 +34,10 @@ class ServeOptions:
     log_path: Path | None = None  # default: serve.log in the data folder; "-" for stderr
     max_sessions: int = 100
     max_per_key: int = 3
-    max_startups: int = 100  # connections that have not logged in yet
+    # Logins in progress (connections that have not logged in yet): in total, and from one
+    # address, so that one address holding connections open cannot take every place.
+    max_startups: int = 100
+    max_startups_per_address: int = 10
     connect_rate: int = 20  # new connections per second from one address
     idle_timeout: float = 30 * 60
     login_timeout: float = 30
@@ -55,6 +58,9 @@ class ServeOptions:
             max_sessions=getattr(args, "max_sessions", None) or defaults.max_sessions,
             max_per_key=getattr(args, "max_per_key", None) or defaults.max_per_key,
             connect_rate=getattr(args, "connect_rate", None) or defaults.connect_rate,
+            max_startups=getattr(args, "max_startups", None) or defaults.max_startups,
+            max_startups_per_address=getattr(args, "max_startups_per_address", None)
+            or defaults.max_startups_per_address,
             idle_timeout=getattr(args, "idle_timeout", None) or defaults.idle_timeout,
             login_timeout=getattr(args, "login_timeout", None) or defaults.login_timeout,
             keepalive_interval=getattr(args, "keepalive_interval", None) or defaults.keepalive_interval,

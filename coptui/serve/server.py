@@ -4,8 +4,8 @@ The parts, in the order a connection meets them:
 
 - :mod:`~coptui.serve.options`: the command line's options, and what members are told;
 - :mod:`~coptui.serve.keys`: the host key, and which member owns which public key;
-- :mod:`~coptui.serve.admission`: connects per second from one address, and the session
-  limits per key and in total (counted across workers too);
+- :mod:`~coptui.serve.admission`: connects per second and logins in progress from one
+  address, and the session limits per key and in total (counted across workers too);
 - :mod:`~coptui.serve.connection`: one SSH connection: authentication, no forwarding;
 - :mod:`~coptui.serve.session`: one session channel: a member's app drawn through an
   :class:`~coptui.serve.driver.SSHDriver`, or a one-line refusal without a PTY;
@@ -45,7 +45,7 @@ from coptui import __version__
 from coptui.core.community import community_path
 from coptui.core.workspace import Workspace, default_data_dir
 from coptui.serve import patches
-from coptui.serve.admission import ConnectRate, SessionSlots
+from coptui.serve.admission import ConnectRate, LoginsInProgress, SessionSlots
 from coptui.serve.connection import CoptuiConnection
 from coptui.serve.keys import MemberKeys, fingerprint, load_host_key
 from coptui.serve.log import EventLog
@@ -173,12 +173,12 @@ class CoptuiServer:
         self.make_app = make_app  # builds each member's app (a test may pass one that crashes)
         self.slots = slots  # the session limits, counted here or across workers
         self.worker = worker
-        self.keys = MemberKeys(workspace.surveys_dir, workspace.community)
+        self.keys = MemberKeys(workspace.surveys_dir, workspace.community, report=self._key_problems)
         extra = {"worker": worker.index} if worker is not None else {}
         self.log = EventLog.open(options.log_path, workspace.data_dir, **extra)
         self.sessions: set[CoptuiSession] = set()
         self.connections: set[CoptuiConnection] = set()
-        self.pending_logins = 0
+        self.logins = LoginsInProgress(options.max_startups, options.max_startups_per_address)
         self._connect_rate = ConnectRate(options.connect_rate)
         self._listener: asyncssh.SSHAcceptor | None = None
         self._watcher: asyncio.Task[None] | None = None
@@ -323,9 +323,10 @@ class CoptuiServer:
             return "server-stop"
         if not self._connect_rate.allow(address):
             return "rate"
-        if self.pending_logins >= self.options.max_startups:
-            return "startups"
-        return None
+        return self.logins.begin(address)  # counted in until login_ended
+
+    def login_ended(self, address: str) -> None:
+        self.logins.end(address)
 
     def claim_session(self, session: CoptuiSession) -> tuple[str, int] | None:
         """Count ``session`` in, or say which limit it is over: (reason, limit)."""
@@ -346,6 +347,16 @@ class CoptuiServer:
     @property
     def session_count(self) -> int:
         return len(self.sessions)
+
+    def _key_problems(self, problems: list[str]) -> None:
+        """What a reread of the member keys found: on stderr, as at start, and in the log."""
+        if self.worker is None or self.worker.index == 0:  # one worker speaks for them all
+            for problem in problems:
+                print(f"coptui serve: warning: {problem}", file=sys.__stderr__, flush=True)
+        self.log.write("keys", problems=problems)
+
+    def members_sharing_key(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        return self.keys.shared_by(key)
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         if self.keys.refresh():

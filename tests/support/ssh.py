@@ -140,9 +140,12 @@ class ServerProcess:
         extra_args: Iterable[str] = (),
         env: dict[str, str] | None = None,
         launcher: Iterable[str] = ("-m", "coptui"),
+        startups_per_address: bool = True,
     ) -> None:
         """``launcher``: what runs the server after ``python`` (a test's own module may wrap
-        the real server, e.g. ``("-m", "tests.support.crashing_serve", "chen")``)."""
+        the real server, e.g. ``("-m", "tests.support.crashing_serve", "chen")``).
+        ``startups_per_address``: False for a server from before ``--max-startups-per-address``
+        (a benchmark's earlier tree)."""
         self.data_dir = data_dir
         self.surveys_dir = surveys_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-serve.log"
@@ -150,10 +153,17 @@ class ServerProcess:
         self.port = 0
         process_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
         process_env.update(env or {})
+        # Every client of a test comes from 127.0.0.1, as the members of a community would not:
+        # the limits per address are raised for them (a test of those limits passes its own).
+        per_address = [
+            "--connect-rate",
+            "200",
+            *(["--max-startups-per-address", "200"] if startups_per_address else []),
+        ]
         command = [
             sys.executable, *launcher, "serve", "--host", "127.0.0.1", "--port", "0",
             "--data", str(data_dir), "--surveys", str(surveys_dir), "--log", str(self.log_path),
-            "--connect-rate", "200", *extra_args,
+            *per_address, *extra_args,
         ]  # fmt: skip
         self._stderr = open(self.stderr_path, "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(

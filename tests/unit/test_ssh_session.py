@@ -146,10 +146,15 @@ class KeyedServer(FakeServer):
         super().__init__(workspace, _no_app)
         self.owners = owners
         self.connections: set[CoptuiConnection] = set()
-        self.pending_logins = 0
 
     def admit_connection(self, address: str) -> str | None:
         return None
+
+    def login_ended(self, address: str) -> None:
+        pass
+
+    def members_sharing_key(self, key: asyncssh.SSHKey) -> tuple[str, ...]:
+        return ()
 
     def member_for_key(self, key: asyncssh.SSHKey) -> str | None:
         return self.owners.get(key.public_data)
