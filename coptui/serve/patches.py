@@ -132,7 +132,8 @@ def set_no_color(app: App[Any], no_color: bool) -> None:
         return
     app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]
     if no_color:
-        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())
+        # Not Textual's Monochrome (its choice for a truecolor app): that draws colours as greys.
+        app._filters.append(NoColor())
 
 
 def refuse_agent_forwarding(

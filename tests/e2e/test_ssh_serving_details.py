@@ -160,3 +160,137 @@ async def test_the_process_exits_soon_after_logging_stopped(
     finally:
         for client in clients:
             client.close()
+
+
+# -- NO_COLOR and TERM=dumb -----------------------------------------------------------------------
+
+_SGR = re.compile(rb"\x1b\[([0-9;]*)m")
+
+
+def _colours(output: bytes) -> set[str]:
+    """Every colour an SGR sequence in ``output`` sets (24-bit, 8-bit, 16-colour; not the defaults 39/49)."""
+    found: set[str] = set()
+    for match in _SGR.finditer(output):
+        parts = match.group(1).decode().split(";")
+        index = 0
+        while index < len(parts):
+            part = parts[index]
+            if part in ("38", "48", "58") and index + 1 < len(parts):
+                width = 5 if parts[index + 1] == "2" else 3
+                found.add(";".join(parts[index : index + width]))
+                index += width
+                continue
+            if part.isdigit() and (30 <= int(part) <= 37 or 40 <= int(part) <= 47 or 90 <= int(part) <= 107):
+                found.add(part)
+            index += 1
+    return found
+
+
+async def test_no_color_from_the_client_gives_no_colour_at_all(start_server, community: KeyedCommunity) -> None:
+    server = start_server()
+    _retro_in_write_phase(server)
+    plain = await Client.connect(server.port, community.keys["ada"], env={"NO_COLOR": "1", "COLORTERM": "truecolor"})
+    coloured = await Client.connect(server.port, community.keys["bruno"], env={"COLORTERM": "truecolor"})
+    try:
+        for client in (plain, coloured):
+            await _on_the_board(client)
+            client.send("a")
+            await client.wait_for(_composer_open, what="the card composer")
+        assert _colours(bytes(coloured.output))  # the same screens have colours for others ...
+        assert _colours(bytes(plain.output)) == set()  # ... and none at all, not greys, for NO_COLOR
+        assert b"\x1b[1m" in plain.output or re.search(rb"\x1b\[[0-9;]*\b1\b", plain.output)  # bold is kept
+    finally:
+        plain.close()
+        coloured.close()
+
+
+async def test_an_empty_no_color_is_not_set(start_server, community: KeyedCommunity) -> None:
+    server = start_server()
+    client = await Client.connect(server.port, community.keys["ada"], env={"NO_COLOR": ""})
+    try:
+        await client.wait_text("Open for you")
+        assert _colours(bytes(client.output))
+    finally:
+        client.close()
+
+
+async def test_a_dumb_terminal_gets_one_line_and_exit_1(start_server, community: KeyedCommunity) -> None:
+    server = start_server()
+    client = await Client.connect(server.port, community.keys["ada"], term_type="dumb")
+    try:
+        assert await client.wait_closed(10) == 1
+        line = client.stderr.decode()
+        assert line == (
+            "coptui draws a screen, and TERM=dumb says this terminal cannot show one: "
+            f"connect from a terminal emulator with ssh -p {server.port} 127.0.0.1\r\n"
+        )
+        assert b"\x1b[" not in client.output and b"\x1b[" not in client.stderr
+        refused = await server.wait_log(lambda r: r["event"] == "refused" and r.get("handle") == "ada")
+        assert refused["reason"] == "dumb-terminal"
+    finally:
+        client.close()
+
+
+def _run_local_coptui(community: KeyedCommunity, data: Path, env: dict[str, str]) -> tuple[int, bytes]:
+    """`coptui --as ada` in a pseudo-terminal: what it draws until its home screen shows, then ctrl+q."""
+    import pty
+    import select
+    import subprocess
+    import sys
+
+    from tests.support.ssh import REPO
+
+    main, secondary = pty.openpty()
+    os.set_blocking(main, False)
+    process_env = {k: v for k, v in os.environ.items() if k not in ("COLORTERM", "NO_COLOR")}
+    process_env.update({"COLUMNS": "100", "LINES": "30", **env})
+    command = [sys.executable, "-m", "coptui", "--data", str(data), "--surveys", str(community.surveys_dir)]
+    process = subprocess.Popen(
+        [*command, "--as", "ada"], cwd=REPO, env=process_env, stdin=secondary, stdout=secondary, stderr=secondary
+    )
+    os.close(secondary)
+    output = bytearray()
+    deadline = time.monotonic() + 30
+    quit_sent = False
+    try:
+        while process.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.1)
+            if ready:
+                try:
+                    output += os.read(main, 65536)
+                except OSError:
+                    break
+            if not quit_sent and b"Open for you" in output:
+                os.write(main, b"\x11")  # ctrl+q
+                quit_sent = True
+        code = process.wait(10)
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(main)
+    return code, bytes(output)
+
+
+def test_local_coptui_with_no_color_draws_no_colour(community: KeyedCommunity, tmp_path: Path) -> None:
+    code, output = _run_local_coptui(community, tmp_path / "data", {"TERM": "xterm-256color", "NO_COLOR": "1"})
+    assert b"Open for you" in output and code == 0
+    assert _colours(output) == set()
+    code, output = _run_local_coptui(community, tmp_path / "data", {"TERM": "xterm-256color", "COLORTERM": "truecolor"})
+    assert b"Open for you" in output and _colours(output)  # the same run without NO_COLOR has colours
+
+
+def test_local_coptui_on_a_dumb_terminal_says_so_in_one_line(community: KeyedCommunity, tmp_path: Path) -> None:
+    code, output = _run_local_coptui(community, tmp_path / "data", {"TERM": "dumb"})
+    assert code == 1
+    assert output.decode() == (
+        "coptui: coptui draws a screen, and TERM=dumb says this terminal cannot show one: "
+        "run it in a terminal emulator, or use `coptui report` for plain text\r\n"
+    )
