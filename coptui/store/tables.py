@@ -78,7 +78,9 @@ class Summary(TypedDict):
 
 RESPONSES = "responses"  # random uuid4 -> a response
 PARTICIPANTS = "participants"  # handle -> who answered; shares no key with the responses
-DRAFTS = "drafts"  # handle -> SurveyDraft; in a feedback round "giver>recipient" -> FeedbackDraft
+DRAFTS = (
+    "drafts"  # handle -> SurveyDraft (RetroDraft in a retro); in a feedback round "giver>recipient" -> FeedbackDraft
+)
 
 
 class AnonymousResponse(TypedDict):
@@ -188,6 +190,14 @@ class FeedbackDraft(TypedDict):
     fields: dict[str, str]
 
 
+class RetroDraft(TypedDict):
+    """Text a member is writing on a retro board and has not sent (core/retro/drafts.py)."""
+
+    kind: str  # "card" | "edit" | "name"
+    target: str  # the column, card or theme it is for
+    text: str
+
+
 # -- actions.json (core/retro/actions.py) ---------------------------------------------------------
 
 ACTIONS = "actions"  # random uuid4 -> Action
@@ -226,7 +236,7 @@ class RunFile(TypedDict, total=False):
     meta: dict[str, RunRecord]
     responses: dict[str, AnonymousResponse | NamedResponse]
     participants: dict[str, AnonymousParticipant | NamedParticipant]
-    drafts: dict[str, SurveyDraft | FeedbackDraft]
+    drafts: dict[str, SurveyDraft | FeedbackDraft | RetroDraft]
     retro_state: dict[str, RetroState]
     retro_pending: dict[str, PendingCard]
     retro_cards: dict[str, Card]

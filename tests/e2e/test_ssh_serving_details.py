@@ -294,3 +294,67 @@ def test_local_coptui_on_a_dumb_terminal_says_so_in_one_line(community: KeyedCom
         "coptui: coptui draws a screen, and TERM=dumb says this terminal cannot show one: "
         "run it in a terminal emulator, or use `coptui report` for plain text\r\n"
     )
+
+
+# -- unsent text survives a disconnect and a server stop -----------------------------------------
+
+
+async def _type_unsent_card(client: Client, text: str) -> None:
+    await _on_the_board(client)
+    client.send("a")
+    await client.wait_for(_composer_open, what="the card composer")
+    client.send(text)  # no Enter: not sent
+    await client.wait_text(text)
+
+
+async def _composer_shows(server: ServerProcess, community: KeyedCommunity, handle: str, text: str) -> Client:
+    client = await Client.connect(server.port, community.keys[handle])
+    await _on_the_board(client)
+    await client.wait_for(lambda c: _composer_open(c) and text in c.text, what=f"the composer holding {text!r}")
+    return client
+
+
+async def test_a_card_not_sent_is_there_after_a_disconnect(start_server, community: KeyedCommunity) -> None:
+    server = start_server()
+    run_id = _retro_in_write_phase(server)
+    chen = await Client.connect(server.port, community.keys["chen"])
+    await _type_unsent_card(chen, "cut off mid-sentence")
+    chen.close()  # the connection drops (a laptop lid, a train tunnel)
+    await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "chen")
+    workspace = Workspace.open(server.data_dir, server.surveys_dir)
+    assert retro.draft_in(workspace.store.read_run(run_id), "chen") == retro.ComposerDraft(
+        "card", "mad", "cut off mid-sentence"
+    )
+    again = await _composer_shows(server, community, "chen", "cut off mid-sentence")
+    try:
+        again.send(" and finished\r")  # typed on after the restored text, then sent
+        deadline = time.monotonic() + 10
+        while retro.draft_in(workspace.store.read_run(run_id), "chen") is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert [c.text for c in retro.board_for(workspace, run_id, "chen").my_cards] == [
+            "cut off mid-sentence and finished"
+        ]
+        assert retro.draft_in(workspace.store.read_run(run_id), "chen") is None
+    finally:
+        again.close()
+
+
+async def test_a_card_not_sent_is_there_after_the_server_stops_and_starts_again(
+    start_server, community: KeyedCommunity, tmp_path: Path
+) -> None:
+    data = tmp_path / "kept"
+    server = start_server(data=data)
+    _retro_in_write_phase(server)
+    chen = await Client.connect(server.port, community.keys["chen"])
+    try:
+        await _type_unsent_card(chen, "typed as the server stopped")
+        server.terminate()
+        await chen.wait_closed(STOP_TIMEOUT)
+        assert "Your work is saved" in chen.output.decode(errors="replace")
+        assert server.process.wait(STOP_TIMEOUT) == 0
+    finally:
+        chen.close()
+    server.log_path.unlink()  # the next server's log starts afresh (its port is in it)
+    server = start_server(data=data)
+    again = await _composer_shows(server, community, "chen", "typed as the server stopped")
+    again.close()

@@ -29,7 +29,7 @@ from coptui.core.retro.model import (
     retro_definition,
     vote_totals,
 )
-from coptui.core.run import Run, now_utc
+from coptui.core.run import DRAFTS, Run, now_utc
 from coptui.store.store import Tx
 from coptui.text import one_line
 
@@ -145,6 +145,8 @@ def _enter(retro: _Retro, target: str, now: datetime) -> None:
         raise RetroError(f"the retro is already past {PHASE_TITLES[target].lower()}")
     if not _after(current, "write") and _after(target, "write"):
         _reveal(retro)
+    for handle in list(retro.tx.all(DRAFTS)):  # unsent text: each kind is taken in one phase (drafts.py)
+        retro.tx.delete(DRAFTS, handle)
     state = retro.state
     state["phase"] = target
     state["timer"] = None
