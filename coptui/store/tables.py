@@ -193,9 +193,10 @@ class FeedbackDraft(TypedDict):
 class RetroDraft(TypedDict):
     """Text a member is writing on a retro board and has not sent (core/retro/drafts.py)."""
 
-    kind: str  # "card" | "edit" | "name"
-    target: str  # the column, card or theme it is for
+    kind: str  # "card" | "edit" | "name" | "action"
+    target: str  # the column, card or theme it is for; an action's owner
     text: str
+    due: NotRequired[str]  # an action's due date as typed
 
 
 # -- actions.json (core/retro/actions.py) ---------------------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from coptui.core import retro
 from coptui.core.retro import ComposerDraft
@@ -15,6 +16,7 @@ from coptui.core.workspace import Workspace
 from coptui.tui.app import CoptuiApp
 from coptui.tui.screens.retro import RetroScreen
 from coptui.tui.typed_ahead import ComposerInput
+from coptui.tui.widgets.action_dialog import ActionDialog
 from tests.support.keys import post_keys
 from tests.support.waits import home_loaded, settle
 
@@ -26,8 +28,11 @@ def _stored(workspace: Workspace, run_id: str, handle: str) -> ComposerDraft | N
 
 
 def _on_board(app: CoptuiApp, phase: str) -> bool:
-    screen = app.screen
-    return isinstance(screen, RetroScreen) and screen.board is not None and screen.board.phase == phase
+    """The board is drawn in ``phase`` (under a dialog it opened, maybe)."""
+    return any(
+        isinstance(screen, RetroScreen) and screen.board is not None and screen.board.phase == phase
+        for screen in app.screen_stack
+    )
 
 
 def _composer(app: CoptuiApp) -> ComposerInput:
@@ -125,3 +130,21 @@ async def test_a_draft_is_dropped_when_the_retro_moves_on(workspace: Workspace) 
     assert _stored(workspace, run_id, "chen") is None
     async with _board(workspace, "chen", run_id, "reveal") as (app, _pilot):
         assert _composer(app).purpose is None
+
+
+async def test_a_new_action_not_saved_is_kept_and_comes_back_in_its_dialog(workspace: Workspace) -> None:
+    run_id = _write_phase(workspace)
+    retro.advance(workspace, run_id, "ada", to="actions")
+    async with _board(workspace, "chen", run_id, "actions") as (app, pilot):
+        post_keys(app, "a")
+        await settle([pilot], lambda: isinstance(app.screen, ActionDialog))
+        post_keys(app, *"Book the room")
+        await settle([pilot], lambda: app.screen.query_one("#action-text", Input).value == "Book the room")
+        app.exit()
+    assert _stored(workspace, run_id, "chen") == ComposerDraft("action", "chen", "Book the room", "+14")
+    async with _board(workspace, "chen", run_id, "actions") as (app, pilot):
+        await settle([pilot], lambda: isinstance(app.screen, ActionDialog))
+        assert app.screen.query_one("#action-text", Input).value == "Book the room"
+        post_keys(app, "enter")
+        await settle([pilot], lambda: _stored(workspace, run_id, "chen") is None and not app.workers)
+    assert [a.text for a in retro.list_actions(workspace)] == ["Book the room"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from coptui.core.retro.model import (
     CARDS,
     COMMAND_PHASES,
+    DRAFT_COMMANDS,
     MAX_CARD_CHARS,
     MAX_NAME_CHARS,
     PENDING,
@@ -145,8 +146,9 @@ def _enter(retro: _Retro, target: str, now: datetime) -> None:
         raise RetroError(f"the retro is already past {PHASE_TITLES[target].lower()}")
     if not _after(current, "write") and _after(target, "write"):
         _reveal(retro)
-    for handle in list(retro.tx.all(DRAFTS)):  # unsent text: each kind is taken in one phase (drafts.py)
-        retro.tx.delete(DRAFTS, handle)
+    for handle, draft in list(retro.tx.all(DRAFTS).items()):  # unsent text no longer taken (drafts.py)
+        if target not in COMMAND_PHASES.get(DRAFT_COMMANDS.get(str(draft.get("kind")), ""), ()):
+            retro.tx.delete(DRAFTS, handle)
     state = retro.state
     state["phase"] = target
     state["timer"] = None

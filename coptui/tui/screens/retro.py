@@ -239,6 +239,7 @@ class RetroScreen(CoptuiScreen[None]):
         self._draft_checked = False  # the stored draft was looked for (once, on the first load)
         self._opened_with = ""
         self._draft_timer: Timer | None = None
+        self._action_dialog: ActionDialog | None = None  # the new action being written, while open
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -534,7 +535,11 @@ class RetroScreen(CoptuiScreen[None]):
     # -- unsent text: kept in the store while the composer is open (retro.drafts) ----------------
 
     def _draft_now(self) -> ComposerDraft | None:
-        """What the composer holds that is worth keeping: None when closed, empty or unchanged."""
+        """What the composer (or the new action's dialog) holds that is worth keeping: None
+        when closed, empty or unchanged."""
+        if self._action_dialog is not None:
+            text, owner, due = self._action_dialog.unsent()
+            return ComposerDraft("action", owner, text, due) if text.strip() else None
         field = self._composer
         if field.purpose is None or not field.value.strip() or field.value == self._opened_with:
             return None
@@ -543,6 +548,7 @@ class RetroScreen(CoptuiScreen[None]):
 
     @on(Input.Changed, "#composer-input")
     def _composer_typed(self) -> None:
+        """A change to keep: stored once the member pauses (the composer, the action's dialog)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self._store_draft)
@@ -569,6 +575,7 @@ class RetroScreen(CoptuiScreen[None]):
         # The member left the board (Esc closed the composer first: nothing is kept then), or
         # their session ended: a dropped connection, a server stop. Textual waits for this
         # before the app ends, and the screen's own workers are gone by now: written here.
+        # (An action's dialog above the board was unmounted first; its fields still read.)
         if self._draft_timer is not None:
             self._draft_timer.stop()
             self._draft_timer = None
@@ -583,9 +590,17 @@ class RetroScreen(CoptuiScreen[None]):
 
     def _restore_draft(self, board: RetroBoard, draft: ComposerDraft | None) -> None:
         """Open the composer again on what the member was writing when they left."""
-        if draft is None or self.composer_mode is not None:
+        if draft is None or self.composer_mode is not None or self._action_dialog is not None:
             return
         self._draft_stored = draft
+        if draft.kind == "action":
+            if retro_phases.allowed(board, "add_action"):
+                self._open_action_dialog(board, text=draft.text, owner=draft.target, due=draft.due)
+                self.notify("The action you were writing is back: Enter saves it, Esc drops it.", timeout=4)
+                return
+            self._store_draft()
+            self.notify(f"The retro moved on; this action was not added: {draft.text.strip()}", severity="warning")
+            return
         label, opened_with = self._draft_place(board, draft)
         if label is None:
             self._store_draft()  # what it was for is gone (the phase moved on, the card deleted): dropped
@@ -754,15 +769,40 @@ class RetroScreen(CoptuiScreen[None]):
         theme = board.theme(item.id) if item is not None else board.theme(board.discuss_theme or "")
         if theme is not None:
             about = theme.title
-        dialog = ActionDialog(list(board.members), self.handle, date.today(), about)
+        self._open_action_dialog(board, about=about)
+
+    def _open_action_dialog(
+        self, board: RetroBoard, *, about: str = "", text: str = "", owner: str | None = None, due: str | None = None
+    ) -> None:
+        dialog = ActionDialog(
+            list(board.members),
+            owner or self.handle,
+            date.today(),
+            about,
+            text=text,
+            due="+14" if due is None else due,
+            on_change=self._composer_typed,
+        )
+        self._action_dialog = dialog
         self.app.push_screen(dialog, self._action_drafted)
 
     def _action_drafted(self, draft: ActionDraft | None) -> None:
-        if draft is not None:
-            change = partial(
-                retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due
-            )
-            self.write(change, done="Action added.")
+        self._action_dialog = None
+        if draft is None:
+            self._store_draft()  # given up: a stored draft is dropped
+            return
+        stored, self._draft_stored = self._draft_stored, None
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        ws, run_id, handle = self.workspace, self.run_id, self.handle
+
+        def add() -> None:
+            retro.add_action(ws, run_id, handle, draft.text, draft.owner, draft.due)
+            if stored is not None:
+                retro.drop_draft(ws, run_id, handle, sent=stored.text)
+
+        self.write(add, done="Action added.")
 
     @on(BoardList.Chosen)
     def _clicked(self, event: BoardList.Chosen) -> None:
