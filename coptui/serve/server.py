@@ -68,8 +68,8 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app, exi
     """Entry point of ``coptui serve``: runs until SIGTERM or ctrl+c, returns the exit code.
 
     ``make_app`` builds each member's app; a test passes its own to check what a crash does.
-    Once a one-process server has stopped, the process ends at once (:func:`exit_now`)
-    unless ``exit_when_stopped`` is False."""
+    Once the server (or the supervisor of its workers) has stopped, the process ends at
+    once (:func:`exit_now`) unless ``exit_when_stopped`` is False."""
     options = ServeOptions.from_args(args)
     try:
         if options.workers > 1:
@@ -77,8 +77,9 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app, exi
             def serve_worker(worker_options: ServeOptions, worker: WorkerContext) -> int:
                 return asyncio.run(serve(worker_options, worker=worker, make_app=make_app))
 
-            return Supervisor(options, serve_worker).run()
-        code = asyncio.run(serve(options, make_app=make_app))
+            code = Supervisor(options, serve_worker).run()
+        else:
+            code = asyncio.run(serve(options, make_app=make_app))
     except ServeError as error:
         print(f"coptui serve: {error}", file=sys.stderr)
         return 1
@@ -95,7 +96,8 @@ def exit_now(code: int) -> None:
     joined), the log is closed, and no other thread is left. What remained was the
     interpreter's own teardown, freeing every object of every session one at a time: 1.5 s
     after ``stopped`` with 10 members on a retro board, growing with the sessions (the
-    benchmark ``benchmarks/bench_stop.py``). A worker of ``--workers`` ends the same way.
+    benchmark ``benchmarks/bench_stop.py``). A worker of ``--workers`` ends the same way,
+    and so does their supervisor once it has collected them all.
     """
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         if stream is not None:

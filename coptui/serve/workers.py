@@ -240,7 +240,8 @@ class Supervisor:
             watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
             with contextlib.suppress(InterruptedError):
                 room = [links[index][0] for index in next_in_line(load)] if waiting else []
-                ready, _writable, _ = select.select(watched, room, [], self.TICK)
+                # While stopping, workers end any moment: noticed within STOP_TICK, not TICK.
+                ready, _writable, _ = select.select(watched, room, [], STOP_TICK if self.stopping else self.TICK)
                 for source in ready:
                     if source is listener:
                         waiting.extend(_accept_all(listener))
@@ -317,6 +318,8 @@ def _accept_all(listener: socket.socket) -> list[socket.socket]:
         accepted.append(connection)
 
 
+# How often the supervisor looks for ended workers while they stop (a few seconds at most).
+STOP_TICK = 0.02
 # How many connections more than the least loaded worker a worker may be given.
 BALANCE_SLACK = 1
 # After this long without a hand-out while connections wait, any worker with room takes them.
