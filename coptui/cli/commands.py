@@ -75,8 +75,12 @@ def _collector_off_until_first_frame() -> Iterator[bool]:
 
 
 def _run_app(workspace: Workspace, handle: str, collector_paused: bool) -> int:
-    from coptui.tui.app import make_app
+    import os
 
+    from coptui.tui.app import NEEDS_A_SCREEN, cannot_draw, make_app
+
+    if cannot_draw(os.environ.get("TERM")):
+        raise CommandError(f"{NEEDS_A_SCREEN}: run it in a terminal emulator, or use `coptui report` for plain text")
     app = make_app(workspace=workspace, member=handle, watch_files=True, collector_paused=collector_paused)
     app.run()
     return app.return_code or 0

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from coptui.text import ELLIPSIS
+from coptui.text import ELLIPSIS, one_line
 
 # How much of a user's value a message echoes, and how long any message may be.
 MAX_ECHO = 60
@@ -67,9 +67,6 @@ def _small(value: dict[Any, Any] | list[Any]) -> bool:
     return all(
         not isinstance(item, (dict, list)) and not (isinstance(item, str) and len(item) > MAX_ECHO) for item in items
     )
-
-
-from coptui.text import one_line
 
 
 @dataclass(frozen=True, slots=True)

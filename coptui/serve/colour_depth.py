@@ -18,15 +18,18 @@ from functools import lru_cache
 from rich.color import Color, ColorSystem
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
-_SYSTEMS = {"256": ColorSystem.EIGHT_BIT, "standard": ColorSystem.STANDARD}
+# "none" (NO_COLOR) is no colour system: every colour parameter is left out.
+_SYSTEMS = {"256": ColorSystem.EIGHT_BIT, "standard": ColorSystem.STANDARD, "none": None}
+# SGR parameters that set a colour in one number: 8 and 16 colours, foreground and background.
+_ONE_NUMBER_COLOURS = frozenset(str(n) for n in (*range(30, 38), *range(40, 48), *range(90, 98), *range(100, 108)))
 
 
 def downgrade(text: str, color_system: str) -> str:
     """``text`` with every 24-bit (and, for "standard", 8-bit) colour in its SGR sequences
-    replaced by the nearest colour of ``color_system`` ("256" or "standard"); other text
-    and other parameters unchanged. "truecolor" returns ``text`` as it is."""
-    target = _SYSTEMS.get(color_system)
-    if target is None or "\x1b[" not in text:
+    replaced by the nearest colour of ``color_system`` ("256" or "standard"), or left out
+    ("none": a client that asked for NO_COLOR gets bold, underline and reverse, no colour);
+    other text and other parameters unchanged. "truecolor" returns ``text`` as it is."""
+    if color_system not in _SYSTEMS or "\x1b[" not in text:
         return text
     if len(text) >= _WHOLE_SCREEN:
         return _downgrade_screen(text, color_system)
@@ -58,19 +61,24 @@ def _sequence(params: str, color_system: str) -> str:
         if part in ("38", "48", "58") and index + 1 < len(parts):
             kind = parts[index + 1]
             if kind == "2" and index + 4 < len(parts):
-                color = _rgb(parts[index + 2 : index + 5])
-                out.extend(_codes(part, color, target))
+                if target is not None:
+                    out.extend(_codes(part, _rgb(parts[index + 2 : index + 5]), target))
                 index += 5
                 continue
             if kind == "5" and index + 2 < len(parts):
                 if target == ColorSystem.STANDARD and parts[index + 2].isdigit():
                     out.extend(_codes(part, Color.from_ansi(min(int(parts[index + 2]), 255)), target))
-                else:
+                elif target is not None:
                     out.extend(parts[index : index + 3])
                 index += 3
                 continue
+        if target is None and part in _ONE_NUMBER_COLOURS:
+            index += 1
+            continue
         out.append(part)
         index += 1
+    if not out and params:
+        return ""  # only colours, all left out: an empty ESC [ m would reset every attribute
     return f"\x1b[{';'.join(out)}m"
 
 

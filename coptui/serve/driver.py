@@ -63,7 +63,7 @@ LINE_WRAP_OFF, LINE_WRAP_ON = "\x1b[?7l", "\x1b[?7h"
 SYNC_QUERY = "\x1b[?2026$p"
 STOP_CODES = PASTE_OFF + MOUSE_OFF + LINE_WRAP_ON + FOCUS_OFF + ALT_SCREEN_OFF + CURSOR_SHOW
 
-ColorSystem = Literal["standard", "256", "truecolor"]
+ColorSystem = Literal["none", "standard", "256", "truecolor"]  # "none": NO_COLOR
 # Terminal types that announce 8 or 16 colours only.
 _BASIC_TERMS = ("xterm", "xterm-color", "xterm-16color", "vt100", "vt220", "linux", "screen", "ansi", "rxvt", "cygwin")
 
@@ -88,9 +88,12 @@ def color_system_for(term: str | None, env: Mapping[str, str]) -> tuple[ColorSys
 
     COLORTERM=truecolor/24bit means 24-bit colour; a TERM naming 256 colours, or one we
     do not know, gets 256 (the common case today); the old 8/16-colour names get the
-    standard palette. NO_COLOR (any value) asks for no colour at all.
+    standard palette. NO_COLOR (set and not empty, as no-color.org says) asks for no colour
+    at all: "none", whatever the terminal could show.
     """
-    no_color = "NO_COLOR" in env
+    if env.get("NO_COLOR"):
+        return "none", True
+    no_color = False
     colorterm = env.get("COLORTERM", "").strip().lower()
     term_name = (term or "").strip().lower()
     if colorterm in ("truecolor", "24bit"):

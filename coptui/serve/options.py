@@ -12,6 +12,7 @@ from coptui.errors import CoptuiError
 from coptui.serve.driver import DEFAULT_MAX_BUFFER
 
 NO_PTY_MESSAGE = "coptui needs an interactive terminal: ssh -p {port} {host}"
+DUMB_TERMINAL_MESSAGE = "{needs}: connect from a terminal emulator with ssh -p {port} {host}"
 MESSAGES = {
     "idle": "coptui: closed after {idle} without input. Your drafts are kept: reconnect any time.",
     "server-stop": "coptui: server stopping. Your work is saved: reconnect when it is back.",

@@ -13,8 +13,8 @@ keep private, behind one check of the versions they were written against.
 What happens on a version that was not checked (:data:`CHECKED`): nothing is patched, a
 warning says so once, and the server goes on serving on Textual's and asyncssh's own
 path, which is safe, only slower or less precise: every app parses its own CSS (more CPU
-when members join), a client's NO_COLOR is not applied (the server's own NO_COLOR
-decides), and agent forwarding is still refused by asyncssh (``agent_forwarding=False``)
+when members join), the server's own NO_COLOR reaches every client (a client's NO_COLOR
+still holds: the driver leaves the colour codes out of its output), and agent forwarding is still refused by asyncssh (``agent_forwarding=False``)
 but not logged. Refusing to serve would take a community's retro away over an upgrade
 that may well be harmless; a wrong patch could break every session, so none is tried.
 Reading ``App._exception`` needs no patch: where it has gone, a crash is logged as an
@@ -75,7 +75,7 @@ def apply(warn: Callable[[str], None] | None = None) -> bool:
             found = ", ".join(f"{name} {found} (checked: {CHECKED[name]})" for name, found in unchecked.items())
             (warn or _stderr)(
                 f"coptui serve: warning: {found}: serving without coptui's patches of Textual and asyncssh "
-                "(slower joins; a client's NO_COLOR is not applied)"
+                "(slower joins; the server's NO_COLOR reaches every member)"
             )
         return False
     share_css_parsing()
@@ -132,7 +132,8 @@ def set_no_color(app: App[Any], no_color: bool) -> None:
         return
     app._filters = [f for f in app._filters if not isinstance(f, (Monochrome, NoColor))]
     if no_color:
-        app._filters.append(NoColor() if app.native_ansi_color else Monochrome())
+        # Not Textual's Monochrome (its choice for a truecolor app): that draws colours as greys.
+        app._filters.append(NoColor())
 
 
 def refuse_agent_forwarding(

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import signal
@@ -48,7 +49,7 @@ from coptui.serve import patches
 from coptui.serve.admission import ConnectRate, LoginsInProgress, SessionSlots
 from coptui.serve.connection import CoptuiConnection
 from coptui.serve.keys import MemberKeys, fingerprint, load_host_key
-from coptui.serve.log import EventLog
+from coptui.serve.log import EventLog, client_text
 from coptui.serve.options import ServeError, ServeOptions
 from coptui.serve.relay import ForeignWrites
 from coptui.serve.session import AppFactory, CoptuiSession
@@ -64,10 +65,12 @@ STOP_CLOSE_SECONDS = 3.0
 STOP_SECONDS = STOP_APPS_SECONDS + STOP_GOODBYE_SECONDS + STOP_CLOSE_SECONDS  # the longest a stop waits
 
 
-def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> int:
+def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app, exit_when_stopped: bool = True) -> int:
     """Entry point of ``coptui serve``: runs until SIGTERM or ctrl+c, returns the exit code.
 
-    ``make_app`` builds each member's app; a test passes its own to check what a crash does."""
+    ``make_app`` builds each member's app; a test passes its own to check what a crash does.
+    Once the server (or the supervisor of its workers) has stopped, the process ends at
+    once (:func:`exit_now`) unless ``exit_when_stopped`` is False."""
     options = ServeOptions.from_args(args)
     # Before anything opens the folder (opening tightens its modes, which would hide that it was shared).
     refuse_shared_folder(options.data_dir or default_data_dir())
@@ -77,11 +80,33 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> 
             def serve_worker(worker_options: ServeOptions, worker: WorkerContext) -> int:
                 return asyncio.run(serve(worker_options, worker=worker, make_app=make_app))
 
-            return Supervisor(options, serve_worker).run()
-        return asyncio.run(serve(options, make_app=make_app))
+            code = Supervisor(options, serve_worker).run()
+        else:
+            code = asyncio.run(serve(options, make_app=make_app))
     except ServeError as error:
         print(f"coptui serve: {error}", file=sys.stderr)
         return 1
+    if exit_when_stopped:
+        exit_now(code)
+    return code
+
+
+def exit_now(code: int) -> None:
+    """End the process without tearing down its objects one by one.
+
+    Once ``stopped`` is logged nothing is left to do: every session has ended, every write
+    is on disk (the apps' thread workers ran in the loop's executor, which ``asyncio.run``
+    joined), the log is closed, and no other thread is left. What remained was the
+    interpreter's own teardown, freeing every object of every session one at a time: 1.5 s
+    after ``stopped`` with 10 members on a retro board, growing with the sessions (the
+    benchmark ``benchmarks/bench_stop.py``). A worker of ``--workers`` ends the same way,
+    and so does their supervisor once it has collected them all.
+    """
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    os._exit(code)
 
 
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None, make_app: AppFactory = make_app) -> int:
@@ -335,9 +360,21 @@ class CoptuiServer:
             return ticket
         session.ticket = ticket
         self.sessions.add(session)
+        if self.worker is not None:
+            # What the connect record says of it: the supervisor logs its end if this worker dies.
+            self.worker.session_started(
+                str(id(session)),
+                peer=session.connection.peer,
+                handle=session.handle,
+                fingerprint=session.fingerprint,
+                term=client_text(session.term),
+                size=f"{session.size[0]}x{session.size[1]}",
+            )
         return None
 
     def release_session(self, session: CoptuiSession) -> None:
+        if session in self.sessions and self.worker is not None:
+            self.worker.session_ended(str(id(session)))
         self.sessions.discard(session)
         if session.ticket is not None:
             session.ticket.release()

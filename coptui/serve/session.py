@@ -24,8 +24,9 @@ from rich.console import Console
 
 from coptui.serve.driver import ColorSystem, SSHDriver, clamp_size, configure_console
 from coptui.serve.log import EventLog, client_text
-from coptui.serve.options import MESSAGES, NO_PTY_MESSAGE, ServeOptions, duration_text
+from coptui.serve.options import DUMB_TERMINAL_MESSAGE, MESSAGES, NO_PTY_MESSAGE, ServeOptions, duration_text
 from coptui.serve.patches import app_error
+from coptui.tui.app import NEEDS_A_SCREEN, cannot_draw
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -130,6 +131,11 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         if refusal is not None:
             host, port = self.chan.get_extra_info("sockname")[:2]
             self._refuse(refusal, NO_PTY_MESSAGE.format(port=port, host=host), stderr=True)
+            return
+        if cannot_draw(self.term):
+            host, port = self.chan.get_extra_info("sockname")[:2]
+            message = DUMB_TERMINAL_MESSAGE.format(needs=NEEDS_A_SCREEN, port=port, host=host)
+            self._refuse("dumb-terminal", message, stderr=True)
             return
         over = self.server.claim_session(self)
         if over is not None:

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import dataclasses
 import gc
+import json
 import os
 import select
 import shutil
@@ -40,6 +41,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from coptui.core.workspace import Workspace
 from coptui.serve.admission import SessionSlots
@@ -79,8 +81,21 @@ class WorkerContext:
     def connection_ended(self) -> None:
         """Tell the supervisor that one more of the connections it handed here has ended."""
         self.ended += 1
+        self._tell(str(self.ended).encode())
+
+    def session_started(self, key: str, **fields: object) -> None:
+        """Tell the supervisor of a session that began here (``fields``: what its log
+        record says of it), so that it can log the session's end if this worker is killed."""
+        self._tell(json.dumps({"session": key, "started": time.time(), **fields}).encode())
+
+    def session_ended(self, key: str) -> None:
+        """Tell the supervisor that the session ``key`` ended here, and was logged."""
+        self._tell(json.dumps({"session": key, "ended": True}).encode())
+
+    def _tell(self, message: bytes) -> None:
+        # A full queue (the supervisor is behind by some thousand messages) loses this one.
         with contextlib.suppress(OSError):
-            self.link.send(str(self.ended).encode())
+            self.link.send(message)
 
 
 @dataclasses.dataclass
@@ -96,14 +111,30 @@ class WorkerLoad:
 
     handed: int = 0
     ended: int = 0
+    # The sessions the worker said began and has not said ended: key -> what it said of them.
+    sessions: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def connections(self) -> int:
         return self.handed - self.ended
 
     def reported(self, message: bytes) -> None:
+        if message.startswith(b"{"):
+            self._session_news(message)
+            return
         with contextlib.suppress(ValueError):
             self.ended = max(self.ended, int(message))  # a count only grows
+
+    def _session_news(self, message: bytes) -> None:
+        try:
+            news = json.loads(message)
+            key = str(news.pop("session"))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return
+        if news.get("ended"):
+            self.sessions.pop(key, None)
+        else:
+            self.sessions[key] = news
 
 
 class Supervisor:
@@ -209,7 +240,8 @@ class Supervisor:
             watched = [link for link, _ in links] + ([listener] if listener.fileno() >= 0 else [])
             with contextlib.suppress(InterruptedError):
                 room = [links[index][0] for index in next_in_line(load)] if waiting else []
-                ready, _writable, _ = select.select(watched, room, [], self.TICK)
+                # While stopping, workers end any moment: noticed within STOP_TICK, not TICK.
+                ready, _writable, _ = select.select(watched, room, [], STOP_TICK if self.stopping else self.TICK)
                 for source in ready:
                     if source is listener:
                         waiting.extend(_accept_all(listener))
@@ -241,6 +273,7 @@ class Supervisor:
             if index is None:
                 continue
             exit_code = os.waitstatus_to_exitcode(status)
+            self._log_sessions_lost(index, pid, exit_code)
             if self.stopping:
                 code = max(code, exit_code)
                 continue
@@ -249,6 +282,28 @@ class Supervisor:
             )
             workers[self._start(index)] = index
         return code
+
+    def _log_sessions_lost(self, index: int, pid: int, exit_code: int) -> None:
+        """Log the end of every session worker ``index`` held when it ended.
+
+        A worker logs each of its sessions' ends itself, even at a stop; one that was killed
+        (``kill -9``, the kernel's out-of-memory killer) or crashed could not, and its members'
+        sessions ended with it. The supervisor knows them from the worker's messages."""
+        link = self.links[index][0]
+        read_load(link, self.links, self.load)  # what the worker said before it ended
+        lost = self.load[index].sessions
+        if not lost and exit_code == 0:
+            return
+        now = time.time()
+        for news in lost.values():
+            started = news.pop("started", now)
+            duration = round(now - started, 1) if isinstance(started, (int, float)) else None
+            record = {**news, "worker": index, "duration": duration, "reason": "worker-ended"}
+            serve_log_note(self.worker_options, "disconnect", **record)
+        serve_log_note(
+            self.worker_options, "worker-ended", worker=index, pid=pid, exit_code=exit_code, sessions=len(lost)
+        )
+        lost.clear()
 
 
 def _accept_all(listener: socket.socket) -> list[socket.socket]:
@@ -263,6 +318,8 @@ def _accept_all(listener: socket.socket) -> list[socket.socket]:
         accepted.append(connection)
 
 
+# How often the supervisor looks for ended workers while they stop (a few seconds at most).
+STOP_TICK = 0.02
 # How many connections more than the least loaded worker a worker may be given.
 BALANCE_SLACK = 1
 # After this long without a hand-out while connections wait, any worker with room takes them.
@@ -309,7 +366,7 @@ def read_load(link: socket.socket, links: list[tuple[socket.socket, socket.socke
     index = next(i for i, (end, _) in enumerate(links) if end is link)
     while True:
         try:
-            message = link.recv(64)
+            message = link.recv(4096)
         except (BlockingIOError, InterruptedError):
             return
         load[index].reported(message)

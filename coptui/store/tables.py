@@ -82,8 +82,9 @@ class Summary(TypedDict):
 
 RESPONSES = "responses"  # random uuid4 -> a response
 PARTICIPANTS = "participants"  # handle -> who answered; shares no key with the responses
-# handle -> SurveyDraft; in a feedback round "giver>recipient" -> FeedbackDraft. Kept in
-# drafts/<run>.json (core/drafts.py); an older coptui kept them in the run file itself.
+# handle -> SurveyDraft (RetroDraft in a retro); in a feedback round "giver>recipient" ->
+# FeedbackDraft. Kept in drafts/<run>.json (core/drafts.py); an older coptui kept them in the
+# run file itself.
 DRAFTS = "drafts"
 
 
@@ -194,6 +195,15 @@ class FeedbackDraft(TypedDict):
     fields: dict[str, str]
 
 
+class RetroDraft(TypedDict):
+    """Text a member is writing on a retro board and has not sent (core/retro/drafts.py)."""
+
+    kind: str  # "card" | "edit" | "name" | "action"
+    target: str  # the column, card or theme it is for; an action's owner
+    text: str
+    due: NotRequired[str]  # an action's due date as typed
+
+
 # -- actions.json (core/retro/actions.py) ---------------------------------------------------------
 
 ACTIONS = "actions"  # random uuid4 -> Action
@@ -237,7 +247,7 @@ class RunFile(TypedDict, total=False):
     meta: dict[str, RunRecord]
     responses: dict[str, AnonymousResponse | NamedResponse]
     participants: dict[str, AnonymousParticipant | NamedParticipant]
-    drafts: dict[str, SurveyDraft | FeedbackDraft]
+    drafts: dict[str, SurveyDraft | FeedbackDraft | RetroDraft]
     retro_state: dict[str, RetroState]
     retro_pending: dict[str, PendingCard]
     retro_cards: dict[str, Card]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import gc
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.content import Content
+from textual.filter import Monochrome, NoColor
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
@@ -50,6 +52,7 @@ class CoptuiApp(App[None]):
         """``collector_paused``: the caller turned the garbage collector off for the start
         (`coptui` does, see commands.run_tui); the app turns it back on after its first frame."""
         super().__init__()
+        self.use_no_color(bool(os.environ.get("NO_COLOR")))
         self.workspace = workspace
         self.member = member
         self.watch_files = watch_files
@@ -80,6 +83,21 @@ class CoptuiApp(App[None]):
         super().notify(
             strip_controls(message), title=one_line(title), severity=severity, timeout=timeout, markup=markup
         )
+
+    def use_no_color(self, no_color: bool) -> None:
+        """No colour at all when ``no_color`` (NO_COLOR set and not empty, as no-color.org says).
+
+        Textual's own answer to NO_COLOR (any value, even empty) is its Monochrome filter for
+        a truecolor app: every colour drawn as a grey. Its NoColor filter draws everything in
+        the terminal's own colours; what has the focus is still told apart by its heavier
+        line, never by colour alone. (`coptui serve` sets each session's from its client.)"""
+        self.no_color = no_color
+        filters = getattr(self, "_filters", None)  # Textual's list of line filters (a private name)
+        if not isinstance(filters, list):
+            return
+        filters[:] = [f for f in filters if not isinstance(f, (Monochrome, NoColor))]
+        if no_color:
+            filters.append(NoColor())
 
     # -- start and live updates -------------------------------------------------------------
 
@@ -202,6 +220,16 @@ class CoptuiApp(App[None]):
                 "Facilitate", "Open and close surveys, retros and feedback rounds", self.action_show_facilitator
             )
         yield SystemCommand("Help", "Keys and what this screen does", self.action_show_help)
+
+
+# What `coptui` says, instead of drawing, to a terminal that cannot show a screen.
+NEEDS_A_SCREEN = "coptui draws a screen, and TERM=dumb says this terminal cannot show one"
+
+
+def cannot_draw(term: str | None) -> bool:
+    """True for TERM=dumb: a terminal (Emacs's shell, a pipe to a log) that cannot move the
+    cursor, so that every frame would pile up as lines of escape codes."""
+    return (term or "").strip().lower() == "dumb"
 
 
 def make_app(

@@ -38,6 +38,7 @@ from textual.binding import ActiveBinding
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.widgets.input import Selection
 
 # Something a screen does in its turn among the keys: a survey's change of page.
 Step = Callable[[], Awaitable[None]]
@@ -136,6 +137,18 @@ class ComposerInput(Input):
         super().__init__(**kwargs)
         self.purpose: tuple[str, str] | None = None  # what the text is for, (kind, target); None: closed
         self.clear_on_send = False  # ready for the next text at once (cards)
+        self.go_on_typing = False  # at the next focus, the cursor after the text (not all of it selected)
+
+    def on_focus(self, event: events.Focus) -> None:
+        # Input's own focus handler selects all the text (an edited card's: typing replaces
+        # it). Text given back (a restored draft) is to be typed on: the cursor goes after it
+        # once this focus is handled, before any key queued behind it.
+        if self.go_on_typing:
+            self.go_on_typing = False
+            self.call_next(self._cursor_after_text)
+
+    def _cursor_after_text(self) -> None:
+        self.selection = Selection.cursor(len(self.value))
 
     async def action_submit(self) -> None:
         if self.purpose is None:

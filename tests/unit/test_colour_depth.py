@@ -62,3 +62,22 @@ def test_a_whole_screen_is_fitted_as_its_pieces_are_and_once_for_many_sessions(
     fitted = downgrade(screen, color_system)
     assert fitted == "".join(downgrade(piece, color_system) for piece in pieces)
     assert downgrade("".join(pieces), color_system) is fitted, "another session's equal screen"
+
+
+def test_no_color_leaves_out_every_colour_and_keeps_the_rest() -> None:
+    text = "\x1b[1;38;2;255;0;0;48;5;17mbold red\x1b[0m \x1b[31;4mline\x1b[39;49m \x1b[7;97;100mrev\x1b[m"
+    assert downgrade(text, "none") == "\x1b[1mbold red\x1b[0m \x1b[4mline\x1b[39;49m \x1b[7mrev\x1b[m"
+
+
+def test_a_sequence_of_colours_only_is_left_out_not_turned_into_a_reset() -> None:
+    # ESC [ m resets bold and underline too: a colour-only sequence must vanish, not become one.
+    assert downgrade("\x1b[1mA\x1b[38;2;1;2;3mB\x1b[4;58;2;9;9;9mC", "none") == "\x1b[1mAB\x1b[4mC"
+    assert downgrade("\x1b[1mA\x1b[58;2;9;9;9mB", "standard") == "\x1b[1mAB"
+
+
+@given(st.lists(st.tuples(channel, channel, channel), min_size=1, max_size=4), st.text(max_size=20))
+def test_no_color_output_sets_no_colour(colours: list[tuple[int, int, int]], words: str) -> None:
+    text = "".join(f"\x1b[1;38;2;{r};{g};{b};48;2;{b};{g};{r}m{words}" for r, g, b in colours)
+    result = downgrade(text, "none")
+    assert re.sub(r"\x1b\[[0-9;]*m", "", result) == re.sub(r"\x1b\[[0-9;]*m", "", text)
+    assert all(params == "1" for params in re.findall(r"\x1b\[([0-9;]*)m", result))

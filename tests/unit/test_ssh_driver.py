@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual import events
 from textual.app import App
-from textual.filter import Monochrome
+from textual.filter import Monochrome, NoColor
 from textual.message import Message
 
 from coptui.serve.driver import (
@@ -81,7 +81,8 @@ def test_window_sizes_are_clamped(given: tuple[int, int], expected: tuple[int, i
         ("xterm-256color", {}, ("256", False)),
         ("xterm-256color", {"COLORTERM": "truecolor"}, ("truecolor", False)),
         ("xterm-256color", {"COLORTERM": "24bit"}, ("truecolor", False)),
-        ("tmux-256color", {"NO_COLOR": ""}, ("256", True)),
+        ("tmux-256color", {"NO_COLOR": ""}, ("256", False)),  # empty is not set (no-color.org)
+        ("tmux-256color", {"NO_COLOR": "1", "COLORTERM": "truecolor"}, ("none", True)),
         ("xterm", {}, ("standard", False)),
         ("vt100", {}, ("standard", False)),
         ("dumb", {}, ("standard", True)),
@@ -102,8 +103,9 @@ def test_the_console_ignores_the_servers_environment(monkeypatch: pytest.MonkeyP
     assert app.console.color_system == "truecolor"  # rendered in truecolor, fitted by the driver
     assert not app.no_color
     assert not any(isinstance(f, Monochrome) for f in app._filters)
-    assert configure_console(app, "xterm-256color", {"NO_COLOR": "1", "COLORTERM": "truecolor"}) == "truecolor"
-    assert app.no_color and any(isinstance(f, Monochrome) for f in app._filters)
+    assert configure_console(app, "xterm-256color", {"NO_COLOR": "1", "COLORTERM": "truecolor"}) == "none"
+    assert app.no_color and any(isinstance(f, NoColor) for f in app._filters)  # not greys
+    assert not any(isinstance(f, Monochrome) for f in app._filters)
 
 
 async def test_a_character_split_across_packets_is_one_key() -> None:

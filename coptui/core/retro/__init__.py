@@ -9,6 +9,7 @@ Everything lives in the run's file (one atomic write per change, under the store
     retro_votes         per member (handle): votes per theme; hidden until the vote ends
     retro_roti          anonymous ROTI scores under random keys: no handle, no time
     retro_roti_given    who gave a ROTI (handle -> true), with no key shared with the scores
+    drafts              per member (handle): text being written and not sent yet (:mod:`.drafts`)
 
 When the write phase ends, every pending card is copied to ``retro_cards`` under a new
 random id (for an anonymous template without its author) and the pending table is
@@ -21,7 +22,8 @@ Screens render only from :func:`board_for` (in :mod:`.board`), the view of one m
 cards are never in it, so their text never reaches another terminal.
 
 The package: :mod:`.model` (tables, phases, views), :mod:`.board` (reading: what one member may
-see), :mod:`.commands` (changing a retro), :mod:`.actions` (actions that outlive their retro).
+see), :mod:`.commands` (changing a retro), :mod:`.drafts` (what a member had not sent yet),
+:mod:`.actions` (actions that outlive their retro).
 The names below are its public API.
 """
 
@@ -44,6 +46,7 @@ from coptui.core.retro.commands import (
     unvote,
     vote,
 )
+from coptui.core.retro.drafts import ComposerDraft, draft_in, drop_draft, keep_draft
 from coptui.core.retro.model import (
     ACTION_STATUSES,
     ACTIONS,
@@ -90,6 +93,7 @@ __all__ = [
     "ActionView",
     "CardView",
     "ColumnView",
+    "ComposerDraft",
     "RetroBoard",
     "RetroError",
     "RetroFiles",
@@ -100,10 +104,13 @@ __all__ = [
     "board_for",
     "board_from",
     "delete_card",
+    "draft_in",
+    "drop_draft",
     "edit_card",
     "extend_timer",
     "finish_retro",
     "give_roti",
+    "keep_draft",
     "list_actions",
     "merge_themes",
     "name_theme",

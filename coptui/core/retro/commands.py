@@ -6,9 +6,11 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from coptui.core import drafts
 from coptui.core.retro.model import (
     CARDS,
     COMMAND_PHASES,
+    DRAFT_COMMANDS,
     MAX_CARD_CHARS,
     MAX_NAME_CHARS,
     PENDING,
@@ -29,8 +31,8 @@ from coptui.core.retro.model import (
     retro_definition,
     vote_totals,
 )
-from coptui.core.run import Run, now_utc
-from coptui.store.store import Tx
+from coptui.core.run import DRAFTS, Run, now_utc
+from coptui.store.store import Store, Tx
 from coptui.text import one_line
 
 if TYPE_CHECKING:
@@ -145,6 +147,9 @@ def _enter(retro: _Retro, target: str, now: datetime) -> None:
         raise RetroError(f"the retro is already past {PHASE_TITLES[target].lower()}")
     if not _after(current, "write") and _after(target, "write"):
         _reveal(retro)
+    for handle, draft in list(retro.tx.all(DRAFTS).items()):  # unsent text no longer taken (drafts.py)
+        if target not in COMMAND_PHASES.get(DRAFT_COMMANDS.get(str(draft.get("kind")), ""), ()):
+            retro.tx.delete(DRAFTS, handle)
     state = retro.state
     state["phase"] = target
     state["timer"] = None
@@ -174,7 +179,18 @@ def advance(workspace: Workspace, run_id: str, by: str, *, to: str | None = None
         if to not in phases:
             raise RetroError(f"{to!r} is not a phase of this retro; its phases: {', '.join(phases)}")
         _enter(retro, to, now or now_utc())
+        phase = to
+        tx.after_commit(lambda: _drop_untaken_drafts(workspace.store, run_id, phase))
         return to
+
+
+def _drop_untaken_drafts(store: Store, run_id: str, phase: str) -> None:
+    """Forget the unsent text that ``phase`` (the retro's new phase) no longer takes: a card's
+    text never outlives the writing (core/retro/drafts.py)."""
+    for handle in list(drafts.keys(store, run_id, store.read_run(run_id))):
+        record = drafts.draft(store, run_id, handle) or {}
+        if phase not in COMMAND_PHASES.get(DRAFT_COMMANDS.get(str(record.get("kind")), ""), ()):
+            drafts.drop(store, run_id, handle)
 
 
 def next_phase(workspace: Workspace, run_id: str, by: str, *, now: datetime | None = None) -> str:

@@ -50,6 +50,9 @@ COMMAND_PHASES: dict[str, tuple[str, ...]] = {
     "finish": ("close",),
     "extend_timer": ("write", "reveal", "group", "vote", "discuss", "actions"),
 }
+# The command that sends each kind of unsent text a member's draft may hold (core/retro/drafts.py):
+# a draft is kept only while its command is taken.
+DRAFT_COMMANDS: dict[str, str] = {"card": "add_card", "edit": "edit_card", "name": "name_theme", "action": "add_action"}
 MAX_CARD_CHARS = 500
 MAX_NAME_CHARS = 120
 MAX_ACTION_CHARS = 300

@@ -77,6 +77,9 @@ class FeedbackScreen(CoptuiScreen[None]):
         self._saved: dict[str, str] = {}
         self._loading_form = False
         self._save_timer: Timer | None = None
+        # The form's text fields, held here: by the screen's unmount (the end of a session)
+        # they are gone from queries, and what they hold must still be saved.
+        self._areas: list[TextArea] = []
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -207,6 +210,7 @@ class FeedbackScreen(CoptuiScreen[None]):
             Text.assemble(("Feedback for ", "bold"), literal(recipient.name, "bold"))
         )
         fields = self.query_one("#fields", Vertical)
+        self._areas = []
         await fields.remove_children()
         self.query_one("#form", VerticalScroll).scroll_home(animate=False)
         writable = view.accepting and recipient.status != "given"
@@ -229,6 +233,7 @@ class FeedbackScreen(CoptuiScreen[None]):
                 widgets.append(Static(literal(spec.prompt), classes="field-prompt"))
             widgets.append(UserTextArea(draft.get(spec.id, ""), name=spec.id, classes="field-text"))
         await fields.mount_all(widgets)
+        self._areas = [widget for widget in widgets if isinstance(widget, TextArea)]
         self._saved = {k: v for k, v in draft.items()}
         self.call_after_refresh(self._form_ready)
 
@@ -248,11 +253,7 @@ class FeedbackScreen(CoptuiScreen[None]):
     def _form_values(self) -> dict[str, str]:
         assert self.view is not None
         known = {spec.id for spec in self.view.fields}
-        return {
-            area.name: area.text
-            for area in self.query("#fields .field-text").results(TextArea)
-            if area.name in known and area.text
-        }
+        return {area.name: area.text for area in self._areas if area.name in known and area.text}
 
     @on(TextArea.Changed, ".field-text")
     def _typed(self) -> None:
@@ -274,6 +275,33 @@ class FeedbackScreen(CoptuiScreen[None]):
             return
         self._saved = values
         self.save_draft(self.recipient.handle, values, quiet=True)
+
+    async def on_unmount(self) -> None:
+        # The giver left by another way than Esc (a dropped connection, a server stop) within
+        # a second of typing: saved here, off the loop. Textual waits for this before the app
+        # ends; the screen's own workers are gone by now.
+        if self._save_timer is None:
+            return
+        self._save_timer.stop()
+        self._save_timer = None
+        if self.view is None or self.recipient is None or self.recipient.status == "given" or not self.view.accepting:
+            return
+        values = self._form_values()
+        if self._loading_form or values == self._saved:
+            return
+        self._saved = values
+        workspace, run_id, handle, recipient = self.workspace, self.run_id, self.member.handle, self.recipient.handle
+
+        def save() -> None:
+            if values:
+                feedback.save_draft(workspace, run_id, handle, recipient, values)
+            else:
+                feedback.discard_draft(workspace, run_id, handle, recipient)
+
+        try:
+            await asyncio.to_thread(save)
+        except CoptuiError:
+            pass  # the round closed meanwhile: it takes no more feedback
 
     def save_draft(self, recipient: str, values: dict[str, str], quiet: bool = False) -> None:
         workspace, run_id, handle = self.workspace, self.run_id, self.member.handle

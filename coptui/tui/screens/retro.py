@@ -18,12 +18,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import DescendantFocus
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Header, Input, Label, Static
 
 from coptui.core import retro, retro_phases
-from coptui.core.retro import PHASE_HINTS, ActionStatus, ActionView, CardView, RetroBoard, ThemeView
+from coptui.core.retro import PHASE_HINTS, ActionStatus, ActionView, CardView, ComposerDraft, RetroBoard, ThemeView
 from coptui.core.run import RunError
+from coptui.errors import CoptuiError
 from coptui.store.errors import StoreError
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
@@ -37,6 +39,9 @@ from coptui.tui.widgets.action_dialog import ActionDialog, ActionDraft
 from coptui.tui.widgets.countdown import Countdown
 
 BOARD_PHASES = ("write", "reveal", "group", "vote")
+# Unsent composer text is stored this long after the member's last key (and when they leave or
+# their session ends): a dropped connection or a server stop loses none of it.
+DRAFT_SAVE_DELAY = 2.0
 STATUS_MARKS = {"open": "☐", "done": "✓", "dropped": "✗"}
 
 
@@ -228,6 +233,13 @@ class RetroScreen(CoptuiScreen[None]):
         self._columns: list[BoardColumn] = []
         self._render_lock = asyncio.Lock()
         self._shown: dict[str, object] = {}  # what each banner part shows: unchanged parts are not redrawn
+        # Unsent composer text (retro.drafts): what the store holds now, the text the composer
+        # opened with (an edited card's, a theme's name: nothing new to keep), the pending save.
+        self._draft_stored: ComposerDraft | None = None
+        self._draft_checked = False  # the stored draft was looked for (once, on the first load)
+        self._opened_with = ""
+        self._draft_timer: Timer | None = None
+        self._action_dialog: ActionDialog | None = None  # the new action being written, while open
 
     # -- layout ---------------------------------------------------------------------------------
 
@@ -247,6 +259,8 @@ class RetroScreen(CoptuiScreen[None]):
         yield SteadyFooter(wait_for_sync=True)  # its keys depend on the board: built once it is drawn
 
     def on_mount(self) -> None:
+        # Kept for the end of the session: by the screen's unmount its widgets are gone from queries.
+        self._composer = self.query_one("#composer-input", ComposerInput)
         self.query_one("#composer").display = False
         self.query_one("#retro-list").display = False
         self.load()
@@ -270,6 +284,9 @@ class RetroScreen(CoptuiScreen[None]):
             return
         # A newer load cancels this one, but not a drawing begun: the next waits for it.
         await asyncio.shield(self.show_board(board))
+        if not self._draft_checked and self.board is board:
+            self._draft_checked = True
+            self._restore_draft(board, retro.draft_in(self.workspace.store, self.run_id, self.handle, files.run))
 
     def _show_error(self, message: str) -> None:
         self._put("#phase-line", literal(message))
@@ -308,6 +325,7 @@ class RetroScreen(CoptuiScreen[None]):
             self.query_one("#retro-list", BoardList).set_items(list_entries(board, date.today()))
         if self.composer_mode is not None and not retro_phases.text_still_taken(board, self.composer_mode[0]):
             unsent = self.query_one("#composer-input", Input).value.strip()
+            self._draft_stored = None  # the change of phase dropped it from the store
             self._close_composer()
             if unsent:
                 self.notify(
@@ -488,12 +506,17 @@ class RetroScreen(CoptuiScreen[None]):
         """What the composer is open for: ("card", column) | ("edit", card) | ("name", theme); None when closed."""
         return self.query_one("#composer-input", ComposerInput).purpose
 
-    def _open_composer(self, mode: tuple[str, str], label: str, value: str = "") -> None:
+    def _open_composer(
+        self, mode: tuple[str, str], label: str, value: str = "", opened_with: str | None = None
+    ) -> None:
+        """``opened_with``: the text there is nothing new in (default ``value``; a restored
+        draft opens with its text, and the card's or theme's own as ``opened_with``)."""
         composer = self.query_one("#composer")
         composer.display = True
         self.query_one("#composer-label", Label).update(literal(label))
         field = self.query_one("#composer-input", ComposerInput)
         field.max_length = retro.MAX_NAME_CHARS if mode[0] == "name" else retro.MAX_CARD_CHARS
+        self._opened_with = value if opened_with is None else opened_with
         field.value = value
         field.purpose = mode
         field.clear_on_send = mode[0] == "card"  # ready for the next card at once; the text comes back on an error
@@ -504,8 +527,111 @@ class RetroScreen(CoptuiScreen[None]):
         field = self.query_one("#composer-input", ComposerInput)
         field.value = ""
         field.purpose = None
+        self._opened_with = ""
+        self._store_draft()  # nothing to keep now: a stored draft is dropped
         self._restore_focus()
         self.refresh_bindings()
+
+    # -- unsent text: kept in the store while the composer is open (retro.drafts) ----------------
+
+    def _draft_now(self) -> ComposerDraft | None:
+        """What the composer (or the new action's dialog) holds that is worth keeping: None
+        when closed, empty or unchanged."""
+        if self._action_dialog is not None:
+            text, owner, due = self._action_dialog.unsent()
+            return ComposerDraft("action", owner, text, due) if text.strip() else None
+        field = self._composer
+        if field.purpose is None or not field.value.strip() or field.value == self._opened_with:
+            return None
+        kind, target = field.purpose
+        return ComposerDraft(kind, target, field.value)
+
+    @on(Input.Changed, "#composer-input")
+    def _composer_typed(self) -> None:
+        """A change to keep: stored once the member pauses (the composer, the action's dialog)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self._store_draft)
+
+    def _store_draft(self) -> None:
+        """Bring the stored draft in line with the composer, in a thread (no write if it already is)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        wanted = self._draft_now()
+        if wanted == self._draft_stored:
+            return
+        self._draft_stored = wanted
+        self.run_core(partial(self._write_draft, wanted), refused=lambda _: None, group="retro-draft")
+
+    def _write_draft(self, draft: ComposerDraft | None) -> None:
+        """In a thread: store ``draft``, or drop the stored one (None). Refused once the phase moved on."""
+        if draft is None:
+            retro.drop_draft(self.workspace, self.run_id, self.handle)
+        else:
+            retro.keep_draft(self.workspace, self.run_id, self.handle, draft)
+
+    async def on_unmount(self) -> None:
+        # The member left the board (Esc closed the composer first: nothing is kept then), or
+        # their session ended: a dropped connection, a server stop. Textual waits for this
+        # before the app ends, and the screen's own workers are gone by now: written here.
+        # (An action's dialog above the board was unmounted first; its fields still read.)
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        wanted = self._draft_now()
+        if wanted is None or wanted == self._draft_stored:
+            return
+        self._draft_stored = wanted
+        try:
+            await asyncio.to_thread(self._write_draft, wanted)
+        except CoptuiError:
+            pass  # the retro moved on meanwhile: the text is no longer taken
+
+    def _restore_draft(self, board: RetroBoard, draft: ComposerDraft | None) -> None:
+        """Open the composer again on what the member was writing when they left."""
+        if draft is None or self.composer_mode is not None or self._action_dialog is not None:
+            return
+        self._draft_stored = draft
+        if draft.kind == "action":
+            if retro_phases.allowed(board, "add_action"):
+                self._open_action_dialog(board, text=draft.text, owner=draft.target, due=draft.due)
+                self.notify("The action you were writing is back: Enter saves it, Esc drops it.", timeout=4)
+                return
+            self._store_draft()
+            self.notify(f"The retro moved on; this action was not added: {draft.text.strip()}", severity="warning")
+            return
+        label, opened_with = self._draft_place(board, draft)
+        if label is None:
+            self._store_draft()  # what it was for is gone (the phase moved on, the card deleted): dropped
+            if draft.text.strip():
+                self.notify(
+                    f"What you were writing is for something no longer on the board: {draft.text.strip()}",
+                    severity="warning",
+                    markup=False,
+                )
+            return
+        self._composer.go_on_typing = True
+        self._open_composer((draft.kind, draft.target), label, draft.text, opened_with=opened_with)
+        self.refresh_bindings()
+        self.notify("What you were writing is back: Enter sends it, Esc drops it.", timeout=4)
+
+    def _draft_place(self, board: RetroBoard, draft: ComposerDraft) -> tuple[str | None, str]:
+        """The composer's label for ``draft`` and the text it opens with; (None, "") if it no longer applies."""
+        if not retro_phases.text_still_taken(board, draft.kind):
+            return None, ""
+        if draft.kind == "card":
+            index = next((i for i, c in enumerate(board.columns) if c.id == draft.target), None)
+            if index is None:
+                return None, ""
+            self.column_index = index
+            self._mark_current_column()
+            return f"{board.columns[index].title}:", ""
+        if draft.kind == "edit":
+            card = next((c for c in board.my_cards if c.id == draft.target), None)
+            return ("Edit card:", card.text) if card is not None else (None, "")
+        theme = board.theme(draft.target)
+        return ("Theme name:", theme.name) if theme is not None else (None, "")
 
     @on(ComposerInput.Sent, "#composer-input")
     def _composer_submitted(self, message: ComposerInput.Sent) -> None:
@@ -522,8 +648,19 @@ class RetroScreen(CoptuiScreen[None]):
             self.write(partial(retro.name_theme, ws, run_id, handle, target, text), then=self._close_composer)
 
     def _write_card(self, column: str, text: str) -> None:
+        # The card is ready for the next one at once (clear_on_send): a draft of this one goes.
+        stored, self._draft_stored = self._draft_stored, None
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+
+        def send() -> None:
+            retro.add_card(self.workspace, self.run_id, self.handle, column, text)
+            if stored is not None:
+                retro.drop_draft(self.workspace, self.run_id, self.handle, sent=stored.text)
+
         self.run_core(
-            partial(retro.add_card, self.workspace, self.run_id, self.handle, column, text),
+            send,
             refused=lambda error: self._card_refused(text, str(error)),
             group="retro-write",
         )
@@ -632,15 +769,40 @@ class RetroScreen(CoptuiScreen[None]):
         theme = board.theme(item.id) if item is not None else board.theme(board.discuss_theme or "")
         if theme is not None:
             about = theme.title
-        dialog = ActionDialog(list(board.members), self.handle, date.today(), about)
+        self._open_action_dialog(board, about=about)
+
+    def _open_action_dialog(
+        self, board: RetroBoard, *, about: str = "", text: str = "", owner: str | None = None, due: str | None = None
+    ) -> None:
+        dialog = ActionDialog(
+            list(board.members),
+            owner or self.handle,
+            date.today(),
+            about,
+            text=text,
+            due="+14" if due is None else due,
+            on_change=self._composer_typed,
+        )
+        self._action_dialog = dialog
         self.app.push_screen(dialog, self._action_drafted)
 
     def _action_drafted(self, draft: ActionDraft | None) -> None:
-        if draft is not None:
-            change = partial(
-                retro.add_action, self.workspace, self.run_id, self.handle, draft.text, draft.owner, draft.due
-            )
-            self.write(change, done="Action added.")
+        self._action_dialog = None
+        if draft is None:
+            self._store_draft()  # given up: a stored draft is dropped
+            return
+        stored, self._draft_stored = self._draft_stored, None
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        ws, run_id, handle = self.workspace, self.run_id, self.handle
+
+        def add() -> None:
+            retro.add_action(ws, run_id, handle, draft.text, draft.owner, draft.due)
+            if stored is not None:
+                retro.drop_draft(ws, run_id, handle, sent=stored.text)
+
+        self.write(add, done="Action added.")
 
     @on(BoardList.Chosen)
     def _clicked(self, event: BoardList.Chosen) -> None:

@@ -590,9 +590,10 @@ class SurveyScreen(CoptuiScreen[None]):
             return
         self._write_draft(dict(self.answers), self._position())
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         # Leaving by another way than Esc (h, q, a dropped connection) with typing not yet
         # saved: write it off the event loop; the screen's own workers are gone by now.
+        # Awaited: Textual waits for it before the app ends (a server stop waits for the app).
         self._take_shown_answer()
         if self._text_timer is None or self.page not in ("question", "review") or not self.answers:
             return
@@ -607,7 +608,7 @@ class SurveyScreen(CoptuiScreen[None]):
             except RunError:
                 pass  # the run closed meanwhile: there is nothing left to answer
 
-        asyncio.get_running_loop().run_in_executor(None, save)
+        await asyncio.to_thread(save)
 
     @work(thread=True, exclusive=True, group="survey-draft", exit_on_error=False)
     def _write_draft(self, answers: dict[str, Any], position: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -58,12 +59,28 @@ class ActionDialog(ModalScreen[ActionDraft | None]):
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, members: list[tuple[str, str]], owner: str, today: date, about: str = "") -> None:
+    def __init__(
+        self,
+        members: list[tuple[str, str]],
+        owner: str,
+        today: date,
+        about: str = "",
+        *,
+        text: str = "",
+        due: str = "+14",
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        """``text``, ``due``: what the fields open with (a draft given back); ``on_change``:
+        called at each change of a field (the board keeps the unsent action as a draft)."""
         super().__init__()
         self.members = members
-        self.owner = owner
+        self.owner = owner if any(handle == owner for handle, _ in members) else (members[0][0] if members else owner)
         self.today = today
         self.about = about
+        self._start_text = text
+        self._start_due = due
+        self._on_change = on_change
+        self._fields: tuple[Input, Select[str], Input] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -72,6 +89,7 @@ class ActionDialog(ModalScreen[ActionDraft | None]):
                 yield Static(literal(f"About: {self.about}"))
             yield Label("What will be done")
             yield Input(
+                self._start_text,
                 placeholder="e.g. Send the meetup agenda two days before",
                 max_length=MAX_ACTION_CHARS,
                 id="action-text",
@@ -86,11 +104,33 @@ class ActionDialog(ModalScreen[ActionDraft | None]):
                 compact=True,
             )
             yield Label("Due (YYYY-MM-DD, or +N days; empty for none)")
-            yield Input(value="+14", id="action-due", compact=True)
+            yield Input(value=self._start_due, id="action-due", compact=True)
             yield Static("", classes="dialog-error", id="action-error")
             with Horizontal():
                 yield Button("Save (enter)", variant="primary", id="save", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        # Held for the end of the session: by then the fields are gone from queries.
+        fields = (
+            self.query_one("#action-text", Input),
+            self.query_one("#action-owner", Select),
+            self.query_one("#action-due", Input),
+        )
+        self._fields = fields
+
+    def unsent(self) -> tuple[str, str, str]:
+        """What the fields hold now, as typed: (what, owner, due)."""
+        if self._fields is None:
+            return self._start_text, self.owner, self._start_due
+        text, owner, due = self._fields
+        return text.value, str(owner.value), due.value
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#save")
