@@ -47,6 +47,7 @@ from coptui.core.workspace import Workspace
 from coptui.serve import patches
 from coptui.serve.admission import ConnectRate, SessionSlots
 from coptui.serve.connection import CoptuiConnection
+from coptui.serve.fair_share import install_loop_meter
 from coptui.serve.keys import MemberKeys, fingerprint, load_host_key
 from coptui.serve.log import EventLog
 from coptui.serve.options import ServeError, ServeOptions
@@ -83,6 +84,7 @@ def serve_main(args: argparse.Namespace, *, make_app: AppFactory = make_app) -> 
 
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None, make_app: AppFactory = make_app) -> int:
     patches.apply()
+    install_loop_meter()  # each session's loop time, for its fair share (fair_share.py)
     workspace = Workspace.open(options.data_dir, options.surveys_dir)
     if worker is not None:
         return await _serve(CoptuiServer(workspace, options, worker.slots, worker, make_app=make_app))
