@@ -142,7 +142,9 @@ class InputGate:
         else:
             self._queue.append(event)
         if self._handle is None:
-            self._pump()
+            # Never at once: the events of one read all wait for the pump's turn, which hands
+            # on PER_TURN at most, however many reads came before it.
+            self._schedule(0.0)
 
     def set_slowed(self, slowed: bool) -> None:
         """Slow the gate down to a fraction of its rate (the session is over its loop share), or back."""

@@ -171,7 +171,11 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         self._arm_share_timer()
         # A fresh context: this app's context variables (Textual's active app) must not
         # leak from, or into, the connection that asyncssh is serving.
-        self.task = asyncio.get_running_loop().create_task(self._run_app(), context=contextvars.Context())
+        # The context carries this session's loop meter: everything the app runs on the
+        # loop (its tasks, timers, callbacks) inherits it and is charged to the session.
+        context = contextvars.Context()
+        context.run(CURRENT_METER.set, self.meter)
+        self.task = asyncio.get_running_loop().create_task(self._run_app(), context=context)
 
     def _refuse(self, reason: str, message: str, *, stderr: bool = False) -> None:
         assert self.chan is not None
@@ -212,9 +216,6 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
     async def _run_app(self) -> None:
         exit_code = 0
         error: BaseException | None = None
-        # Everything the app runs on the loop (its tasks, timers, callbacks) inherits this
-        # context, and so is charged to this session's meter.
-        CURRENT_METER.set(self.meter)
         try:
             assert self.handle is not None
             app = self.app = self.server.make_app(workspace=self.server.workspace, member=self.handle)
