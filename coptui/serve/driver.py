@@ -193,6 +193,7 @@ class SSHDriver(Driver):
             backlog=input_backlog,
             on_dropped=on_dropped,
             on_short=self._parse_later,
+            after_handled=self._app.call_later,
         )
 
     # -- output -------------------------------------------------------------------------------
@@ -303,9 +304,10 @@ class SSHDriver(Driver):
             if len(self._early_input) + len(data) <= MAX_EARLY_INPUT:
                 self._early_input += data
             return
-        if len(self._unparsed) + len(data) > MAX_UNPARSED:
-            self.gate.drop(len(data))  # a flood: its newest bytes go, with a notice
-            return
+        room = MAX_UNPARSED - len(self._unparsed)
+        if len(data) > room:
+            self.gate.drop(len(data) - room)  # a flood: its newest bytes go, with a notice
+            data = data[: max(room, 0)]
         self._unparsed += data
         self._parse()
 

@@ -31,7 +31,7 @@ from textual.message import Message
 
 # Events handed to the app in one turn of the loop at most; the rest wait for the next turn,
 # so that other sessions' callbacks run in between.
-PER_TURN = 32
+PER_TURN = 16
 # A paste is one event, but its text is work too: one unit more per this many characters.
 PASTE_UNIT = 1024
 # While a session is slowed its gate lets this fraction of its rate through.
@@ -90,6 +90,10 @@ class InputGate:
     how many events were dropped when the line was full (called at most once a second, so a
     flood gives the member one notice, not thousands); ``on_short`` hears when fewer than
     :data:`PER_TURN` events wait (the driver parses its bytes only as the gate needs them).
+    ``after_handled(callback)`` runs ``callback`` once the app has handled what it was given
+    so far (the app's ``call_later``: its queue is first in, first out); with it, the gate
+    hands on the next batch only then, so that no more than one batch ever waits in the
+    app, and a session being ended has little left to get through.
     """
 
     def __init__(
@@ -101,6 +105,7 @@ class InputGate:
         backlog: int,
         on_dropped: Callable[[int], None] = lambda count: None,
         on_short: Callable[[], None] = lambda: None,
+        after_handled: Callable[[Callable[[], None]], bool] | None = None,
         clock: Callable[[], float] = time.monotonic,
         call_later: Callable[[float, Callable[[], None]], asyncio.TimerHandle] | None = None,
     ) -> None:
@@ -110,6 +115,8 @@ class InputGate:
         self._backlog = max(1, backlog)
         self._on_dropped = on_dropped
         self._on_short = on_short
+        self._after_handled = after_handled
+        self._in_flight = False  # a batch was handed on and the app has not got through it yet
         self._clock = clock
         self._call_later = call_later
         self._queue: deque[Message] = deque()
@@ -141,7 +148,7 @@ class InputGate:
             return
         else:
             self._queue.append(event)
-        if self._handle is None:
+        if self._handle is None and not self._in_flight:
             # Never at once: the events of one read all wait for the pump's turn, which hands
             # on PER_TURN at most, however many reads came before it.
             self._schedule(0.0)
@@ -176,18 +183,31 @@ class InputGate:
     def _pump(self) -> None:
         self._handle = None
         released = 0
+        wait = 0.0  # until the next event may go: 0 for the next turn, or until the bucket has a token
         while self._queue and not self._closed:
             cost = event_cost(self._queue[0])
             if released >= PER_TURN:
-                self._schedule(0.0)
-                return
+                break
             if not self._bucket.take(cost):
-                self._schedule(self._bucket.wait_for(cost))
-                return
+                wait = self._bucket.wait_for(cost)
+                break
             released += 1
             self._deliver(self._queue.popleft())
-        if len(self._queue) < PER_TURN and not self._closed:
+        if self._closed:
+            return
+        if len(self._queue) < PER_TURN:
             self._on_short()  # the driver parses more of what waits unparsed
+        if released and self._after_handled is not None:
+            self._in_flight = self._after_handled(self._handled)
+            if self._in_flight:
+                return
+        if self._queue and self._handle is None:
+            self._schedule(wait)
+
+    def _handled(self) -> None:
+        self._in_flight = False
+        if self._queue and self._handle is None and not self._closed:
+            self._schedule(0.0)
 
     def _schedule(self, delay: float) -> None:
         call_later = self._call_later or asyncio.get_running_loop().call_later
