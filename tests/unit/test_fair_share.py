@@ -93,8 +93,8 @@ def make_gate(parts: tuple[Clock, Timers, list[Message], list[int]], **options: 
     )
 
 
-async def test_the_gate_hands_on_at_most_one_turn_at_a_time(gate_parts) -> None:  # type: ignore[no-untyped-def]
-    clock, timers, delivered, _ = gate_parts
+async def test_the_gate_hands_on_at_most_one_turn_at_a_time(gate_parts) -> None:
+    _, timers, delivered, _ = gate_parts
     gate = make_gate(gate_parts)
     for index in range(PER_TURN + 5):
         gate.put(key(chr(65 + index % 26)))
@@ -106,7 +106,7 @@ async def test_the_gate_hands_on_at_most_one_turn_at_a_time(gate_parts) -> None:
     assert [e.key for e in delivered[:3]] == ["A", "B", "C"]  # in the order typed
 
 
-async def test_the_gate_keeps_to_its_rate_and_drops_past_its_backlog_with_one_notice(gate_parts) -> None:  # type: ignore[no-untyped-def]
+async def test_the_gate_keeps_to_its_rate_and_drops_past_its_backlog_with_one_notice(gate_parts) -> None:
     clock, timers, delivered, dropped = gate_parts
     gate = make_gate(gate_parts, rate=10, burst=4, backlog=20)
     for _ in range(100):
@@ -125,8 +125,8 @@ async def test_the_gate_keeps_to_its_rate_and_drops_past_its_backlog_with_one_no
     assert len(dropped) == 2 and dropped[1] == 81
 
 
-async def test_mouse_moves_waiting_in_line_are_merged(gate_parts) -> None:  # type: ignore[no-untyped-def]
-    _, timers, delivered, _ = gate_parts
+async def test_mouse_moves_waiting_in_line_are_merged(gate_parts) -> None:
+    _, timers, _, _ = gate_parts
     gate = make_gate(gate_parts, burst=1)
     gate.put(key("a"))
     timers.run_next()  # "a" takes the one token: what follows waits
@@ -135,7 +135,7 @@ async def test_mouse_moves_waiting_in_line_are_merged(gate_parts) -> None:  # ty
     assert gate.waiting == 1 and gate.dropped == 0
 
 
-async def test_a_slowed_gate_lets_a_tenth_through_and_a_closed_one_nothing(gate_parts) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slowed_gate_lets_a_tenth_through_and_a_closed_one_nothing(gate_parts) -> None:
     clock, timers, delivered, _ = gate_parts
     gate = make_gate(gate_parts, rate=10, burst=1)
     gate.set_slowed(True)
