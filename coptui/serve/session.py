@@ -119,6 +119,7 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         self._share_checked = time.monotonic()
         self._over_since: float | None = None  # when it went over its loop share, while it is
         self._end_timer: asyncio.TimerHandle | None = None
+        self._forced = False  # its app's task was cancelled after END_GRACE
 
     # -- requests before the session starts ------------------------------------------------------
 
@@ -228,6 +229,11 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             await app.run_async(size=self.size)
             error = app_error(app)
             exit_code = app.return_code or 0
+        except asyncio.CancelledError:
+            if not self._forced:
+                raise
+            # Cut off by _force_end: the app did not close within END_GRACE of being asked.
+            exit_code = 1
         except Exception as failure:
             error = failure
         if error is not None:
@@ -293,6 +299,7 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
     def _force_end(self) -> None:
         self._end_timer = None
         if self.task is not None and not self.task.done():
+            self._forced = True
             self.task.cancel()
 
     def _on_overflow(self) -> None:
