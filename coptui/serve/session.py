@@ -120,6 +120,7 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         self._over_since: float | None = None  # when it went over its loop share, while it is
         self._end_timer: asyncio.TimerHandle | None = None
         self._forced = False  # its app's task was cancelled after END_GRACE
+        self._finished = False
 
     # -- requests before the session starts ------------------------------------------------------
 
@@ -177,6 +178,7 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         context = contextvars.Context()
         context.run(CURRENT_METER.set, self.meter)
         self.task = asyncio.get_running_loop().create_task(self._run_app(), context=context)
+        self.task.add_done_callback(self._task_done)
 
     def _refuse(self, reason: str, message: str, *, stderr: bool = False) -> None:
         assert self.chan is not None
@@ -251,7 +253,16 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             "error", handle=self.handle, fingerprint=self.fingerprint, error=type(error).__name__, where=where
         )
 
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step never ran _run_app's own ending.
+        if not self._finished:
+            self.reason = self.reason or "closed"
+            self._finish(1)
+
     def _finish(self, exit_code: int) -> None:
+        if self._finished:
+            return
+        self._finished = True
         self._cancel_idle_timer()
         self._cancel_share_timer()
         if self._end_timer is not None:
@@ -290,7 +301,9 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             self.reason = reason
         if self.driver is not None:
             self.driver.gate.close()  # keys still waiting are not handled: the session is ending
-        if self.app is not None and self.task is not None and not self.task.done():
+        if self.task is not None and not self.task.done() and self.app is None:
+            self._force_end()  # its app is not made yet: nothing to ask, nothing to lose
+        elif self.app is not None and self.task is not None and not self.task.done():
             self.app.exit()
             if self._end_timer is None:
                 self._end_timer = asyncio.get_running_loop().call_later(END_GRACE, self._force_end)
