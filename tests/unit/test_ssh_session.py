@@ -215,7 +215,7 @@ async def test_a_session_ended_before_its_app_is_made_still_ends_and_gives_its_s
     workspace: Workspace,
 ) -> None:
     server = FakeServer(workspace, _stuck_app)
-    session, channel = _session(server)
+    session, _ = _session(server)
     session.session_started()
     assert session.task is not None
     session.end("closed")  # the member went away in the same moment
