@@ -5,10 +5,10 @@
 A crash ends its own session only; an idle timeout closes a session no byte came from for
 ``--idle-timeout``, unless it is watching a live retro (its screen says so with a true
 ``watching_live``). Its input reaches the app through the driver's input gate, and its
-loop time is metered (:mod:`coptui.serve.fair_share`): a session over its share of the loop
-is slowed, and ended (``reason=busy``) if it stays over for ``--busy-timeout``. The session asks its server (:class:`SessionHost`) for a slot in the
-limits, the app factory and the log, and its connection (:class:`SessionLink`) for who the
-member is.
+loop time is metered (:mod:`coptui.serve.fair_share`): a session over its share of the
+loop is slowed, and ended (``reason=busy``) if it stays over for ``--busy-timeout``. The
+session asks its server (:class:`SessionHost`) for a slot in the limits, the app factory
+and the log, and its connection (:class:`SessionLink`) for who the member is.
 """
 
 from __future__ import annotations
