@@ -9,6 +9,8 @@ The parts, in the order a connection meets them:
 - :mod:`~coptui.serve.connection`: one SSH connection: authentication, no forwarding;
 - :mod:`~coptui.serve.session`: one session channel: a member's app drawn through an
   :class:`~coptui.serve.driver.SSHDriver`, or a one-line refusal without a PTY;
+- :mod:`~coptui.serve.fair_share`: each session's input at a bounded pace, and its loop
+  time metered: one member cannot freeze the others;
 - :mod:`~coptui.serve.relay`: changes made by other processes (and other workers) reach
   every session;
 - :mod:`~coptui.serve.log`: one JSON line per connect, refusal and disconnect, never
