@@ -26,7 +26,13 @@ in the folder SRC (a copy of an older tree), in the same run, so that a change i
 measured before and after under the same load. Both servers run with PYTHONSAFEPATH=1,
 so that only PYTHONPATH (or the installed package) decides which coptui serves.
 
-Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10] [--before SRC]
+``--flood BYTES`` measures what one member typing BYTES at full speed into the command
+palette (typed keys, not a paste) costs the others: the N-client scenario is run without
+and then with one more member who opens the palette and sends BYTES at once just before
+the cards are written; the others' write fan-out p95 of both runs, and their ratio, are
+printed (the target: within 1.5x).
+
+Usage: python benchmarks/bench_ssh.py [--clients 50] [--cards 10] [--before SRC] [--flood BYTES]
 """
 
 from __future__ import annotations
@@ -180,11 +186,30 @@ async def reveal_fanout(facilitator: Client, clients: list[Client], needle: byte
     return [at - sent for at in arrivals]
 
 
+async def start_flood(port: int, key: asyncssh.SSHKey, size: int) -> Client:
+    """One more member opens the command palette and types ``size`` letters at full speed."""
+    flooder = await Client.connect(port, key, track_screen=False)
+    await flooder.wait_bytes(b"Open for you", timeout=60)
+    await until_quiet(flooder, 0.2)
+    flooder.send("\x10")  # ctrl+p
+    await flooder.wait_bytes(b"Search for commands", timeout=60)
+    letters = "abcdefghijklmnoprstuvwxyz"  # no q
+    flooder.send("".join(letters[i % len(letters)] for i in range(size)))
+    return flooder
+
+
 async def scenario(
-    folder: Path, clients_wanted: int, cards: int, label: str, source: Path | None = None, workers: int = 1
+    folder: Path,
+    clients_wanted: int,
+    cards: int,
+    label: str,
+    source: Path | None = None,
+    workers: int = 1,
+    flood: int = 0,
 ) -> dict[str, Any]:
     community = make_keyed_surveys(folder, ["ada"], strangers=())
-    member_keys = add_members(community.surveys_dir, clients_wanted)
+    member_keys = add_members(community.surveys_dir, clients_wanted + (1 if flood else 0))
+    flood_key = member_keys.popitem()[1] if flood else None
     data = folder / "data"
     env = {"PYTHONSAFEPATH": "1"} | ({"PYTHONPATH": str(source.resolve())} if source else {})
     extra = ["--max-sessions", "500", "--connect-rate", "1000"] + (["--workers", str(workers)] if workers > 1 else [])
@@ -214,6 +239,7 @@ async def scenario(
         await until_quiet(facilitator, 0.3)
 
         writer, others = clients[0], [*clients[1:], facilitator]
+        flooder = await start_flood(server.port, flood_key, flood) if flood_key is not None else None
         fanout, cpu_cards = await write_fanout(writer, others, cards, 1, pid) if others[:-1] else ([], [])
         # Reveal: the writer's first card reaches everyone else.
         cpu_start, harness_start = cpu_seconds(pid), time.process_time()
@@ -222,7 +248,7 @@ async def scenario(
         cpu_reveal = cpu_seconds(pid) - cpu_start
         harness_reveal = time.process_time() - harness_start
         sessions = clients_wanted + 1
-        for client in [*clients, facilitator]:
+        for client in [*clients, facilitator, *([flooder] if flooder else [])]:
             client.close()
         result = {
             "clients": float(clients_wanted),
@@ -260,6 +286,12 @@ def main() -> None:
         help="also run the N-client scenario with the coptui package in this folder",
     )
     parser.add_argument(
+        "--flood",
+        type=int,
+        metavar="BYTES",
+        help="run the N-client scenario without and with one member typing BYTES into the palette; print the ratio",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=1,
@@ -268,6 +300,21 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {machine()}; load average before: {os.getloadavg()[0]:.2f}")
     before: dict[str, Any] | None = None
+    if args.flood:
+        with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
+            calm = asyncio.run(scenario(Path(tmp) / "calm", args.clients, args.cards, "calm", workers=args.workers))
+            flooded = asyncio.run(
+                scenario(Path(tmp) / "flood", args.clients, args.cards, "flood", workers=args.workers, flood=args.flood)
+            )
+        print(f"{args.clients} clients adding cards; one more member types {args.flood} bytes into the palette")
+        print(f"{'':<34} {'no flood':>13} {'flood':>13}  ratio")
+        for name, key in (("write fan-out median", "write_median"), ("write fan-out p95", "write_p95")):
+            b, f = calm[key], flooded[key]
+            print(f"{name:<34} {b * 1000:9.1f} ms  {f * 1000:9.1f} ms  {f / b:5.2f}x")
+        ratio = flooded["write_p95"] / calm["write_p95"]
+        print(f"target write fan-out p95 within 1.5x under the flood: {'met' if ratio <= 1.5 else 'MISSED'}")
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+        return
     with tempfile.TemporaryDirectory(prefix="coptui-bench-ssh-") as tmp:
         base = asyncio.run(scenario(Path(tmp) / "baseline", 2, args.cards, "baseline"))
         if args.before:

@@ -199,6 +199,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="unsent output a session may queue before it is dropped as too slow (default: 1048576)",
     )
     serve.add_argument(
+        "--input-rate",
+        type=float,
+        metavar="N",
+        help="keys (and mouse events, pastes) a session's app takes per second (default: 60)",
+    )
+    serve.add_argument(
+        "--input-burst", type=int, metavar="N", help="keys a session's app takes at once after a pause (default: 120)"
+    )
+    serve.add_argument(
+        "--input-backlog",
+        type=int,
+        metavar="N",
+        help="keys that may wait beyond the rate; more are dropped with a notice (default: 1000)",
+    )
+    serve.add_argument(
+        "--max-loop-share",
+        type=float,
+        metavar="FRACTION",
+        help="share of the server's time one session may take before it is slowed (default: 0.5)",
+    )
+    serve.add_argument(
+        "--busy-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="how long a session may stay over its share before it is closed (default: 10)",
+    )
+    serve.add_argument(
         "--workers",
         type=int,
         metavar="N",

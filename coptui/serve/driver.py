@@ -9,6 +9,9 @@ not:
 - input bytes from the channel are decoded with an incremental UTF-8 decoder (a
   character may arrive split across two packets) and fed to Textual's XTerm parser,
   which is ticked so that a lone Esc becomes a key after ``ESCAPE_DELAY``;
+- input events reach the app through an :class:`~coptui.serve.fair_share.InputGate`: at a
+  bounded rate, a bounded number per turn of the loop, and no more than a backlog waiting
+  (a typed flood must not hold the loop that every session shares);
 - window sizes from the client are clamped (0x0 and 65535x65535 both arrive);
 - no suspend (ctrl+z must not stop the server), and ``open_url`` / ``deliver_binary``
   do nothing: they would act on the server's machine, not the member's;
@@ -35,6 +38,7 @@ from textual.geometry import Size
 from textual.message import Message
 
 from coptui.serve.colour_depth import downgrade
+from coptui.serve.fair_share import PER_TURN, InputGate
 from coptui.serve.patches import set_no_color
 
 if TYPE_CHECKING:
@@ -50,6 +54,11 @@ DEFAULT_SIZE = (80, 24)
 DEFAULT_MAX_BUFFER = 1024 * 1024
 # Keys typed while the app starts are kept (up to this much) and replayed once it runs.
 MAX_EARLY_INPUT = 4096
+# Bytes from the client wait unparsed up to this much (more are dropped, with a notice), and
+# are parsed this many at a time, only as the input gate needs more events: parsing costs
+# loop time too (20 KB took a second on a busy machine).
+MAX_UNPARSED = 16 * 1024
+PARSE_SLICE = 256
 
 # What the driver writes to enter and leave application mode (the same as Textual's
 # Linux driver, minus the parts that need a local tty).
@@ -156,9 +165,15 @@ class SSHDriver(Driver):
         mouse: bool = True,
         size: tuple[int, int] | None = None,
         color_system: str = "truecolor",
+        input_rate: float = 60,
+        input_burst: int = 120,
+        input_backlog: int = 1000,
+        on_dropped: Callable[[int], None] = lambda count: None,
     ) -> None:
         """``color_system``: the client's colour depth; the app renders in truecolor and
-        output is fitted to the client here (:func:`configure_console`)."""
+        output is fitted to the client here (:func:`configure_console`). ``input_*``: the
+        input gate's bounds (:class:`~coptui.serve.options.ServeOptions`); ``on_dropped``
+        hears when the gate dropped events (a flood)."""
         super().__init__(app, debug=debug, mouse=mouse, size=clamp_size(*(size or DEFAULT_SIZE)))
         self._channel = channel
         self._color_system = color_system
@@ -172,6 +187,17 @@ class SSHDriver(Driver):
         self._early_input = bytearray()  # typed before the app was ready
         self._output_open = True
         self._overflowed = False
+        self._unparsed = bytearray()
+        self._parse_handle: asyncio.Handle | None = None
+        self.gate = InputGate(
+            self.process_message,
+            rate=input_rate,
+            burst=input_burst,
+            backlog=input_backlog,
+            on_dropped=on_dropped,
+            on_short=self._parse_later,
+            after_handled=self._app.call_later,
+        )
 
     # -- output -------------------------------------------------------------------------------
 
@@ -222,6 +248,11 @@ class SSHDriver(Driver):
 
     def disable_input(self) -> None:
         self._input_enabled = False
+        self.gate.close()  # what was typed and not yet handled dies with the session
+        self._unparsed.clear()
+        if self._parse_handle is not None:
+            self._parse_handle.cancel()
+            self._parse_handle = None
         if self._tick_handle is not None:
             self._tick_handle.cancel()
             self._tick_handle = None
@@ -276,11 +307,32 @@ class SSHDriver(Driver):
             if len(self._early_input) + len(data) <= MAX_EARLY_INPUT:
                 self._early_input += data
             return
-        text = self._decode(data)
+        room = MAX_UNPARSED - len(self._unparsed)
+        if len(data) > room:
+            self.gate.drop(len(data) - room)  # a flood: its newest bytes go, with a notice
+            data = data[: max(room, 0)]
+        self._unparsed += data
+        self._parse()
+
+    def _parse_later(self) -> None:
+        if self._unparsed and self._parse_handle is None and self._input_enabled:
+            self._parse_handle = self._loop.call_soon(self._parse)
+
+    def _parse(self) -> None:
+        """Parse one slice of what waits, if the gate is short of events."""
+        self._parse_handle = None
+        if not self._input_enabled or self.gate.waiting >= PER_TURN:
+            return  # the gate asks for more (on_short) once it has handed these on
+        chunk = bytes(self._unparsed[:PARSE_SLICE])
+        del self._unparsed[:PARSE_SLICE]
+        text = self._decode(chunk)
         if text:
             for event in self._parser.feed(text):
-                self.process_message(event)
-        self._schedule_tick()
+                self.gate.put(event)
+        if self._unparsed:
+            self._parse_later()
+        else:
+            self._schedule_tick()  # only once all is parsed: a lone Esc at the end becomes a key
 
     def _schedule_tick(self) -> None:
         # The parser holds a lone Esc (it may start a sequence) until ESCAPE_DELAY passes
@@ -294,7 +346,7 @@ class SSHDriver(Driver):
         if not self._input_enabled:
             return
         for event in self._parser.tick():
-            self.process_message(event)
+            self.gate.put(event)
 
     def resize(self, width: int, height: int) -> None:
         """The client's window changed."""

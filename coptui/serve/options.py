@@ -19,7 +19,12 @@ MESSAGES = {
     "crash": "coptui: your session hit an error and was closed; the server and everyone else carry on. Reconnect to go on.",
     "limit-key": "coptui: this key is already connected {count} times; close one of those sessions first.",
     "limit-total": "coptui: the server is full ({count} sessions); try again in a few minutes.",
+    "busy": "coptui: your session kept the server busy for too long and was closed; everyone else carries on. "
+    "Your drafts are kept: reconnect any time.",
 }
+# What a member is told, once, inside their session.
+DROPPED_NOTICE = "Typing faster than the server takes keys: {count} were dropped."
+SLOWED_NOTICE = "This session is using more than its share of the server: its keys are slowed down."
 
 
 class ServeError(CoptuiError):
@@ -46,6 +51,16 @@ class ServeOptions:
     keepalive_count_max: int = 3
     max_output: int = DEFAULT_MAX_BUFFER
     workers: int = 1  # server processes sharing the port (coptui/serve/workers.py)
+    # One member cannot freeze everyone (coptui/serve/fair_share.py): input events (keys,
+    # mouse, pastes) a session's app is given per second, and at once after a pause...
+    input_rate: float = 60
+    input_burst: int = 120
+    # ...how many may wait beyond that before the rest are dropped (with one notice)...
+    input_backlog: int = 1000
+    # ...the share of the loop's time one session may take (measured each second) before it
+    # is slowed, and how long it may stay over before it is ended (reason=busy).
+    max_loop_share: float = 0.5
+    busy_timeout: float = 10
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -67,6 +82,11 @@ class ServeOptions:
             keepalive_interval=getattr(args, "keepalive_interval", None) or defaults.keepalive_interval,
             max_output=getattr(args, "max_output", None) or defaults.max_output,
             workers=max(1, getattr(args, "workers", None) or defaults.workers),
+            input_rate=getattr(args, "input_rate", None) or defaults.input_rate,
+            input_burst=getattr(args, "input_burst", None) or defaults.input_burst,
+            input_backlog=getattr(args, "input_backlog", None) or defaults.input_backlog,
+            max_loop_share=getattr(args, "max_loop_share", None) or defaults.max_loop_share,
+            busy_timeout=getattr(args, "busy_timeout", None) or defaults.busy_timeout,
         )
 
 

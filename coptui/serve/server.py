@@ -9,6 +9,8 @@ The parts, in the order a connection meets them:
 - :mod:`~coptui.serve.connection`: one SSH connection: authentication, no forwarding;
 - :mod:`~coptui.serve.session`: one session channel: a member's app drawn through an
   :class:`~coptui.serve.driver.SSHDriver`, or a one-line refusal without a PTY;
+- :mod:`~coptui.serve.fair_share`: each session's input at a bounded pace, and its loop
+  time metered: one member cannot freeze the others;
 - :mod:`~coptui.serve.relay`: changes made by other processes (and other workers) reach
   every session;
 - :mod:`~coptui.serve.log`: one JSON line per connect, refusal and disconnect, never
@@ -48,6 +50,7 @@ from coptui.core.workspace import Workspace, default_data_dir
 from coptui.serve import patches
 from coptui.serve.admission import ConnectRate, LoginsInProgress, SessionSlots
 from coptui.serve.connection import CoptuiConnection
+from coptui.serve.fair_share import install_loop_meter
 from coptui.serve.keys import MemberKeys, fingerprint, load_host_key
 from coptui.serve.log import EventLog, client_text
 from coptui.serve.options import ServeError, ServeOptions
@@ -111,6 +114,7 @@ def exit_now(code: int) -> None:
 
 async def serve(options: ServeOptions, *, worker: WorkerContext | None = None, make_app: AppFactory = make_app) -> int:
     patches.apply()
+    install_loop_meter()  # each session's loop time, for its fair share (fair_share.py)
     workspace = Workspace.open(options.data_dir, options.surveys_dir)
     if worker is not None:
         return await _serve(CoptuiServer(workspace, options, worker.slots, worker, make_app=make_app))

@@ -3,9 +3,12 @@
 ``ssh -s host sftp``) one line that says how to connect, and exit status 1.
 
 A crash ends its own session only; an idle timeout closes a session no byte came from for
-``--idle-timeout``. The session asks its server (:class:`SessionHost`) for a slot in the
-limits, the app factory and the log, and its connection (:class:`SessionLink`) for who the
-member is.
+``--idle-timeout``, unless it is watching a live retro (its screen says so with a true
+``watching_live``). Its input reaches the app through the driver's input gate, and its
+loop time is metered (:mod:`coptui.serve.fair_share`): a session over its share of the
+loop is slowed, and ended (``reason=busy``) if it stays over for ``--busy-timeout``. The
+session asks its server (:class:`SessionHost`) for a slot in the limits, the app factory
+and the log, and its connection (:class:`SessionLink`) for who the member is.
 """
 
 from __future__ import annotations
@@ -23,10 +26,25 @@ import asyncssh
 from rich.console import Console
 
 from coptui.serve.driver import ColorSystem, SSHDriver, clamp_size, configure_console
+from coptui.serve.fair_share import CURRENT_METER, LoopMeter
 from coptui.serve.log import EventLog, client_text
-from coptui.serve.options import DUMB_TERMINAL_MESSAGE, MESSAGES, NO_PTY_MESSAGE, ServeOptions, duration_text
+from coptui.serve.options import (
+    DROPPED_NOTICE,
+    DUMB_TERMINAL_MESSAGE,
+    MESSAGES,
+    NO_PTY_MESSAGE,
+    SLOWED_NOTICE,
+    ServeOptions,
+    duration_text,
+)
 from coptui.serve.patches import app_error
 from coptui.tui.app import NEEDS_A_SCREEN, cannot_draw
+
+# How often a session's loop time is read and judged against its share.
+SHARE_INTERVAL = 1.0
+# After its end was asked for, how long a session's app may take to close before its task is
+# cancelled (an app stuck in work of its own must not outlive its member).
+END_GRACE = 10.0
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -98,6 +116,13 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         self._early_input = bytearray()
         self.ticket: SlotTicket | None = None  # its slots in the session limits
         self.color_system: ColorSystem = "truecolor"  # the client's colour depth (configure_console)
+        self.meter = LoopMeter()  # the loop time this session's app takes (fair_share)
+        self._share_timer: asyncio.TimerHandle | None = None
+        self._share_checked = time.monotonic()
+        self._over_since: float | None = None  # when it went over its loop share, while it is
+        self._end_timer: asyncio.TimerHandle | None = None
+        self._forced = False  # its app's task was cancelled after END_GRACE
+        self._finished = False
 
     # -- requests before the session starts ------------------------------------------------------
 
@@ -152,9 +177,15 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             sessions=self.server.session_count,
         )
         self._arm_idle_timer()
+        self._arm_share_timer()
         # A fresh context: this app's context variables (Textual's active app) must not
         # leak from, or into, the connection that asyncssh is serving.
-        self.task = asyncio.get_running_loop().create_task(self._run_app(), context=contextvars.Context())
+        # The context carries this session's loop meter: everything the app runs on the
+        # loop (its tasks, timers, callbacks) inherits it and is charged to the session.
+        context = contextvars.Context()
+        context.run(CURRENT_METER.set, self.meter)
+        self.task = asyncio.get_running_loop().create_task(self._run_app(), context=context)
+        self.task.add_done_callback(self._task_done)
 
     def _refuse(self, reason: str, message: str, *, stderr: bool = False) -> None:
         assert self.chan is not None
@@ -181,6 +212,10 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             on_overflow=self._on_overflow,
             max_buffer=self.server.options.max_output,
             color_system=self.color_system,
+            input_rate=self.server.options.input_rate,
+            input_burst=self.server.options.input_burst,
+            input_backlog=self.server.options.input_backlog,
+            on_dropped=self._on_input_dropped,
             **options,
         )
         if self._early_input:
@@ -203,6 +238,11 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             await app.run_async(size=self.size)
             error = app_error(app)
             exit_code = app.return_code or 0
+        except asyncio.CancelledError:
+            if not self._forced:
+                raise
+            # Cut off by _force_end: the app did not close within END_GRACE of being asked.
+            exit_code = 1
         except Exception as failure:
             error = failure
         if error is not None:
@@ -220,8 +260,21 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             "error", handle=self.handle, fingerprint=self.fingerprint, error=type(error).__name__, where=where
         )
 
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step never ran _run_app's own ending.
+        if not self._finished:
+            self.reason = self.reason or "closed"
+            self._finish(1)
+
     def _finish(self, exit_code: int) -> None:
+        if self._finished:
+            return
+        self._finished = True
         self._cancel_idle_timer()
+        self._cancel_share_timer()
+        if self._end_timer is not None:
+            self._end_timer.cancel()
+            self._end_timer = None
         self.server.release_session(self)
         self.server.log.write(
             "disconnect",
@@ -250,15 +303,65 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             pass
 
     def end(self, reason: str) -> asyncio.Task[None] | None:
-        """Close this session's app for ``reason`` (idle, slow, server-stop); returns its task."""
+        """Close this session's app for ``reason`` (idle, slow, busy, closed, server-stop); returns its task."""
         if self.reason is None:
             self.reason = reason
-        if self.app is not None and self.task is not None and not self.task.done():
+        if self.driver is not None:
+            self.driver.gate.close()  # keys still waiting are not handled: the session is ending
+        if self.task is not None and not self.task.done() and self.app is None:
+            self._force_end()  # its app is not made yet: nothing to ask, nothing to lose
+        elif self.app is not None and self.task is not None and not self.task.done():
             self.app.exit()
+            if self._end_timer is None:
+                self._end_timer = asyncio.get_running_loop().call_later(END_GRACE, self._force_end)
         return self.task
+
+    def _force_end(self) -> None:
+        self._end_timer = None
+        if self.task is not None and not self.task.done():
+            self._forced = True
+            self.task.cancel()
 
     def _on_overflow(self) -> None:
         self.end("slow")
+
+    # -- a fair share of the loop ------------------------------------------------------------------
+
+    def _notify(self, text: str) -> None:
+        # Run in the app's own context (Textual looks its active app up there).
+        if self.app is not None and self.task is not None and not self.task.done():
+            self.app.call_later(self.app.notify, text, severity="warning", timeout=5, markup=False)
+
+    def _on_input_dropped(self, count: int) -> None:
+        self._notify(DROPPED_NOTICE.format(count=count))
+
+    def _arm_share_timer(self) -> None:
+        self._share_timer = asyncio.get_running_loop().call_later(SHARE_INTERVAL, self._check_share)
+
+    def _cancel_share_timer(self) -> None:
+        if self._share_timer is not None:
+            self._share_timer.cancel()
+            self._share_timer = None
+
+    def _check_share(self) -> None:
+        now = time.monotonic()
+        elapsed, self._share_checked = max(now - self._share_checked, 1e-6), now
+        share = self.meter.take() / elapsed
+        options = self.server.options
+        if share <= options.max_loop_share:
+            self._over_since = None
+            if self.driver is not None:
+                self.driver.gate.set_slowed(False)
+        elif self._over_since is None:
+            self._over_since = now - elapsed  # over for the whole interval just measured
+            if self.driver is not None:
+                self.driver.gate.set_slowed(True)
+            self._notify(SLOWED_NOTICE)
+        elif now - self._over_since >= options.busy_timeout:
+            self._share_timer = None
+            self.end("busy")
+            return
+        self._arm_share_timer()
 
     # -- input, resizes, idle --------------------------------------------------------------------
 
@@ -300,8 +403,22 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
             self._idle_timer.cancel()
             self._idle_timer = None
 
+    def watching_live(self) -> bool:
+        """True while the member's screen shows something live (a retro that is open): they
+        may be following it without a key for a long time, and are not idle."""
+        if self.app is None:
+            return False
+        # A dialog or the command palette over the retro board leaves the board in view.
+        for screen in reversed(self.app.screen_stack):
+            if not screen.is_modal:
+                return bool(getattr(screen, "watching_live", False))
+        return False
+
     def _check_idle(self) -> None:
-        # Keepalives are not input: only bytes from the member count as activity.
+        # Keepalives are not input: only bytes from the member count as activity. A member
+        # following a live retro counts as present: their idle time starts once it is not live.
+        if self.watching_live():
+            self._last_input = time.monotonic()
         remaining = self.server.options.idle_timeout - (time.monotonic() - self._last_input)
         if remaining > 0:
             self._arm_idle_timer(remaining)

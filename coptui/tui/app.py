@@ -12,6 +12,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.content import Content
 from textual.filter import Monochrome, NoColor
 from textual.notifications import SeverityLevel
@@ -25,6 +26,7 @@ from coptui.text import one_line, strip_controls
 from coptui.tui import navigation
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
+from coptui.tui.palette import CoptuiPalette
 from coptui.tui.screens.help import HelpScreen
 from coptui.tui.screens.home import HomeScreen
 
@@ -209,6 +211,12 @@ class CoptuiApp(App[None]):
 
     def action_show_help(self) -> None:
         self.push_screen(HelpScreen(self.screen))
+
+    def action_command_palette(self) -> None:
+        # Textual's palette with its work per key bounded (tui/palette.py): a burst of keys
+        # must not hold the loop that every session of `coptui serve` shares.
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            self.push_screen(CoptuiPalette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

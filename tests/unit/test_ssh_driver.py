@@ -49,11 +49,22 @@ class RecordingApp(App[None]):
         self.messages: list[Message] = []
 
     def post_message(self, message: Message) -> bool:
+        if isinstance(message, events.Callback):
+            # What the input gate asks to run once the app has handled its keys: at once.
+            asyncio.get_running_loop().call_soon(message.callback)
+            return True
         self.messages.append(message)
         return True
 
     def keys(self) -> list[str]:
         return [m.key for m in self.messages if isinstance(m, events.Key)]
+
+    async def until_keys(self, count: int) -> list[str]:
+        """The keys once ``count`` have come (the input gate hands them on in the loop's next turn)."""
+        deadline = asyncio.get_running_loop().time() + 5
+        while len(self.keys()) < count and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        return self.keys()
 
 
 def _driver(channel: FakeChannel, app: RecordingApp, overflows: list[int] | None = None, **options: Any) -> SSHDriver:
@@ -115,6 +126,7 @@ async def test_a_character_split_across_packets_is_one_key() -> None:
     driver.feed(b"\xc3")
     driver.feed(b"\xa9")
     driver.feed("ü€".encode())
+    await app.until_keys(3)
     assert [m.character for m in app.messages if isinstance(m, events.Key)] == ["é", "ü", "€"]
 
 
@@ -129,7 +141,7 @@ async def test_a_lone_escape_becomes_a_key_after_the_tick() -> None:
         await asyncio.sleep(0.02)
     assert app.keys() == ["escape"]  # ... until the tick says it did not
     driver.feed(b"\x1b[A")
-    assert app.keys()[-1] == "up"
+    assert (await app.until_keys(2))[-1] == "up"
 
 
 async def test_keys_typed_before_the_app_runs_are_replayed() -> None:
@@ -138,7 +150,7 @@ async def test_keys_typed_before_the_app_runs_are_replayed() -> None:
     driver.feed(b"q")
     assert app.keys() == []
     driver.start_application_mode()
-    assert app.keys() == ["q"]
+    assert await app.until_keys(1) == ["q"]
 
 
 async def test_resizes_are_clamped_and_reach_the_app() -> None:
@@ -193,3 +205,21 @@ async def test_nothing_acts_on_the_servers_machine(monkeypatch: pytest.MonkeyPat
     assert not driver.can_suspend
     driver.suspend_application_mode()  # ctrl+z: nothing stops, nothing is written
     assert channel.written == b""
+
+
+async def test_a_flood_is_parsed_as_needed_cut_past_its_bound_and_told() -> None:
+    from coptui.serve.driver import MAX_UNPARSED
+
+    app, channel = RecordingApp(), FakeChannel()
+    dropped: list[int] = []
+    driver = _driver(channel, app, input_rate=1000, input_burst=50, input_backlog=100, on_dropped=dropped.append)
+    driver.start_application_mode()
+    driver.feed(b"x" * (MAX_UNPARSED + 4000))
+    assert dropped == [4000]  # one notice for the bytes past the bound
+    keys = await app.until_keys(50)
+    assert len(keys) <= 50 + 16  # the burst (and one batch): the rest waits, mostly unparsed
+    assert driver.gate.waiting <= 100
+    driver.disable_input()  # the session ends: what waits is dropped, nothing more can reach the app
+    assert driver.gate.waiting == 0 and not driver._unparsed
+    driver.gate.put(events.Key("x", "x"))
+    assert driver.gate.waiting == 0

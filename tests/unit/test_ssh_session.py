@@ -177,3 +177,53 @@ async def test_the_member_is_the_owner_of_the_key_that_signed_not_of_one_offered
     assert (connection.handle, connection.fingerprint) == ("chen", chen.get_fingerprint("sha256"))
     assert not connection.password_auth_supported() and not connection.kbdint_auth_supported()
     connection._cancel_no_session_timer()
+
+
+class StuckApp(App[None]):
+    """An app that never gets round to closing: its run never ends by itself."""
+
+    async def run_async(self, **options: Any) -> None:
+        await asyncio.Event().wait()
+
+
+def _stuck_app(*, workspace: Workspace, member: str) -> App[Any]:
+    return StuckApp()
+
+
+async def test_a_session_over_its_loop_share_is_slowed_then_ended_and_a_stuck_app_cut_off(
+    workspace: Workspace, monkeypatch: Any
+) -> None:
+    import coptui.serve.session as session_module
+
+    monkeypatch.setattr(session_module, "END_GRACE", 0.05)
+    server = FakeServer(workspace, _stuck_app)
+    server.options = ServeOptions(max_loop_share=0.5, busy_timeout=0.001)
+    session, channel = _session(server)
+    session.session_started()
+    session._cancel_share_timer()  # judged by hand below, not every second
+    deadline = asyncio.get_running_loop().time() + 10
+    while session.app is None and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)  # until its app is made and running
+    assert session.app is not None
+    session.meter.charge(100.0)  # far more loop time than the interval held
+    session._check_share()
+    assert session._over_since is not None and session.task is not None and not session.task.done()
+    session.meter.charge(100.0)
+    session._check_share()  # still over, past --busy-timeout: ended
+    await asyncio.wait_for(session.task, 10)  # the stuck app is cut off after END_GRACE
+    assert b"kept the server busy for too long" in channel.out and channel.exit_status == 1
+    assert server.released == [session]
+    assert [r["reason"] for r in server.records() if r["event"] == "disconnect"] == ["busy"]
+
+
+async def test_a_session_ended_before_its_app_is_made_still_ends_and_gives_its_slot_back(
+    workspace: Workspace,
+) -> None:
+    server = FakeServer(workspace, _stuck_app)
+    session, _ = _session(server)
+    session.session_started()
+    assert session.task is not None
+    session.end("closed")  # the member went away in the same moment
+    await asyncio.wait([session.task], timeout=10)
+    assert session.task.done() and server.released == [session]
+    assert [r["reason"] for r in server.records() if r["event"] == "disconnect"] == ["closed"]

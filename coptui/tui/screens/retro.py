@@ -269,6 +269,11 @@ class RetroScreen(CoptuiScreen[None]):
     def handle(self) -> str:
         return self.member.handle
 
+    @property
+    def watching_live(self) -> bool:
+        """True while the retro shown is open: `coptui serve` does not end a member following it as idle."""
+        return self.board is not None and self.board.is_open
+
     # -- loading --------------------------------------------------------------------------------
 
     @work(exclusive=True, group="retro-load", exit_on_error=False)
