@@ -62,7 +62,8 @@ class CoptuiScreen(Screen[ResultType]):
         """Changes made while another screen was shown over this one."""
         self._missed_changes |= changes
 
-    def on_key(self, event: events.Key) -> None:
+    @on(events.Key)
+    def _keep_letters_for_typing(self, event: events.Key) -> None:
         # The key has bubbled up to the screen: stopped here, no binding (the screen's or the
         # app's) runs for it. See typed_ahead.meant_for_typing.
         if not meant_for_typing(self, event):

@@ -92,7 +92,7 @@ async def bind_now(widget: Widget, event: events.Key, bindings: Mapping[str, Act
     binding ran (the key is then stopped: the app does not run one more for it).
     """
     if meant_for_typing(widget.screen, event):
-        return False  # the screen keeps it from the bindings (CoptuiScreen.on_key)
+        return False  # the screen keeps it from the bindings (CoptuiScreen._keep_letters_for_typing)
     active = (bindings if bindings is not None else widget.screen.active_bindings).get(event.key)
     if active is None or active.binding.priority:
         return False
