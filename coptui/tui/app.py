@@ -8,7 +8,9 @@ import gc
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -47,6 +49,9 @@ class CoptuiApp(App[None]):
     ]
     # Changes arriving within this many seconds are merged into one refresh.
     REFRESH_DELAY = 0.05
+    # What the keys of BINDINGS open: nothing more once the app is closing (a "t" typed right
+    # after "q" would mount the trends screen into an app taking its screens down).
+    NAVIGATION_ACTIONS = frozenset({"go_home", "show_trends", "show_facilitator", "show_inbox", "show_help"})
 
     def __init__(
         self, workspace: Workspace, member: Member, *, watch_files: bool = False, collector_paused: bool = False
@@ -63,6 +68,7 @@ class CoptuiApp(App[None]):
         self._unsubscribe = lambda: None
         self._unsubscribe_problems = lambda: None
         self._problems_shown: set[str] = set()
+        self._leaving = False
         # The header draws its text as is: control characters in a name would reach the terminal.
         self.sub_title = strip_controls(f"{workspace.community.name} · {member.name} ({member.role})")
 
@@ -141,6 +147,13 @@ class CoptuiApp(App[None]):
         self._problems_shown.add(problem)
         self.notify(problem, title="Problem in your files", severity="warning", timeout=10, markup=False)
 
+    def exit(self, result: None = None, return_code: int = 0, message: RenderableType | None = None) -> None:
+        self._leaving = True
+        super().exit(result, return_code, message)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self._leaving and action in self.NAVIGATION_ACTIONS)
+
     def on_unmount(self) -> None:
         self._unsubscribe()
         self._unsubscribe_problems()
@@ -186,31 +199,36 @@ class CoptuiApp(App[None]):
 
     # -- navigation -----------------------------------------------------------------------------
 
+    def _show(self, screen: Screen[Any]) -> None:
+        # Keys typed in the same read as the "q" come after it: the app is going, show nothing.
+        if not self._leaving:
+            self.push_screen(screen)
+
     def open_run(self, run_id: str) -> None:
         """Open a run in the screen that fits its kind."""
-        self.push_screen(navigation.run_screen(self.workspace.runs.get(run_id)))
+        self._show(navigation.run_screen(self.workspace.runs.get(run_id)))
 
     def show_results(self, run_id: str) -> None:
-        self.push_screen(navigation.results_screen(run_id))
+        self._show(navigation.results_screen(run_id))
 
     def action_go_home(self) -> None:
         while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def action_show_trends(self) -> None:
-        self.push_screen(navigation.trends_screen())
+        self._show(navigation.trends_screen())
 
     def action_show_facilitator(self) -> None:
         if not self.member.is_facilitator:
             self.notify("Only facilitators can open and close runs.", severity="warning")
             return
-        self.push_screen(navigation.facilitator_screen())
+        self._show(navigation.facilitator_screen())
 
     def action_show_inbox(self) -> None:
-        self.push_screen(navigation.inbox_screen())
+        self._show(navigation.inbox_screen())
 
     def action_show_help(self) -> None:
-        self.push_screen(HelpScreen(self.screen))
+        self._show(HelpScreen(self.screen))
 
     def action_command_palette(self) -> None:
         # Textual's palette with its work per key bounded (tui/palette.py): a burst of keys

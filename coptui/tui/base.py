@@ -8,6 +8,7 @@ see pyproject.toml): :class:`CoptuiAppServices` names what the screens use of it
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar, cast
 
@@ -19,6 +20,10 @@ from coptui.errors import CoptuiError
 from coptui.store.errors import StoreError
 from coptui.store.layout import Change
 from coptui.tui.messages import DataChanged
+from coptui.tui.typed_ahead import meant_for_typing
+
+# A member typing on a form with the focus off its fields is told once in this many seconds.
+TYPING_HINT_INTERVAL = 5.0
 
 if TYPE_CHECKING:
     from coptui.core.community import Member
@@ -51,10 +56,24 @@ class CoptuiScreen(Screen[ResultType]):
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._missed_changes: set[Change] = set()
+        self._typing_hint_at = -TYPING_HINT_INTERVAL
 
     def missed(self, changes: frozenset[Change]) -> None:
         """Changes made while another screen was shown over this one."""
         self._missed_changes |= changes
+
+    @on(events.Key)
+    def _keep_letters_for_typing(self, event: events.Key) -> None:
+        # The key has bubbled up to the screen: stopped here, no binding (the screen's or the
+        # app's) runs for it. See typed_ahead.meant_for_typing.
+        if not meant_for_typing(self, event):
+            return
+        event.stop()
+        event.prevent_default()
+        now = time.monotonic()
+        if now - self._typing_hint_at >= TYPING_HINT_INTERVAL:
+            self._typing_hint_at = now
+            self.notify("No text field has the focus: press Tab to reach one.", timeout=3)
 
     @on(events.ScreenResume)
     def _catch_up_on_changes(self) -> None:

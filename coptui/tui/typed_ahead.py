@@ -34,10 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual import events
+from textual.app import App
 from textual.binding import ActiveBinding
+from textual.dom import DOMNode
 from textual.message import Message
+from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 from textual.widgets.input import Selection
 
 # Something a screen does in its turn among the keys: a survey's change of page.
@@ -51,6 +54,36 @@ def pass_on(event: events.Key, widget: Widget) -> None:
     widget.post_message(events.Key(event.key, event.character))
 
 
+def text_field_shown(screen: Screen[Any]) -> bool:
+    """Whether ``screen`` shows a field to type text in (a hidden composer does not count)."""
+    return any(_displayed(field, screen) for field in screen.query("Input, TextArea"))
+
+
+def _displayed(node: DOMNode, screen: Screen[Any]) -> bool:
+    while node is not screen:
+        if not node.display or node.parent is None:
+            return False
+        node = node.parent
+    return True
+
+
+def meant_for_typing(screen: Screen[Any], event: events.Key) -> bool:
+    """Whether ``event`` is a character typed on a form while no text field has the focus.
+
+    Such a key is never a shortcut: a member who typed "At the Terraform meetup" after one
+    Tab too many meant words, not Trends, Facilitate and Quit. Space and a key of the focused
+    widget's own (a list's or a button's) still work.
+    """
+    if not event.is_printable or event.key == "space":
+        return False
+    if isinstance(screen.focused, (Input, TextArea)):
+        return False
+    active = screen.active_bindings.get(event.key)
+    if active is not None and not isinstance(active.node, (App, Screen)):
+        return False
+    return text_field_shown(screen)
+
+
 async def bind_now(widget: Widget, event: events.Key, bindings: Mapping[str, ActiveBinding] | None = None) -> bool:
     """Run the binding of ``event`` (queued for ``widget``) now, in the order the keys came.
 
@@ -59,6 +92,8 @@ async def bind_now(widget: Widget, event: events.Key, bindings: Mapping[str, Act
     A priority binding ran when the key arrived and is not run again. Returns whether a
     binding ran (the key is then stopped: the app does not run one more for it).
     """
+    if meant_for_typing(widget.screen, event):
+        return False  # the screen keeps it from the bindings (CoptuiScreen._keep_letters_for_typing)
     active = (bindings if bindings is not None else widget.screen.active_bindings).get(event.key)
     if active is None or active.binding.priority:
         return False

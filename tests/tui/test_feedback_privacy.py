@@ -107,7 +107,7 @@ async def test_screens_show_a_member_only_their_own_feedback(
         )
         shots.append(app.export_screenshot())
         if workspace.member(handle).is_facilitator:
-            await pilot.press("c")
+            await pilot.press("ctrl+r")
             await settle(
                 pilot,
                 until=lambda: (

@@ -307,7 +307,7 @@ async def test_round_counts_for_a_facilitator_and_not_for_a_member(workspace: Wo
         await settle(pilot, lambda: home_loaded(app))
         app.open_run(run_id)
         await settle(pilot, lambda: giving(app))
-        await pilot.press("c")
+        await pilot.press("ctrl+r")
         await settle(
             pilot,
             until=lambda: (
@@ -324,7 +324,7 @@ async def test_round_counts_for_a_facilitator_and_not_for_a_member(workspace: Wo
         await settle(pilot, lambda: home_loaded(member))
         member.open_run(run_id)
         await settle(pilot, lambda: giving(member))
-        await pilot.press("c")  # not a facilitator: the key does nothing (pilot.press waits for it to be handled)
+        await pilot.press("ctrl+r")  # not a facilitator: the key does nothing (pilot.press waits for it to be handled)
         await settle(pilot, until=lambda: isinstance(member.screen, FeedbackScreen))
         member.push_screen(RoundCountsScreen(run_id))
         await settle(

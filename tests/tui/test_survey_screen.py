@@ -599,3 +599,52 @@ async def test_a_survey_that_cannot_be_read_says_why_and_closes(surveys_dir: Pat
         # Typed while it loads: nothing breaks.
         await burst(pilot, "pagedown", "4", until=lambda: not isinstance(app.screen, SurveyScreen))
         assert any("no-such-run" in str(n.message) for n in app._notifications)
+
+
+# -- answering by keys: quick and exact --------------------------------------------------------
+
+
+async def test_keys_choose_and_enter_goes_on(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
+        await press(pilot, "4", "enter", until=lambda: current(screen) == "value")
+        assert screen.answers.get("mood") == 4
+        # End and Home: the ends of a scale.
+        await press(pilot, "end", until=lambda: answer_input(screen).value == 4)
+        await press(pilot, "home", until=lambda: answer_input(screen).value == 1)
+        await press(pilot, "enter", until=lambda: current(screen) == "recommend")
+        assert screen.answers.get("value") == 1
+        # 10 on NPS by keys: "1" then "0" (one read of the terminal).
+        post_keys(app, "1", "0")
+        await settle(pilot, lambda: answer_input(screen).value == 10)
+        await press(pilot, "enter", until=lambda: current(screen) == "topics")
+        # Digits tick and untick on multiple choice; the ticked ones carry a mark.
+        await press(pilot, "1", "3", "2", "2", until=lambda: answer_input(screen).value == ["ci", "iac"])
+        prompts = [str(option.prompt) for option in screen.query_one(SelectionList).options]
+        assert prompts == ["✓ ci", "  observability", "✓ iac"]
+        await press(pilot, "enter", until=lambda: current(screen) == "format")
+        await press(pilot, "2", "enter", until=lambda: current(screen) == "again")
+        assert screen.answers.get("format") == "office hours"
+        await press(pilot, "n", until=lambda: answer_input(screen).value is False)
+        await press(pilot, "y", until=lambda: answer_input(screen).value is True)
+        await press(pilot, "enter", until=lambda: current(screen) == "notes")
+
+
+async def test_back_on_an_answered_question_the_cursor_is_on_the_answer(surveys_dir: Path, data_dir: Path) -> None:
+    workspace, run = open_every_type(surveys_dir, data_dir)
+    app = CoptuiApp(workspace, workspace.member("chen"))
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_survey(pilot, run.id)
+        await press(pilot, "pagedown", until=lambda: current(screen) == "mood")
+        await press(pilot, "4", "pagedown", until=lambda: current(screen) == "value")
+        await press(pilot, "2", "pagedown", until=lambda: current(screen) == "recommend")
+        await press(pilot, "5", "pagedown", until=lambda: current(screen) == "why")
+        await press(pilot, "pageup", until=lambda: current(screen) == "recommend")
+        # From the saved 5, one step right and Space give 6 (not 1: the cursor was on 0).
+        await press(pilot, "right", "space", until=lambda: answer_input(screen).value == 6)
+        buttons = list(screen.query(RadioButton).results(RadioButton))
+        marks = {button.BUTTON_INNER for button in buttons if not button.value}
+        assert marks == {" "} and next(b for b in buttons if b.value).BUTTON_INNER == "●"

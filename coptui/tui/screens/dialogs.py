@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from coptui.tui.base import CoptuiModalScreen
 from coptui.tui.text import literal
 
 
@@ -50,7 +51,7 @@ class OpenRunRequest:
     closes_on: date | None
 
 
-class OpenRunDialog(ModalScreen[OpenRunRequest | None]):
+class OpenRunDialog(CoptuiModalScreen[OpenRunRequest | None]):
     """Options of a new survey run: an optional closing date."""
 
     CSS_PATH = "dialogs.tcss"

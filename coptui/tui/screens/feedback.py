@@ -58,14 +58,15 @@ class FeedbackScreen(CoptuiScreen[None]):
         "On the left, the people you give feedback to in this round; move between them with the arrows. "
         "On the right, the form: write in each field (Tab moves to the next one). Your text is kept as a "
         "draft as you type, so you can leave and come back. Submit sends it; a sent piece cannot be "
-        "changed. Facilitators can see the round's counts (never its text) with c."
+        "changed. Facilitators can see the round's counts (never its text) with ctrl+r."
     )
     # Not priority bindings: the key then travels through the focused text area first, so
     # every character typed before it (a fast typist, a paste, one SSH packet) is in the form.
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit"),
         Binding("f2", "save_draft", "Save draft"),
-        Binding("c", "show_counts", "Round counts"),
+        # Not a letter: letters on this screen are always text (typed_ahead.meant_for_typing).
+        Binding("ctrl+r", "show_counts", "Round counts"),
         Binding("escape", "leave", "Back"),
     ]
 
@@ -80,6 +81,7 @@ class FeedbackScreen(CoptuiScreen[None]):
         # The form's text fields, held here: by the screen's unmount (the end of a session)
         # they are gone from queries, and what they hold must still be saved.
         self._areas: list[TextArea] = []
+        self._focus_form = False  # after a send: the next form's first field takes the focus
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -92,7 +94,9 @@ class FeedbackScreen(CoptuiScreen[None]):
                 with Vertical(id="recipients-pane"):
                     yield Static("", id="owed-summary")
                     yield OptionList(id="recipients")
-                with VerticalScroll(id="form"):
+                # Scrolled by the fields it holds: focusable, Tab would stop on it, and the
+                # letters typed then would run shortcuts instead of going into a field.
+                with VerticalScroll(id="form", can_focus=False):
                     yield Static("", id="form-title")
                     yield Static("", id="form-state")
                     yield Vertical(id="fields")
@@ -234,6 +238,9 @@ class FeedbackScreen(CoptuiScreen[None]):
             widgets.append(UserTextArea(draft.get(spec.id, ""), name=spec.id, classes="field-text"))
         await fields.mount_all(widgets)
         self._areas = [widget for widget in widgets if isinstance(widget, TextArea)]
+        if self._focus_form:
+            self._focus_form = False
+            next(iter(fields.query(TextArea).results(TextArea))).focus()
         self._saved = {k: v for k, v in draft.items()}
         self.call_after_refresh(self._form_ready)
 
@@ -365,9 +372,11 @@ class FeedbackScreen(CoptuiScreen[None]):
         self.show(view)
         following = next((i for i, r in enumerate(view.recipients) if r.status != "given"), None)
         options = self.query_one("#recipients", OptionList)
-        if following is not None:
-            options.highlighted = following
-        options.focus()
+        if following is None:
+            options.focus()
+            return
+        self._focus_form = True
+        options.highlighted = following
 
     # -- elsewhere -----------------------------------------------------------------------------
 

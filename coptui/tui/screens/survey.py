@@ -30,7 +30,7 @@ from textual.binding import ActiveBinding, Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Header, OptionList, ProgressBar, Static
+from textual.widgets import Button, Checkbox, Footer, Header, OptionList, ProgressBar, RadioSet, SelectionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import WorkerCancelled
 
@@ -103,8 +103,10 @@ class SurveyScreen(CoptuiScreen[None]):
     HELP_TITLE = "Survey"
     HELP = (
         "One question at a time. Choose an answer with the arrows and Space, a digit (the n-th choice; "
-        "on 0-10 the score itself) or the mouse, then PgDn "
-        "(or ctrl+n, or the Next button) to go on and PgUp to go back. In a written answer Enter starts a "
+        "on 0-10 the score itself, 1 then 0 for 10), y or n on a yes/no question, Home or End for the ends "
+        "of a scale, or the mouse. On a list of check boxes a digit ticks or unticks the n-th option. Enter "
+        "chooses and goes on; PgDn "
+        "(or ctrl+n, or the Next button) goes on and PgUp goes back. In a written answer Enter starts a "
         "new line. A required question needs an answer; one marked 'please answer' warns once. The last "
         "page lists your answers: Enter on one goes back to it, ctrl+s submits. Esc leaves and keeps "
         "your draft: you come back to the same question."
@@ -243,8 +245,10 @@ class SurveyScreen(CoptuiScreen[None]):
             return self.page == "review"
         if action == "enter":
             focused = self.focused
-            return (self.page == "review" and isinstance(focused, OptionList)) or (
-                isinstance(focused, Button) and focused.id in self._button_actions
+            return (
+                (self.page == "review" and isinstance(focused, OptionList))
+                or (isinstance(focused, Button) and focused.id in self._button_actions)
+                or (self.page == "question" and isinstance(focused, (RadioSet, SelectionList, Checkbox)))
             )
         return True
 
@@ -536,6 +540,12 @@ class SurveyScreen(CoptuiScreen[None]):
         focused = self.focused
         if isinstance(focused, Button):
             self._button_actions[focused.id or ""]()
+        elif self.page == "question" and isinstance(focused, RadioSet):
+            # Enter chooses the highlighted answer (it may be the one chosen already) and goes on.
+            focused.action_toggle_button()
+            self.action_next()
+        elif self.page == "question" and isinstance(focused, (SelectionList, Checkbox)):
+            self.action_next()  # Space ticks; Enter is done ticking
         elif isinstance(focused, OptionList):
             self._queue(self._change_answer)
 

@@ -10,10 +10,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from coptui.core.retro import MAX_ACTION_CHARS, RetroError, parse_due
+from coptui.tui.base import CoptuiModalScreen
 from coptui.tui.text import literal
 
 
@@ -24,7 +24,7 @@ class ActionDraft:
     due: date | None
 
 
-class ActionDialog(ModalScreen[ActionDraft | None]):
+class ActionDialog(CoptuiModalScreen[ActionDraft | None]):
     DEFAULT_CSS = """
     ActionDialog {
         align: center middle;

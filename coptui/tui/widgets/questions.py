@@ -12,6 +12,7 @@ later (a member typing "4" and PgDn in one burst must not be told the question h
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +82,13 @@ class QuestionInput(Vertical):
         raise NotImplementedError(f"{type(self).__name__} does not say how to choose an answer")
 
 
+# Chosen and not chosen differ in shape, not only in colour (a monochrome terminal, NO_COLOR).
+CHOSEN_MARK = "\u25cf"  # ●
+UNCHOSEN_MARK = " "
+# On NPS, "1" then "0" within this many seconds gives 10 (one read of the terminal always does).
+TEN_WINDOW = 1.0
+
+
 class ChoiceButton(RadioButton):
     """A radio button that tells its input the moment it is pressed, by key, mouse or code."""
 
@@ -89,11 +97,25 @@ class ChoiceButton(RadioButton):
         self.index = index
         self._on_pressed = on_pressed
         super().__init__(label, value=pressed, id=f"choice-{index}")
+        self.BUTTON_INNER = CHOSEN_MARK if pressed else UNCHOSEN_MARK
 
     def watch_value(self) -> None:
         super().watch_value()
+        self.BUTTON_INNER = CHOSEN_MARK if self.value else UNCHOSEN_MARK
         if self.value:
             self._on_pressed(self.index)
+
+
+class ChoiceSet(RadioSet):
+    """The buttons of one question, its cursor starting on the answer given (a draft, going back)."""
+
+    def on_mount(self) -> None:
+        # RadioSet puts its cursor on the first button when it mounts, after this handler.
+        self.call_later(self._cursor_to_answer)
+
+    def _cursor_to_answer(self) -> None:
+        for _ in range(max(0, self.pressed_index)):
+            self.action_next_button()
 
 
 class ChoiceInput(QuestionInput):
@@ -102,6 +124,7 @@ class ChoiceInput(QuestionInput):
     def __init__(self, question: Question, value: Any = None, *, id: str | None = None) -> None:
         super().__init__(question, value, id=id)
         self.choices: list[tuple[Any, Text]] = _choices(question)
+        self._one_typed_at: float | None = None
 
     def compose(self) -> ComposeResult:
         hint = _scale_hint(self.question)
@@ -112,7 +135,7 @@ class ChoiceInput(QuestionInput):
             for index, (choice, label) in enumerate(self.choices)
         ]
         classes = "answer-control horizontal" if self.question.type == "nps" else "answer-control"
-        yield RadioSet(*buttons, classes=classes)
+        yield ChoiceSet(*buttons, classes=classes)
 
     def _pressed(self, index: int) -> None:
         self._set(self.choices[index][0])
@@ -122,14 +145,30 @@ class ChoiceInput(QuestionInput):
         event.stop()  # the pressed button has told this input already (ChoiceButton)
 
     def on_key(self, event: events.Key) -> None:
-        """A digit presses a choice: the point itself on NPS (0-9), else the n-th choice (1-9)."""
-        if event.character is None or not event.character.isdigit():
-            return
-        digit = int(event.character)
-        index = digit if self.question.type == "nps" else digit - 1
-        if 0 <= index < len(self.choices):
+        """Keys that choose: a digit (the point itself on NPS, "1" "0" for 10; else the n-th
+        choice), y and n on yes/no, Home and End the first and last point of a scale."""
+        index = self._index_for(event)
+        if index is not None and 0 <= index < len(self.choices):
             event.stop()
             self.query_one(f"#choice-{index}", RadioButton).value = True
+
+    def _index_for(self, event: events.Key) -> int | None:
+        question = self.question
+        character = event.character or ""
+        if question.type == "yesno" and character in ("y", "n"):
+            return 0 if character == "y" else 1
+        if event.key in ("home", "end") and question.value_range is not None:
+            points = [i for i, (choice, _) in enumerate(self.choices) if choice is not NA]
+            return points[0] if event.key == "home" else points[-1]
+        if not character.isdigit():
+            return None
+        digit = int(character)
+        if question.type != "nps":
+            return digit - 1
+        now = time.monotonic()
+        ten = digit == 0 and self._one_typed_at is not None and now - self._one_typed_at <= TEN_WINDOW
+        self._one_typed_at = now if digit == 1 else None
+        return 10 if ten else digit
 
     def choose(self, value: Any) -> None:
         """Press the button of a value (used by tests and by shortcuts)."""
@@ -151,6 +190,23 @@ class AnswerList(SelectionList[str]):
             self.toggle(self.get_option_at_index(self.highlighted))
 
 
+class MarkedCheckbox(Checkbox):
+    """A check box whose mark shows only when it is ticked (the stock one differs in colour only)."""
+
+    def __init__(self, label: Text, value: bool, *, id: str) -> None:
+        super().__init__(label, value, id=id)
+        self.BUTTON_INNER = "\u2713" if value else UNCHOSEN_MARK
+
+    def watch_value(self) -> None:
+        super().watch_value()
+        self.BUTTON_INNER = "\u2713" if self.value else UNCHOSEN_MARK
+
+
+def _ticked(option: str, ticked: bool) -> Text:
+    # The list's own box differs only in colour between ticked and not: a mark in the label too.
+    return Text.assemble(("\u2713 " if ticked else "  ", "bold"), literal(option))
+
+
 class MultiInput(QuestionInput):
     """Multiple choice: a list of check boxes, plus "not applicable" when the question has it."""
 
@@ -167,17 +223,30 @@ class MultiInput(QuestionInput):
             return NA
         return None
 
+    def on_key(self, event: events.Key) -> None:
+        """A digit ticks or unticks the n-th option (1-9)."""
+        character = event.character or ""
+        options = self.question.options or []
+        if character.isdigit() and 1 <= int(character) <= len(options):
+            event.stop()
+            self.query_one(AnswerList).toggle(options[int(character) - 1])
+
     def compose(self) -> ComposeResult:
         chosen = self._value if isinstance(self._value, list) else []
-        selections = [Selection(literal(option), option, option in chosen) for option in self.question.options or []]
+        selections = [
+            Selection(_ticked(option, option in chosen), option, option in chosen)
+            for option in self.question.options or []
+        ]
         yield AnswerList(*selections, classes="answer-control")
         if self.question.na:
-            yield Checkbox(literal(self.question.na), self._value is NA, id="not-applicable")
+            yield MarkedCheckbox(literal(self.question.na), self._value is NA, id="not-applicable")
 
     @on(SelectionList.SelectedChanged)
     def _toggled(self, event: SelectionList.SelectedChanged) -> None:
         event.stop()
         selected = list(event.selection_list.selected)
+        for index, option in enumerate(self.question.options or []):
+            event.selection_list.replace_option_prompt_at_index(index, _ticked(option, option in selected))
         # Keep the definition's order, whatever order they were ticked in.
         ordered = [option for option in self.question.options or [] if option in selected]
         if ordered and self.question.na:
