@@ -261,7 +261,8 @@ def install_loop_meter() -> bool:
     perf_counter = time.perf_counter
 
     def metered_run(self: asyncio.Handle) -> None:
-        meter = self._context.get(CURRENT_METER)  # type: ignore[attr-defined]
+        context = getattr(self, "_context", None)  # CPython's Handle keeps its context there
+        meter = context.get(CURRENT_METER) if context is not None else None
         if meter is None:
             run(self)
             return

@@ -28,7 +28,7 @@ from coptui.text import one_line, strip_controls
 from coptui.tui import navigation
 from coptui.tui.base import CoptuiScreen
 from coptui.tui.messages import DataChanged
-from coptui.tui.palette import CoptuiPalette
+from coptui.tui.palette import CoptuiPalette, bounded_palette_works
 from coptui.tui.screens.help import HelpScreen
 from coptui.tui.screens.home import HomeScreen
 
@@ -234,7 +234,8 @@ class CoptuiApp(App[None]):
         # Textual's palette with its work per key bounded (tui/palette.py): a burst of keys
         # must not hold the loop that every session of `coptui serve` shares.
         if self.use_command_palette and not isinstance(self.screen, CommandPalette):
-            self.push_screen(CoptuiPalette(id="--command-palette"))
+            palette = CoptuiPalette if bounded_palette_works() else CommandPalette
+            self.push_screen(palette(id="--command-palette"))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -38,6 +38,15 @@ MAX_QUERY = 100
 SEARCH_EVERY = 0.05
 
 
+# Textual's private names this palette uses (textual is pinned exactly: docs/architecture.md).
+# A Textual without one of them gets its stock palette (see :func:`bounded_palette_works`).
+TEXTUAL_NAMES = ("_gather_commands", "_cancel_gather_commands", "_stop_no_matches_countdown", "_select_or_command")
+
+
+def bounded_palette_works() -> bool:
+    return all(callable(getattr(CommandPalette, name, None)) for name in TEXTUAL_NAMES)
+
+
 class CoptuiPalette(CommandPalette):
     """Textual's command palette, searching once at a time and for a bounded query."""
 

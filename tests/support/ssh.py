@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -440,17 +439,13 @@ class Screen:
         )
 
     def chosen(self) -> list[str]:
-        """The labels of the choices whose button (``●``) is lit: drawn unlike most buttons on screen."""
-        buttons = [
-            (x, y, self.styles[y][x]) for y, row in enumerate(self.rows) for x, char in enumerate(row) if char == "●"
-        ]
-        if not buttons:
-            return []
-        usual = Counter(style for _, _, style in buttons).most_common(1)[0][0]
+        """The labels of the choices whose button is lit: only a chosen one holds a ``●``
+        (``▐●▌``; an unchosen one is ``▐ ▌``, whatever the colours)."""
         labels = []
-        for x, y, style in buttons:
-            if style != usual:
-                after = "".join(self.rows[y][x + 2 :])  # past the button's right half-block
+        for row in self.rows:
+            line = "".join(row)
+            for found in re.finditer("▐●▌", line):
+                after = line[found.end() :]
                 labels.append(re.split(r"\s{2,}|[▐▎│]", after.strip())[0])
         return labels
 
