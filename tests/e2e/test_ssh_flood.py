@@ -95,7 +95,9 @@ async def test_a_flood_into_the_palette_leaves_others_responsive_and_ends_with_i
     flooder.send(typed_burst(FLOOD_BYTES))
     await _still_responsive(observer, "Home")
     # The flooding member is told that keys were dropped; their palette took a bounded query.
-    await flooder.wait_bytes(b"were dropped", timeout=RESPONSIVE_TIMEOUT)  # a notice, shown for 5 s
+    # The notice is drawn by the flooder's own app, which is working through its backlog at
+    # the gated rate: on a busy machine that takes longer than the others' answer.
+    await flooder.wait_bytes(b"were dropped", timeout=3 * RESPONSIVE_TIMEOUT)
     flooder.close()
     record = await server.wait_log(lambda r: r["event"] == "disconnect" and r.get("handle") == "dana", 20)
     assert record["reason"] == "closed"
@@ -116,7 +118,9 @@ async def test_a_flood_into_the_card_composer_leaves_others_responsive(start_ser
     await flooder.wait_for(lambda c: COMPOSER.search(c.text) is not None, 10, "the card composer")
     flooder.send(typed_burst(COMPOSER_FLOOD_BYTES))
     await _still_responsive(observer, "Retro")
-    await flooder.wait_bytes(b"were dropped", timeout=RESPONSIVE_TIMEOUT)  # a notice, shown for 5 s
+    # The notice is drawn by the flooder's own app, which is working through its backlog at
+    # the gated rate: on a busy machine that takes longer than the others' answer.
+    await flooder.wait_bytes(b"were dropped", timeout=3 * RESPONSIVE_TIMEOUT)
     assert server.process.poll() is None
     flooder.close()
     observer.close()
