@@ -16,7 +16,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import asyncssh
@@ -35,20 +35,6 @@ LATE = 8.0  # how late a busy machine may run a server's timer
 @pytest.fixture(scope="module")
 def community(tmp_path_factory: pytest.TempPathFactory) -> KeyedCommunity:
     return make_keyed_surveys(tmp_path_factory.mktemp("ssh-admission"), ["ada", "bruno", "chen"])
-
-
-@pytest.fixture
-def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    started: list[ServerProcess] = []
-
-    def start(*args: str, surveys_dir: Path | None = None) -> ServerProcess:
-        process = ServerProcess(tmp_path / f"data{len(started)}", surveys_dir or community.surveys_dir, extra_args=args)
-        started.append(process)
-        return process.wait_ready()
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def _from(address: str, port: int) -> socket.socket:

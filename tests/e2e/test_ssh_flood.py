@@ -13,7 +13,6 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,22 +43,6 @@ def typed_burst(size: int) -> str:
 @pytest.fixture
 def community(tmp_path: Path) -> KeyedCommunity:
     return make_keyed_surveys(tmp_path, ["ada", "chen", "dana"])
-
-
-@pytest.fixture
-def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator:
-    started: list[ServerProcess] = []
-
-    def start(*args: str, launcher: tuple[str, ...] = ("-m", "coptui")) -> ServerProcess:
-        process = ServerProcess(
-            tmp_path / f"data{len(started)}", community.surveys_dir, extra_args=args, launcher=launcher
-        )
-        started.append(process)
-        return process.wait_ready()
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def _open_write_phase(server: ServerProcess, community: KeyedCommunity) -> str:

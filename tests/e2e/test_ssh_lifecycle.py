@@ -12,14 +12,12 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from coptui.serve.driver import ALT_SCREEN_OFF, CURSOR_SHOW, MOUSE_OFF, PASTE_OFF
 from coptui.serve.options import ServeOptions
-from tests.support.ssh import STOP_TIMEOUT, Client, KeyedCommunity, ServerProcess, connect, make_keyed_surveys
+from tests.support.ssh import STOP_TIMEOUT, Client, KeyedCommunity, connect, make_keyed_surveys
 
 pytestmark = [pytest.mark.e2e]
 
@@ -36,22 +34,6 @@ LATE = 8.0
 @pytest.fixture(scope="module")
 def community(tmp_path_factory: pytest.TempPathFactory) -> KeyedCommunity:
     return make_keyed_surveys(tmp_path_factory.mktemp("ssh-life"), ["ada", "bruno", "chen"])
-
-
-@pytest.fixture
-def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator:
-    started: list[ServerProcess] = []
-
-    def start(*args: str, launcher: tuple[str, ...] = ("-m", "coptui")) -> ServerProcess:
-        process = ServerProcess(
-            tmp_path / f"data{len(started)}", community.surveys_dir, extra_args=args, launcher=launcher
-        )
-        started.append(process)
-        return process.wait_ready()
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 async def test_a_crash_ends_that_session_only(start_server, community: KeyedCommunity) -> None:

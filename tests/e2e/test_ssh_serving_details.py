@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -31,20 +30,6 @@ EXIT_AFTER_STOPPED = 10.0
 @pytest.fixture(scope="module")
 def community(tmp_path_factory: pytest.TempPathFactory) -> KeyedCommunity:
     return make_keyed_surveys(tmp_path_factory.mktemp("ssh-details"), MEMBERS)
-
-
-@pytest.fixture
-def start_server(community: KeyedCommunity, tmp_path: Path) -> Iterator:
-    started: list[ServerProcess] = []
-
-    def start(*args: str, data: Path | None = None) -> ServerProcess:
-        process = ServerProcess(data or tmp_path / f"data{len(started)}", community.surveys_dir, extra_args=args)
-        started.append(process)
-        return process.wait_ready()
-
-    yield start
-    for process in started:
-        process.stop()
 
 
 def _retro_in_write_phase(server: ServerProcess) -> str:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -29,19 +28,9 @@ from coptui.store.errors import LockTimeoutError
 from coptui.store.layout import INDEX_FILE, TEMP_PREFIX
 from coptui.store.store import Store
 from coptui.store.tables import RUN_META_KEY, RUN_META_TABLE
+from tests.support.toy_records import records_of_no_declared_shape  # noqa: F401
 
 WAIT = 30.0  # seconds: the bound on every wait for a child
-
-
-@pytest.fixture(autouse=True)
-def _records_of_no_declared_shape() -> Iterator[None]:
-    """These tests store toy records (tables.py's shapes are checked in test_store_damage.py).
-    Not through monkeypatch: some tests undo theirs halfway, and this must hold to the end."""
-    Store.check_shapes = False
-    try:
-        yield
-    finally:
-        Store.check_shapes = True
 
 
 class Child:

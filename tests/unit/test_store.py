@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 import typing
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,17 +25,7 @@ from coptui.store.errors import StoreError, StoreWriteError, UnreadableFileError
 from coptui.store.layout import DRAFTS_DIR, INDEX_FILE, QUARANTINE_DIR, TEMP_PREFIX
 from coptui.store.store import Store
 from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE, SCHEMA_VERSION
-
-
-@pytest.fixture(autouse=True)
-def _records_of_no_declared_shape() -> Iterator[None]:
-    """These tests store toy records (tables.py's shapes are checked in test_store_damage.py).
-    Not through monkeypatch: some tests undo theirs halfway, and this must hold to the end."""
-    Store.check_shapes = False
-    try:
-        yield
-    finally:
-        Store.check_shapes = True
+from tests.support.toy_records import records_of_no_declared_shape  # noqa: F401
 
 
 def temps(data_dir: Path) -> list[Path]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,21 +20,11 @@ from coptui.store.store import Store
 WAIT = 10.0
 
 
-@pytest.fixture(autouse=True)
-def _records_of_no_declared_shape() -> Iterator[None]:
-    """These tests store toy records (tables.py's shapes are checked in test_store_damage.py).
-    Not through monkeypatch: some tests undo theirs halfway, and this must hold to the end."""
-    Store.check_shapes = False
-    try:
-        yield
-    finally:
-        Store.check_shapes = True
-
-
 WRITER = r"""
 import sys
 from pathlib import Path
 from coptui.store.store import Store
+from tests.support.toy_records import records_of_no_declared_shape  # noqa: F401
 
 store = Store(Path(sys.argv[1]), check_shapes=False)
 for line in sys.stdin:
