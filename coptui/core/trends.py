@@ -232,7 +232,12 @@ class Trends:
             runs = self.runs_of(kind="retro")
             if metric == "roti":
                 return [
-                    self._stats_point(run, retro_stats, lambda s: roti_of(list(s.get("roti", []))), "no ROTI votes")
+                    self._stats_point(
+                        run,
+                        retro_stats,
+                        lambda s: roti_of(list(s.get("roti", []))),
+                        "fewer than 3 ROTI answers (none is shown below that)",
+                    )
                     for run in runs
                 ], None
             return [

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from coptui.core.retro.actions import list_actions
 from coptui.core.retro.board import board_for
-from coptui.core.retro.model import ROTI, CardView, vote_totals
+from coptui.core.retro.model import ROTI, CardView, held_back_tally, shown_scores, vote_totals
 from coptui.core.run import Run
 from coptui.text import markdown_inline as _md
 
@@ -59,9 +59,12 @@ def export_markdown(workspace: Workspace, run: Run | str) -> str:
     else:
         lines.append("_No actions._")
     lines.append("")
-    scores = sorted(int(r["score"]) for r in snapshot.all(ROTI).values())
+    given = [int(r["score"]) for r in snapshot.all(ROTI).values()]
+    scores = shown_scores(given)
     lines += ["## ROTI", ""]
-    if scores:
+    if given and not scores:
+        lines.append(f"_{held_back_tally(len(given))}_")
+    elif scores:
         counts = Counter(scores)
         mean = sum(scores) / len(scores)
         lines.append(f"Mean {mean:.1f} from {len(scores)} answers (1 = waste of time, 5 = excellent).")

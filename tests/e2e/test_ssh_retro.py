@@ -186,7 +186,7 @@ async def test_a_whole_retro_over_ssh(server: ServerProcess, community: KeyedCom
         await ada.wait_text("Close this retro?")
         ada.send("y")
         await _everyone_sees(clients, "This retro is closed")
-        await _everyone_sees(clients, "Mean 4.5 from 2 answers")
+        await _everyone_sees(clients, "2 answers: a mean and a spread are shown from 3")
 
         # What is stored: the closed retro, its theme, votes, action and ROTI.
         stored = Workspace.open(server.data_dir, server.surveys_dir)

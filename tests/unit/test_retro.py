@@ -136,9 +136,10 @@ def test_roti_is_stored_with_no_handle_and_given_once(workspace: Workspace) -> N
     assert not set(scores) & set(given) and all(set(record) == {"given"} for record in given.values())
     board = retro.board_for(workspace, run_id, "chen")
     assert board.roti_given and board.roti_count == 2 and board.roti_scores == ()  # shown once closed
+    retro.give_roti(workspace, run_id, "emeka", 5)
     retro.finish_retro(workspace, run_id, "ada", today=TODAY)
-    assert retro.board_for(workspace, run_id, "emeka").roti_scores == (2, 4)
-    assert retro.retro_stats(workspace.store, run_id)["roti"] == [2, 4]
+    assert retro.board_for(workspace, run_id, "emeka").roti_scores == (2, 4, 5)
+    assert retro.retro_stats(workspace.store, run_id)["roti"] == [2, 4, 5]
 
 
 def _revealed_retro(workspace: Workspace, texts: dict[str, str], template: str = "start-stop-continue") -> str:
@@ -248,6 +249,7 @@ def test_actions_live_on_into_the_next_retros_review_and_home(workspace: Workspa
         "actions_dropped": 1,
         "actions_open": 1,
         "roti": [],
+        "roti_count": 0,
     }
     third = open_retro(workspace, today=TODAY + timedelta(days=60))
     assert [a.text for a in retro.board_for(workspace, third, "ada").review_actions] == ["Drop-in hours"]
@@ -379,3 +381,30 @@ def test_control_characters_never_reach_the_store_or_the_export(workspace: Works
     [theme] = retro.board_for(workspace, run_id, "dana").themes
     assert theme.cards[0].text == "red [31malert and 2J clear"
     assert "\x1b" not in export_retro_markdown(workspace, run_id)
+
+
+@pytest.mark.parametrize("given", [1, 2])
+def test_a_rotis_mean_and_spread_wait_for_three_answers(workspace: Workspace, given: int) -> None:
+    run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
+    to_phase(workspace, run_id, "close")
+    for handle, score in [("chen", 5), ("dana", 4)][:given]:
+        retro.give_roti(workspace, run_id, handle, score)
+    retro.finish_retro(workspace, run_id, "ada", today=TODAY)
+    # Anywhere the ROTI is read: the board, the figures the trends read, the export.
+    board = retro.board_for(workspace, run_id, "chen")
+    assert board.roti_count == given and board.roti_scores == ()
+    stats = retro.retro_stats(workspace.store, run_id)
+    assert stats["roti"] == [] and stats["roti_count"] == given
+    text = export_retro_markdown(workspace, run_id)
+    assert "Mean" not in text and "- 5:" not in text and "- 4:" not in text
+    assert f"{given} answer" in text and "shown from 3" in text
+
+
+def test_a_rotis_mean_is_shown_from_three_answers(workspace: Workspace) -> None:
+    run_id = workspace.runs.open_run("start-stop-continue", by="ada").id
+    to_phase(workspace, run_id, "close")
+    for handle, score in (("chen", 5), ("dana", 4), ("emeka", 4)):
+        retro.give_roti(workspace, run_id, handle, score)
+    retro.finish_retro(workspace, run_id, "ada", today=TODAY)
+    assert retro.board_for(workspace, run_id, "chen").roti_scores == (4, 4, 5)
+    assert retro.retro_stats(workspace.store, run_id)["roti"] == [4, 4, 5]

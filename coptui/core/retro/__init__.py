@@ -54,6 +54,7 @@ from coptui.core.retro.model import (
     MAX_ACTION_CHARS,
     MAX_CARD_CHARS,
     MAX_NAME_CHARS,
+    MIN_TALLY,
     PENDING,
     PHASE_HINTS,
     PHASE_TITLES,
@@ -70,7 +71,9 @@ from coptui.core.retro.model import (
     RetroBoard,
     RetroError,
     ThemeView,
+    held_back_tally,
     retro_definition,
+    shown_scores,
 )
 
 __all__ = [
@@ -80,6 +83,7 @@ __all__ = [
     "MAX_ACTION_CHARS",
     "MAX_CARD_CHARS",
     "MAX_NAME_CHARS",
+    "MIN_TALLY",
     "PENDING",
     "PHASE_HINTS",
     "PHASE_TITLES",
@@ -110,6 +114,7 @@ __all__ = [
     "extend_timer",
     "finish_retro",
     "give_roti",
+    "held_back_tally",
     "keep_draft",
     "list_actions",
     "merge_themes",
@@ -122,6 +127,7 @@ __all__ = [
     "retro_definition",
     "retro_stats",
     "set_action_status",
+    "shown_scores",
     "skip_phase",
     "ungroup_theme",
     "unvote",

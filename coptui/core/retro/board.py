@@ -29,6 +29,7 @@ from coptui.core.retro.model import (
     _store_of,
     _themes_in_board_order,
     retro_definition,
+    shown_scores,
     vote_totals,
 )
 from coptui.core.run import Run
@@ -146,7 +147,7 @@ def board_from(source: Workspace | Store, run_id: str, files: RetroFiles, handle
         actions=tuple(sorted(own, key=_by_due)),
         roti_given=snapshot.get(ROTI_GIVEN, handle) is not None,
         roti_count=snapshot.count(ROTI),
-        roti_scores=tuple(sorted(int(r["score"]) for r in snapshot.all(ROTI).values())) if not run.is_open else (),
+        roti_scores=shown_scores([int(r["score"]) for r in snapshot.all(ROTI).values()]) if not run.is_open else (),
         members=members,
     )
 
@@ -155,7 +156,8 @@ def board_from(source: Workspace | Store, run_id: str, files: RetroFiles, handle
 
 
 def retro_stats(store: Store, run_id: str) -> dict[str, Any]:
-    """Counts of a retro's actions by status now, and its anonymous ROTI scores."""
+    """Counts of a retro's actions by status now, and its anonymous ROTI scores (none below
+    :data:`MIN_TALLY` answers; ``roti_count`` says how many were given)."""
     actions = [r for r in store.read_actions().all(ACTIONS).values() if r["source_run"] == run_id]
     status = Counter(r["status"] for r in actions)
     scores = sorted(int(r["score"]) for r in store.read_run(run_id).all(ROTI).values())
@@ -164,5 +166,6 @@ def retro_stats(store: Store, run_id: str) -> dict[str, Any]:
         "actions_done": status["done"],
         "actions_dropped": status["dropped"],
         "actions_open": status["open"],
-        "roti": scores,
+        "roti": list(shown_scores(scores)),
+        "roti_count": len(scores),
     }

@@ -54,6 +54,22 @@ COMMAND_PHASES: dict[str, tuple[str, ...]] = {
 # a draft is kept only while its command is taken.
 DRAFT_COMMANDS: dict[str, str] = {"card": "add_card", "edit": "edit_card", "name": "name_theme", "action": "add_action"}
 MAX_CARD_CHARS = 500
+# An anonymous tally of a retro (the ROTI) shows no mean and no spread below this many
+# answers: with two, each member who gave one could tell the other's from a mean.
+MIN_TALLY = 3
+
+
+def held_back_tally(count: int) -> str:
+    """What is said of a ROTI held back below :data:`MIN_TALLY` answers."""
+    answers = "1 answer" if count == 1 else f"{count} answers"
+    return f"{answers}: a mean and a spread are shown from {MIN_TALLY}, so that nobody's can be told from them."
+
+
+def shown_scores(scores: list[int] | tuple[int, ...]) -> tuple[int, ...]:
+    """The ROTI scores that may be shown: all of them from :data:`MIN_TALLY` answers, else none."""
+    return tuple(sorted(scores)) if len(scores) >= MIN_TALLY else ()
+
+
 MAX_NAME_CHARS = 120
 MAX_ACTION_CHARS = 300
 PHASE_TITLES: dict[str, str] = {

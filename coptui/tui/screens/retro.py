@@ -136,7 +136,7 @@ def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
         themes("Themes, most voted first" if board.votes_visible else "Themes")
         actions(board.actions, "Actions agreed", "No actions were agreed.")
         entries.append(_heading("roti", "Return on time invested"))
-        entries.append(_note("roti", roti_summary(board.roti_scores)))
+        entries.append(_note("roti", roti_summary(board.roti_scores, board.roti_count)))
     elif board.phase == "review":
         actions(board.review_actions, "Open actions from earlier retros", "No open actions from earlier retros.")
     elif board.phase in ("discuss", "actions"):
@@ -157,9 +157,10 @@ def list_entries(board: RetroBoard, today: date) -> list[BoardItem]:
     return entries
 
 
-def roti_summary(scores: tuple[int, ...]) -> str:
+def roti_summary(scores: tuple[int, ...], given: int) -> str:
+    """``scores``: those that may be shown (none below the threshold); ``given``: how many."""
     if not scores:
-        return "No ROTI was given."
+        return retro.held_back_tally(given) if given else "No ROTI was given."
     mean = sum(scores) / len(scores)
     spread = ", ".join(f"{score}: {scores.count(score)}" for score in range(5, 0, -1) if score in scores)
     return f"Mean {mean:.1f} from {len(scores)} answers ({spread})"
@@ -399,7 +400,7 @@ class RetroScreen(CoptuiScreen[None]):
         if board.is_open:
             hint = Text(PHASE_HINTS[board.phase])
         else:
-            hint = Text(f"This retro is closed. ROTI: {roti_summary(board.roti_scores)}")
+            hint = Text(f"This retro is closed. ROTI: {roti_summary(board.roti_scores, board.roti_count)}")
         if board.is_open and board.phase == "write" and board.hidden_cards:
             hint.append(
                 f" Others have written {board.hidden_cards} card{'s' if board.hidden_cards != 1 else ''} so far.", "dim"
