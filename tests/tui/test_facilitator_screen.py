@@ -92,6 +92,31 @@ async def test_closing_a_run_asks_first(workspace: Workspace) -> None:
         await settle(pilot, until=lambda: not workspace.runs.get(run.id).is_open)
 
 
+async def test_closing_names_the_run_and_its_progress_and_the_cursor_stays_on_its_run(workspace: Workspace) -> None:
+    first = workspace.runs.open_run("health-check", by="ada")
+    second = workspace.runs.open_run("cop-pulse", by="ada")
+    app = CoptuiApp(workspace, workspace.member("bruno"))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f")
+        await settle(pilot, lambda: facilitating(app) and app.screen.query_one("#runs", DataTable).row_count == 2)
+        table = app.screen.query_one("#runs", DataTable)
+        table.focus()
+        target = table.get_row_index(second.id)
+        table.move_cursor(row=target)
+        await pilot.press("c")
+        await settle(pilot, until=lambda: isinstance(app.screen, ConfirmDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert dialog.question.startswith(f"Close {second.title}? 0 of ") and "answered" in dialog.question
+        await pilot.press("n")
+        await settle(pilot, until=lambda: facilitating(app))
+        # Another session's change reloads the table: the cursor stays on the same run.
+        workspace.runs.open_run("health-check", by="ada")
+        await settle(pilot, lambda: facilitating(app) and table.row_count == 3)
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == second.id
+        assert workspace.runs.get(first.id).is_open and workspace.runs.get(second.id).is_open
+
+
 async def test_members_cannot_facilitate(workspace: Workspace) -> None:
     app = CoptuiApp(workspace, workspace.member("dana"))
     async with app.run_test(size=(100, 32)) as pilot:

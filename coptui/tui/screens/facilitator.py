@@ -45,6 +45,10 @@ class FacilitatorScreen(CoptuiScreen[None]):
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._open_rows: dict[str, OpenRunRow] = {}
+
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="facilitator"):
@@ -91,6 +95,10 @@ class FacilitatorScreen(CoptuiScreen[None]):
 
     def show_runs(self, rows: list[OpenRunRow]) -> None:
         table = self.query_one("#runs", DataTable)
+        # The cursor stays on its run through a reload (a close, another session's change):
+        # a second c must never close the run that slid into its row.
+        kept, kept_row = self._selected("runs"), table.cursor_row
+        self._open_rows = {row.run.id: row for row in rows}
         table.clear()
         for row in rows:
             run = row.run
@@ -102,6 +110,9 @@ class FacilitatorScreen(CoptuiScreen[None]):
                 row.progress,
                 key=run.id,
             )
+        if rows:
+            ids = [row.run.id for row in rows]
+            table.move_cursor(row=ids.index(kept) if kept in ids else min(kept_row, len(ids) - 1), animate=False)
         empty = self.query_one("#runs-empty", Static)
         empty.update("" if rows else "No run is open.")
         empty.display = not rows
@@ -185,10 +196,10 @@ class FacilitatorScreen(CoptuiScreen[None]):
         if run_id is None:
             self.notify("No open run to close.", severity="warning")
             return
+        row = self._open_rows.get(run_id)
+        what = f"{row.run.title}? {row.progress.capitalize()}" if row is not None else f"{run_id}?"
         self.app.push_screen(
-            ConfirmDialog(
-                f"Close {run_id}? Nobody can answer it after that, and closed runs never change.", yes="Close"
-            ),
+            ConfirmDialog(f"Close {what}. Nobody can answer it after that, and closed runs never change.", yes="Close"),
             partial(self._close_confirmed, run_id),
         )
 
