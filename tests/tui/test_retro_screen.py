@@ -209,7 +209,10 @@ async def test_a_whole_retro_by_keys_across_three_members(workspace: Workspace) 
         await settle([ada], lambda: not isinstance(ada_app.screen, RetroScreen))
         await ada.press("y")
         await settle(pilots, lambda: all(b is not None and not b.is_open for b in map(board_of, apps)))
-        assert all("Closed on" in screen_text(app) and "2 answers: a mean and a spread are shown from 3" in screen_text(app) for app in apps)
+        assert all(
+            "Closed on" in screen_text(app) and "2 answers: a mean and a spread are shown from 3" in screen_text(app)
+            for app in apps
+        )
         assert not workspace.runs.get(run_id).is_open
 
         # Chen's home lists the action chen owns.
