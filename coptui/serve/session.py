@@ -348,7 +348,9 @@ class CoptuiSession(asyncssh.SSHServerSession[bytes]):
         elapsed, self._share_checked = max(now - self._share_checked, 1e-6), now
         share = self.meter.take() / elapsed
         options = self.server.options
-        if share <= options.max_loop_share:
+        # A share is taken from the others: a member alone on the server (or on their worker)
+        # is never slowed or ended, however slow the machine makes their screens.
+        if share <= options.max_loop_share or self.server.session_count < 2:
             self._over_since = None
             if self.driver is not None:
                 self.driver.gate.set_slowed(False)

@@ -197,7 +197,7 @@ async def test_a_session_over_its_loop_share_is_slowed_then_ended_and_a_stuck_ap
 
     monkeypatch.setattr(session_module, "END_GRACE", 0.05)
     server = FakeServer(workspace, _stuck_app)
-    server.options = ServeOptions(max_loop_share=0.5, busy_timeout=0.001)
+    server.options = ServeOptions(max_loop_share=0.5, busy_timeout=0.0)
     session, channel = _session(server)
     session.session_started()
     session._cancel_share_timer()  # judged by hand below, not every second
@@ -205,6 +205,13 @@ async def test_a_session_over_its_loop_share_is_slowed_then_ended_and_a_stuck_ap
     while session.app is None and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.01)  # until its app is made and running
     assert session.app is not None
+    # Alone on the server, a member takes nobody's share: never slowed, however busy.
+    session.meter.charge(100.0)
+    session._check_share()
+    session._cancel_share_timer()
+    assert session._over_since is None
+    other, _ = _session(server)
+    server.held.add(other)  # another member, whose share this one takes now
     session.meter.charge(100.0)  # far more loop time than the interval held
     session._check_share()
     assert session._over_since is not None and session.task is not None and not session.task.done()
