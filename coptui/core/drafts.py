@@ -39,9 +39,15 @@ def draft(store: Store, run_id: str, key: str, run: Snapshot | None = None) -> d
     return (run or store.read_run(run_id)).get(DRAFTS, key)  # kept by an older coptui
 
 
+def records(store: Store, run_id: str, run: Snapshot) -> dict[str, dict[str, Any]]:
+    """Every draft of a run by key, read once (``run``: the run file, read by the caller);
+    one in the drafts file wins over a copy an older coptui kept in the run file."""
+    return {**run.all(DRAFTS), **_file_drafts(store, run_id)}
+
+
 def keys(store: Store, run_id: str, run: Snapshot) -> set[str]:
     """The keys of every draft of a run (``run``: the run file, read by the caller)."""
-    return set(_file_drafts(store, run_id)) | set(run.all(DRAFTS))
+    return set(records(store, run_id, run))
 
 
 def put(store: Store, run_id: str, key: str, record: dict[str, Any]) -> None:

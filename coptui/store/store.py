@@ -43,7 +43,7 @@ from coptui.store.errors import (
 )
 from coptui.store.files import atomic_write, fsync_dir, plain_record, temp_owner_is_dead
 from coptui.store.layout import LOCK_FILE, QUARANTINE_DIR, RUNS_DIR, Change
-from coptui.store.safe_read import FileSignature, read_file
+from coptui.store.safe_read import FileSignature, kind_of, read_file
 from coptui.store.safe_read import signature as file_signature
 from coptui.store.storage import AtomicJSONStorage, RecordDB, TransactionStorage
 from coptui.store.tables import PENDING_TABLE, RUN_META_KEY, RUN_META_TABLE, RUNS_TABLE
@@ -247,8 +247,6 @@ class Store:
             mode = os.lstat(layout.lock_path(self.data_dir)).st_mode
         except OSError:
             return ""
-        from coptui.store.safe_read import kind_of
-
         return "" if stat.S_ISREG(mode) else f"it is {kind_of(mode)}"
 
     @contextmanager

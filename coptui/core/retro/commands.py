@@ -187,8 +187,7 @@ def advance(workspace: Workspace, run_id: str, by: str, *, to: str | None = None
 def _drop_untaken_drafts(store: Store, run_id: str, phase: str) -> None:
     """Forget the unsent text that ``phase`` (the retro's new phase) no longer takes: a card's
     text never outlives the writing (core/retro/drafts.py)."""
-    for handle in list(drafts.keys(store, run_id, store.read_run(run_id))):
-        record = drafts.draft(store, run_id, handle) or {}
+    for handle, record in drafts.records(store, run_id, store.read_run(run_id)).items():
         if phase not in COMMAND_PHASES.get(DRAFT_COMMANDS.get(str(record.get("kind")), ""), ()):
             drafts.drop(store, run_id, handle)
 
