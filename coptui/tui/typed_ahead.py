@@ -67,18 +67,21 @@ def _displayed(node: DOMNode, screen: Screen[Any]) -> bool:
     return True
 
 
-def meant_for_typing(screen: Screen[Any], event: events.Key) -> bool:
+def meant_for_typing(
+    screen: Screen[Any], event: events.Key, bindings: Mapping[str, ActiveBinding] | None = None
+) -> bool:
     """Whether ``event`` is a character typed on a form while no text field has the focus.
 
     Such a key is never a shortcut: a member who typed "At the Terraform meetup" after one
     Tab too many meant words, not Trends, Facilitate and Quit. Space and a key of the focused
-    widget's own (a list's or a button's) still work.
+    widget's own (a list's or a button's) still work. ``bindings``: the screen's active
+    bindings now, when the caller has them already.
     """
     if not event.is_printable or event.key == "space":
         return False
     if isinstance(screen.focused, (Input, TextArea)):
         return False
-    active = screen.active_bindings.get(event.key)
+    active = (bindings if bindings is not None else screen.active_bindings).get(event.key)
     if active is not None and not isinstance(active.node, (App, Screen)):
         return False
     return text_field_shown(screen)
@@ -92,9 +95,11 @@ async def bind_now(widget: Widget, event: events.Key, bindings: Mapping[str, Act
     A priority binding ran when the key arrived and is not run again. Returns whether a
     binding ran (the key is then stopped: the app does not run one more for it).
     """
-    if meant_for_typing(widget.screen, event):
+    # On every key of the retro board: the bindings of now are looked up once, for both.
+    now = widget.screen.active_bindings if bindings is None else None
+    if meant_for_typing(widget.screen, event, now):
         return False  # the screen keeps it from the bindings (CoptuiScreen._keep_letters_for_typing)
-    active = (bindings if bindings is not None else widget.screen.active_bindings).get(event.key)
+    active = (bindings if bindings is not None else now or {}).get(event.key)
     if active is None or active.binding.priority:
         return False
     if await widget.app.run_action(active.binding.action, active.node):
